@@ -1,0 +1,115 @@
+"""``assess(snapshot) -> Assessment``: every analyzer over one snapshot, computed lazily.
+
+Analyzers are packages listed in :data:`ANALYZERS`. Each exposes ``OPTIONS`` (option
+name → one-line description) and ``analyze(model, **options)``, returning the object
+that ``a.<name>`` gives (``a.rbac``, ``a.network``, ``a.workloads``). Importing the
+package registers its checks. An analyzer is only computed when something asks for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from functools import cached_property
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+
+from kubesec_nb import findings as _findings
+from kubesec_nb.errors import OptionError
+from kubesec_nb.model import Model
+from kubesec_nb.snapshot.document import Snapshot
+
+#: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
+ANALYZERS: dict[str, str] = {
+}
+
+#: Options every assessment understands, beyond the analyzers' own.
+BASE_OPTIONS: dict[str, str] = {
+    "k8s_version": "Kubernetes minor version whose semantics apply ('1.30', 'latest'); "
+                   "default: the snapshot's server version, else the latest known",
+}
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(ANALYZERS[name])
+
+
+def all_options() -> dict[str, str]:
+    """Every option :func:`assess` accepts, with its description."""
+    out = dict(BASE_OPTIONS)
+    for name in sorted(ANALYZERS):
+        out.update(getattr(_module(name), "OPTIONS", {}))
+    return dict(sorted(out.items()))
+
+
+def load_checks() -> None:
+    """Import every analyzer so that all checks are in the registry."""
+    for name in sorted(ANALYZERS):
+        _module(name)
+
+
+class Assessment:
+    """The results of assessing one snapshot. Build with :func:`assess`."""
+
+    def __init__(self, snapshot: Snapshot, options: Mapping[str, Any]) -> None:
+        known = all_options()
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise OptionError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        self.snapshot = snapshot
+        self.options = dict(options)
+        self.model = Model(snapshot, k8s_version=self.options.get("k8s_version"))
+        self._analyzers: dict[str, Any] = {"model": self.model}
+
+    def analyzer(self, name: str) -> Any:
+        """The result of analyzer ``name`` (computed on first use)."""
+        if name not in self._analyzers:
+            if name not in ANALYZERS:
+                raise OptionError(f"unknown analyzer {name!r}; known: {', '.join(sorted(ANALYZERS))}")
+            mod = _module(name)
+            own = {k: v for k, v in self.options.items() if k in getattr(mod, "OPTIONS", {})}
+            self._analyzers[name] = mod.analyze(self.model, **own)
+        return self._analyzers[name]
+
+    def __getattr__(self, name: str) -> Any:
+        # a.rbac, a.network, a.workloads ... resolve to analyzers.
+        if name.startswith("_") or name not in ANALYZERS:
+            raise AttributeError(name)
+        return self.analyzer(name)
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        """Every check's results (see :mod:`kubesec_nb.findings`)."""
+        load_checks()
+        return _findings.run_checks(self)
+
+    @cached_property
+    def checks(self) -> pd.DataFrame:
+        """One row per check with its overall status and the number of failing objects."""
+        return _findings.checks_table(self.findings)
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """What the snapshot could not collect, and why."""
+        from kubesec_nb.inventory import gaps_frame
+
+        return gaps_frame(self.snapshot)
+
+    @property
+    def inventory(self) -> pd.DataFrame:
+        """Object counts per resource."""
+        from kubesec_nb.inventory import inventory_frame
+
+        return inventory_frame(self.snapshot)
+
+
+def assess(snapshot: Snapshot, **options: Any) -> Assessment:
+    """Assess a snapshot. Options are listed by :func:`all_options`.
+
+    >>> a = assess(Snapshot())
+    >>> a.model.version_source
+    'default'
+    """
+    return Assessment(snapshot, options)

@@ -1,0 +1,161 @@
+"""Run every registered check over an assessment and write the results.
+
+Each check produces either its findings (status ``fail``), one ``not_assessed`` row
+with the reason when its input is missing, or one ``pass`` row. So every check in the
+registry appears in the table: a clean table never hides a check that did not run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from kubesec_nb.checks import REGISTRY, SEVERITIES, SEVERITY_RANK, Check, Finding, NotAssessed
+
+if TYPE_CHECKING:
+    from kubesec_nb.assessment import Assessment
+
+COLUMNS = ["check_id", "title", "severity", "category", "status", "namespace", "kind", "name", "subject",
+           "evidence", "message", "remediation", "references"]
+_STATUS_RANK = {"fail": 0, "not_assessed": 1, "pass": 2}
+
+
+def _row(chk: Check, f: Finding) -> dict[str, Any]:
+    return {
+        "check_id": chk.id, "title": chk.title, "severity": f.severity or chk.severity,
+        "category": chk.category, "status": f.status, "namespace": f.namespace or "", "kind": f.kind or "",
+        "name": f.name or "", "subject": f.subject or "",
+        "evidence": "; ".join(str(e) for e in f.evidence), "message": f.message,
+        "remediation": chk.remediation, "references": ", ".join(chk.references),
+        "_evidence": [{"object": e.object, "field": e.field, "value": e.value} for e in f.evidence],
+    }
+
+
+def run_check(chk: Check, assessment: Assessment) -> list[dict[str, Any]]:
+    """Rows for one check: its failures, or one not_assessed row, or one pass row."""
+    missing = assessment.model.missing(*chk.requires) if chk.requires else None
+    if missing:
+        return [_row(chk, Finding(chk.id, status="not_assessed", message=missing))]
+    try:
+        found = list(chk.run(assessment.analyzer(chk.analyzer)))
+    except NotAssessed as exc:
+        return [_row(chk, Finding(chk.id, status="not_assessed", message=str(exc)))]
+    fails = [f for f in found if f.status == "fail"]
+    if not fails:
+        return [_row(chk, Finding(chk.id, status="pass", message="no offending object"))]
+    return [_row(chk, f) for f in found]
+
+
+def run_checks(assessment: Assessment, checks: Iterable[Check] | None = None) -> pd.DataFrame:
+    """The findings table: one row per failure, plus pass/not_assessed rows per check.
+
+    Sorted by status (fail first), severity, check id, namespace, kind, name, subject.
+    """
+    rows: list[dict[str, Any]] = []
+    for chk in sorted(checks if checks is not None else REGISTRY.values(), key=lambda c: c.id):
+        rows.extend(run_check(chk, assessment))
+    return findings_frame(rows)
+
+
+def findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A sorted findings DataFrame from rows made by :func:`run_check`."""
+    df = pd.DataFrame(rows, columns=[*COLUMNS, "_evidence"])
+    if df.empty:
+        return df
+    df["_s"] = df["status"].map(_STATUS_RANK)
+    df["_v"] = df["severity"].map(SEVERITY_RANK)
+    df = df.sort_values(["_s", "_v", "check_id", "namespace", "kind", "name", "subject", "evidence"],
+                        kind="stable")
+    return df.drop(columns=["_s", "_v"]).reset_index(drop=True)
+
+
+def summary(findings: pd.DataFrame) -> pd.DataFrame:
+    """Failures per severity and category, plus checks not assessed, for the executive summary."""
+    fails = findings[findings["status"] == "fail"]
+    table = pd.crosstab(fails["category"], fails["severity"]) if not fails.empty else pd.DataFrame()
+    table = table.reindex(columns=list(SEVERITIES), fill_value=0)
+    return table.sort_index()
+
+
+def checks_table(findings: pd.DataFrame) -> pd.DataFrame:
+    """One row per check: id, title, severity, category, status and failing-object count."""
+    if findings.empty:
+        return pd.DataFrame(columns=["check_id", "title", "severity", "category", "status", "failures"])
+    g = findings.groupby("check_id", sort=True)
+    out = g.agg(title=("title", "first"), category=("category", "first"), status=("status", "first"),
+                failures=("status", lambda s: int((s == "fail").sum())))
+    out["severity"] = [REGISTRY[c].severity if c in REGISTRY else "" for c in out.index]
+    out = out.reset_index()[["check_id", "title", "severity", "category", "status", "failures"]]
+    return out
+
+
+def to_records(findings: pd.DataFrame) -> list[dict[str, Any]]:
+    """Findings as JSON-ready records, evidence kept structured."""
+    out: list[dict[str, Any]] = []
+    for raw in findings.to_dict(orient="records"):
+        rec = {str(k): v for k, v in raw.items()}
+        rec["evidence"] = rec.pop("_evidence", [])
+        rec["references"] = [r for r in str(rec["references"]).split(", ") if r]
+        out.append(rec)
+    return out
+
+
+def write_json(findings: pd.DataFrame, path: Path, meta: Mapping[str, Any] | None = None) -> Path:
+    """Write ``findings.json`` (``{metadata, findings}``)."""
+    doc = {"metadata": dict(meta or {}), "findings": to_records(findings)}
+    path.write_text(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv(findings: pd.DataFrame, path: Path) -> Path:
+    """Write ``findings.csv`` with the columns of :data:`COLUMNS`."""
+    buf = io.StringIO()
+    findings[COLUMNS].to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+_SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+
+
+def to_sarif(findings: pd.DataFrame, tool_version: str) -> dict[str, Any]:
+    """SARIF 2.1.0 for code-scanning dashboards: one rule per check, one result per failure."""
+    fails = findings[findings["status"] == "fail"]
+    rule_ids = sorted(set(fails["check_id"]))
+    rules = []
+    for cid in rule_ids:
+        chk = REGISTRY.get(cid)
+        rules.append({
+            "id": cid, "name": cid,
+            "shortDescription": {"text": chk.title if chk else cid},
+            "help": {"text": chk.remediation if chk else ""},
+            "properties": {"category": chk.category if chk else "", "severity": chk.severity if chk else ""},
+        })
+    results = []
+    for rec in to_records(fails):
+        where = "/".join(p for p in (rec["namespace"], rec["kind"], rec["name"] or rec["subject"]) if p)
+        results.append({
+            "ruleId": rec["check_id"], "level": _SARIF_LEVEL.get(rec["severity"], "warning"),
+            "message": {"text": rec["message"] or rec["title"]},
+            "locations": [{"logicalLocations": [{"fullyQualifiedName": where or rec["check_id"]}]}],
+            "properties": {"severity": rec["severity"], "evidence": rec["evidence"]},
+        })
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "kubesec-nb", "version": tool_version, "rules": rules}},
+                  "results": results}],
+    }
+
+
+def worst_severity(findings: pd.DataFrame) -> str | None:
+    """The most severe severity among failures, or None when nothing failed."""
+    fails = findings[findings["status"] == "fail"]
+    if fails.empty:
+        return None
+    return min(fails["severity"], key=lambda s: SEVERITY_RANK[s])  # type: ignore[no-any-return]

@@ -1,0 +1,311 @@
+"""Indexes over a snapshot: the lookups every analyzer needs, built once.
+
+A :class:`Model` never changes the snapshot. Pods are identified as ``ns/name``,
+service accounts as ``ns/name``, workloads as ``(kind, ns, name)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import Any
+
+from kubesec_nb.errors import OptionError
+from kubesec_nb.snapshot.document import Gap, Snapshot
+from kubesec_nb.snapshot.resources import SPEC_BY_GR
+
+Obj = dict[str, Any]
+
+#: The newest Kubernetes minor version kubesec-nb knows; the default when the snapshot has none.
+LATEST_VERSION = (1, 35)
+
+#: Controller kinds that create pods, with the API group they live in.
+POD_CONTROLLERS: dict[str, str] = {
+    "Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
+    "Job": "batch", "CronJob": "batch", "ReplicationController": "",
+}
+_WORKLOAD_RESOURCES = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
+                       "jobs.batch", "cronjobs.batch", "replicationcontrollers")
+
+#: Namespaces the platform (Kubernetes itself, the cloud provider, its add-ons) owns.
+SYSTEM_NAMESPACES = frozenset({
+    "kube-system", "kube-public", "kube-node-lease",
+    "gmp-system", "gmp-public", "gke-managed-system", "gke-gmp-system", "gke-managed-filestorecsi",
+    "gke-managed-cim", "config-management-system", "gke-connect", "istio-system",
+    "amazon-cloudwatch", "amazon-guardduty", "aws-observability",
+    "calico-system", "tigera-operator", "gatekeeper-system", "app-routing-system", "aks-command",
+    "azure-arc", "kube-flannel",
+})
+
+
+def object_key(obj: Mapping[str, Any]) -> str:
+    """``ns/name`` for namespaced objects, ``name`` for cluster-scoped ones.
+
+    >>> object_key({"metadata": {"namespace": "shop", "name": "web"}})
+    'shop/web'
+    """
+    meta = obj.get("metadata") or {}
+    ns, name = meta.get("namespace"), meta.get("name", "")
+    return f"{ns}/{name}" if ns else str(name)
+
+
+def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
+    """An object's labels ({} when it has none)."""
+    return dict((obj.get("metadata") or {}).get("labels") or {})
+
+
+def parse_version(text: str | None) -> tuple[int, int] | None:
+    """``(major, minor)`` from ``"1.30"``, ``"v1.30.4-eks-a737599"`` or ``"v1.29.8-gke.1031000"``.
+
+    >>> parse_version("v1.30.4-eks-a737599"), parse_version("1.28"), parse_version("latest")
+    ((1, 30), (1, 28), None)
+    """
+    m = re.match(r"^v?(\d+)\.(\d+)", (text or "").strip())
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """Evaluate a ``metav1.LabelSelector`` exactly as the API machinery does.
+
+    A null selector matches nothing; ``{}`` matches everything; ``matchLabels`` and
+    ``matchExpressions`` are ANDed; ``NotIn`` and ``DoesNotExist`` match objects that lack
+    the key. An unknown operator matches nothing (the API server would have refused it).
+
+    >>> selector_matches({}, {"app": "web"}), selector_matches(None, {"app": "web"})
+    (True, False)
+    >>> selector_matches({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["db"]}]}, {})
+    True
+    """
+    if selector is None:
+        return False
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        present = key in labels
+        if op == "In":
+            ok = present and labels[key] in values
+        elif op == "NotIn":
+            ok = not present or labels[key] not in values
+        elif op == "Exists":
+            ok = present
+        elif op == "DoesNotExist":
+            ok = not present
+        else:
+            return False
+        if not ok:
+            return False
+    return True
+
+
+def map_selector_matches(selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
+    """A plain ``key: value`` selector (Services, ReplicationControllers). Empty or null matches nothing.
+
+    >>> map_selector_matches({"app": "web"}, {"app": "web", "v": "2"}), map_selector_matches({}, {"a": "b"})
+    (True, False)
+    """
+    return bool(selector) and all(labels.get(k) == v for k, v in (selector or {}).items())
+
+
+class Model:
+    """Indexed view of a :class:`~kubesec_nb.snapshot.Snapshot`.
+
+    ``k8s_version`` (``"1.30"``) overrides the snapshot's server version for the
+    version-dependent semantics (Pod Security levels, ``get pods/exec`` before 1.35).
+
+    >>> snap = Snapshot.from_objects([
+    ...     {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
+    ...      "spec": {"nodeName": "n1", "containers": []}}],
+    ...     metadata={"serverVersion": {"gitVersion": "v1.29.3"}})
+    >>> m = Model(snap)
+    >>> m.version, [object_key(p) for p in m.pods_on("n1")], m.service_account_of(m.pods[0])
+    ((1, 29), ['shop/web'], 'shop/default')
+    """
+
+    def __init__(self, snapshot: Snapshot, *, k8s_version: str | None = None) -> None:
+        self.snapshot = snapshot
+        if k8s_version is not None and k8s_version != "latest" and parse_version(k8s_version) is None:
+            raise OptionError(f"k8s_version must look like '1.30' or 'latest', got {k8s_version!r}")
+        server = parse_version((snapshot.metadata.get("serverVersion") or {}).get("gitVersion"))
+        chosen = parse_version(k8s_version) if k8s_version and k8s_version != "latest" else None
+        #: The Kubernetes (major, minor) whose semantics apply.
+        self.version: tuple[int, int] = chosen or (LATEST_VERSION if k8s_version == "latest" else None) \
+            or server or LATEST_VERSION
+        #: Where :attr:`version` came from: ``option``, ``server`` or ``default``.
+        self.version_source = "option" if k8s_version else ("server" if server else "default")
+        self.provider: str = str(snapshot.metadata.get("provider") or "unknown")
+
+    # ---- plain access --------------------------------------------------------------------
+    def items(self, resource: str) -> list[Obj]:
+        """Objects of ``resource[.group]`` (see :meth:`Snapshot.items`)."""
+        return self.snapshot.items(resource)
+
+    def missing(self, *resources: str) -> str | None:
+        """Why one of ``resources`` cannot be relied on (a gap, or never collected), else None.
+
+        Analyzers turn a non-None answer into ``not_assessed`` with this reason.
+        """
+        for res in resources:
+            gap: Gap | None = self.snapshot.gap(res)
+            if gap is not None and (gap.namespace is None or not self.snapshot.has(res)):
+                return gap.describe()
+            if gap is not None:
+                return f"{gap.describe()} (partial: other namespaces were read)"
+            if not self.snapshot.has(res):
+                spec = SPEC_BY_GR.get(res)
+                if spec is not None and spec.optional:
+                    return f"{res} is not served by this cluster (API not installed)"
+                return f"{res} is not in the snapshot"
+        return None
+
+    # ---- namespaces and nodes --------------------------------------------------------------
+    @cached_property
+    def namespaces(self) -> dict[str, Obj]:
+        """Namespace objects by name."""
+        return {n["metadata"]["name"]: n for n in self.items("namespaces")}
+
+    def namespace_labels(self, ns: str) -> dict[str, str]:
+        """Labels of namespace ``ns``, with the ``kubernetes.io/metadata.name`` label the API server sets."""
+        labels = labels_of(self.namespaces.get(ns, {}))
+        labels.setdefault("kubernetes.io/metadata.name", ns)
+        return labels
+
+    @staticmethod
+    def is_system_namespace(ns: str | None) -> bool:
+        """True for namespaces that Kubernetes or the cloud platform owns.
+
+        >>> Model.is_system_namespace("kube-system"), Model.is_system_namespace("shop")
+        (True, False)
+        """
+        return bool(ns) and (ns in SYSTEM_NAMESPACES or str(ns).startswith(("gke-", "aks-", "eks-")))
+
+    @cached_property
+    def nodes(self) -> dict[str, Obj]:
+        """Node objects by name."""
+        return {n["metadata"]["name"]: n for n in self.items("nodes")}
+
+    # ---- pods -------------------------------------------------------------------------------
+    @cached_property
+    def pods(self) -> list[Obj]:
+        """Every pod, sorted by namespace and name."""
+        return self.items("pods")
+
+    @cached_property
+    def pod_by_key(self) -> dict[str, Obj]:
+        """Pods by ``ns/name``."""
+        return {object_key(p): p for p in self.pods}
+
+    @cached_property
+    def _pod_index(self) -> tuple[dict[str, list[Obj]], dict[str, list[Obj]], dict[str, list[Obj]]]:
+        by_ns: dict[str, list[Obj]] = defaultdict(list)
+        by_node: dict[str, list[Obj]] = defaultdict(list)
+        by_sa: dict[str, list[Obj]] = defaultdict(list)
+        for p in self.pods:
+            by_ns[p["metadata"]["namespace"]].append(p)
+            node = (p.get("spec") or {}).get("nodeName")
+            if node:
+                by_node[node].append(p)
+            by_sa[self.service_account_of(p)].append(p)
+        return dict(by_ns), dict(by_node), dict(by_sa)
+
+    def pods_in(self, ns: str) -> list[Obj]:
+        """Pods of namespace ``ns``."""
+        return self._pod_index[0].get(ns, [])
+
+    def pods_on(self, node: str) -> list[Obj]:
+        """Pods scheduled on ``node``."""
+        return self._pod_index[1].get(node, [])
+
+    def pods_using(self, service_account: str) -> list[Obj]:
+        """Pods running as service account ``ns/name``."""
+        return self._pod_index[2].get(service_account, [])
+
+    @staticmethod
+    def service_account_of(pod: Mapping[str, Any]) -> str:
+        """``ns/name`` of the service account a pod runs as (``default`` when unset).
+
+        >>> Model.service_account_of({"metadata": {"namespace": "a"}, "spec": {"serviceAccount": "old"}})
+        'a/old'
+        """
+        spec = pod.get("spec") or {}
+        name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        return f"{pod['metadata'].get('namespace')}/{name}"
+
+    # ---- service accounts ------------------------------------------------------------------
+    @cached_property
+    def service_accounts(self) -> dict[str, Obj]:
+        """ServiceAccount objects by ``ns/name``."""
+        return {object_key(s): s for s in self.items("serviceaccounts")}
+
+    # ---- workloads ---------------------------------------------------------------------------
+    @cached_property
+    def workloads(self) -> dict[tuple[str, str, str], Obj]:
+        """Pod controllers by ``(kind, ns, name)``."""
+        out: dict[tuple[str, str, str], Obj] = {}
+        for res in _WORKLOAD_RESOURCES:
+            for o in self.items(res):
+                out[(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])] = o
+        return out
+
+    @cached_property
+    def _by_uid(self) -> dict[str, tuple[str, str, str]]:
+        return {str(o["metadata"]["uid"]): k for k, o in self.workloads.items() if o["metadata"].get("uid")}
+
+    def owner(self, obj: Mapping[str, Any]) -> tuple[str, str, str] | None:
+        """The top-level controller of a pod or workload, following ownerReferences upwards.
+
+        ReplicaSet → Deployment and Job → CronJob are followed; an owner missing from the
+        snapshot stops the walk at the last known object. Returns None for bare pods.
+        """
+        ns = (obj.get("metadata") or {}).get("namespace", "")
+        found: tuple[str, str, str] | None = None
+        current: Mapping[str, Any] | None = obj
+        for _ in range(8):  # ownership chains are short; the bound guards against cycles
+            refs = ((current or {}).get("metadata") or {}).get("ownerReferences") or []
+            ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+            if not ref or ref.get("kind") not in POD_CONTROLLERS:
+                break
+            key = self._by_uid.get(str(ref.get("uid"))) or (ref["kind"], ns, ref.get("name", ""))
+            found = key
+            current = self.workloads.get(key)
+            if current is None:
+                break
+        return found
+
+    def owner_label(self, obj: Mapping[str, Any]) -> str:
+        """``Kind/name`` of the top-level owner, or ``Pod/name`` for bare pods.
+
+        >>> Model(Snapshot()).owner_label({"metadata": {"name": "p", "namespace": "a"}})
+        'Pod/p'
+        """
+        own = self.owner(obj)
+        return f"{own[0]}/{own[2]}" if own else f"Pod/{obj['metadata']['name']}"
+
+    # ---- misc ---------------------------------------------------------------------------------
+    def configmap(self, ns: str, name: str) -> Obj | None:
+        """A ConfigMap by namespace and name."""
+        return self._configmaps.get(f"{ns}/{name}")
+
+    @cached_property
+    def _configmaps(self) -> dict[str, Obj]:
+        return {object_key(c): c for c in self.items("configmaps")}
+
+    def by_key(self, resource: str) -> dict[str, Obj]:
+        """Objects of ``resource[.group]`` by ``ns/name`` (or name when cluster-scoped)."""
+        return {object_key(o): o for o in self.items(resource)}
+
+
+def iter_containers(pod_spec: Mapping[str, Any]) -> Iterable[tuple[str, int, Mapping[str, Any]]]:
+    """``(field, index, container)`` for init, regular and ephemeral containers of a pod spec.
+
+    >>> [(f, i, c["name"]) for f, i, c in iter_containers({"containers": [{"name": "a"}],
+    ...                                                     "initContainers": [{"name": "i"}]})]
+    [('initContainers', 0, 'i'), ('containers', 0, 'a')]
+    """
+    for field in ("initContainers", "containers", "ephemeralContainers"):
+        for i, c in enumerate(pod_spec.get(field) or []):
+            if isinstance(c, dict):
+                yield field, i, c

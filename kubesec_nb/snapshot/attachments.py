@@ -1,0 +1,92 @@
+"""External documents attached to a snapshot: cloud cluster descriptions and scanner reports.
+
+Recognised documents (``kind="auto"`` tells them apart by shape):
+
+==========================  ==================================================================
+``gke-cluster``             ``gcloud container clusters describe NAME --format=json``
+``eks-cluster``             ``aws eks describe-cluster --name NAME`` (top-level ``cluster``)
+``aks-cluster``             ``az aks show -g RG -n NAME -o json`` (flattened or ARM ``properties``)
+``trivy``                   ``trivy image --format json`` or ``trivy k8s --format json``
+``eks-access-entries``      ``aws eks list-access-entries`` / ``describe-access-entry`` output,
+                            one document or a JSON list of them
+``aks-diagnostic-settings`` ``az monitor diagnostic-settings list --resource <cluster id>``
+==========================  ==================================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kubesec_nb.errors import SnapshotError
+from kubesec_nb.snapshot.document import ATTACHMENT_KINDS, Attachment, read_json
+
+
+def guess_kind(doc: Any) -> str | None:
+    """Which attachment kind a parsed document is, or None.
+
+    >>> guess_kind({"cluster": {"arn": "arn:aws:eks:eu-west-1:1:cluster/x"}})
+    'eks-cluster'
+    >>> guess_kind({"SchemaVersion": 2, "ArtifactName": "nginx:1.25", "Results": []})
+    'trivy'
+    """
+    if isinstance(doc, list):
+        kinds = {guess_kind(d) for d in doc}
+        if len(kinds) == 1:
+            return kinds.pop()
+        if doc and all(isinstance(d, dict) and "logs" in d for d in doc):
+            return "aks-diagnostic-settings"
+        return None
+    if not isinstance(doc, dict):
+        return None
+    if isinstance(doc.get("cluster"), dict) and (
+            str(doc["cluster"].get("arn", "")).startswith("arn:aws") or "resourcesVpcConfig" in doc["cluster"]):
+        return "eks-cluster"
+    if "accessEntries" in doc or "accessEntry" in doc or "associatedAccessPolicies" in doc:
+        return "eks-access-entries"
+    if "SchemaVersion" in doc or ("ClusterName" in doc and ("Resources" in doc or "Findings" in doc)):
+        return "trivy"
+    rtype = str(doc.get("type", "")).lower()
+    props: dict[str, Any] = doc["properties"] if isinstance(doc.get("properties"), dict) else doc
+    if rtype == "microsoft.containerservice/managedclusters" or "agentPoolProfiles" in props:
+        return "aks-cluster"
+    if "currentMasterVersion" in doc or "nodePools" in doc or "container.googleapis.com" in str(
+            doc.get("selfLink", "")):
+        return "gke-cluster"
+    if isinstance(doc.get("value"), list) and all(isinstance(d, dict) and "logs" in d for d in doc["value"]):
+        return "aks-diagnostic-settings"
+    return None
+
+
+def load_attachment(kind: str, path: Path) -> Attachment:
+    """Read and recognise an attachment file; errors name the file and what was expected."""
+    doc = read_json(path)
+    found = guess_kind(doc)
+    if kind == "auto":
+        if found is None:
+            raise SnapshotError("not a recognised attachment (expected a GKE/EKS/AKS cluster description, "
+                                "a Trivy JSON report or EKS access entries)", file=str(path))
+        kind = found
+    elif kind not in ATTACHMENT_KINDS:
+        raise SnapshotError(f"unknown attachment kind {kind!r} (one of auto, {', '.join(ATTACHMENT_KINDS)})",
+                            file=str(path))
+    elif found is not None and found != kind:
+        raise SnapshotError(f"looks like {found}, not {kind}", file=str(path))
+    elif found is None:
+        raise SnapshotError(f"does not look like {kind} output", file=str(path))
+    if kind == "trivy":
+        doc = _scrub(doc)
+    return Attachment(kind=kind, source=path.name, data=doc)
+
+
+# Trivy's secret scanner copies the matched secret into ``Match`` and the surrounding
+# lines into ``Code``; misconfiguration findings quote manifest lines (env values) in ``Code``.
+_TRIVY_SCRUB = frozenset({"Match", "Code", "Lines"})
+
+
+def _scrub(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _scrub(v) for k, v in doc.items() if k not in _TRIVY_SCRUB}
+    if isinstance(doc, list):
+        return [_scrub(v) for v in doc]
+    return doc
