@@ -1,0 +1,11 @@
+"""Deterministic matplotlib charts for notebooks and reports.
+
+One module per area (``plot.rbac``, ``plot.network``, ``plot.workloads``); every chart
+function takes an analyzer result or a DataFrame, returns a ``matplotlib.figure.Figure``
+and never reads the clock or uses randomness. Notebooks end a chart cell with
+``_ = fig`` or ``plt.show()`` so that no object address reaches the committed output.
+"""
+
+from kubesec_nb.plot._style import figure, severity_colors
+
+__all__ = ["figure", "severity_colors"]

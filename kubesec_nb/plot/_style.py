@@ -1,0 +1,45 @@
+"""Shared figure setup: figures detached from pyplot, fixed fonts and sizes, severity colours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+from matplotlib.figure import Figure
+
+_RC: Any = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "svg.hashsalt": "kubesec-nb",
+    "path.simplify": True,
+}
+
+SEVERITY_COLORS = {"critical": "#7f0000", "high": "#d7301f", "medium": "#fc8d59", "low": "#fdcc8a",
+                   "info": "#bdbdbd"}
+
+
+def severity_colors(severities: list[str]) -> list[str]:
+    """Colours for a list of severities.
+
+    >>> severity_colors(["high", "low"])
+    ['#d7301f', '#fdcc8a']
+    """
+    return [SEVERITY_COLORS.get(s, "#969696") for s in severities]
+
+
+def figure(width: float = 8.0, height: float = 4.5, nrows: int = 1, ncols: int = 1) -> tuple[Figure, Any]:
+    """A new figure with kubesec-nb's fixed style; returns ``(fig, axes)``.
+
+    The figure is detached from pyplot's state machine so that building charts in a
+    loop does not accumulate open figures.
+
+    >>> fig, ax = figure(4, 3)
+    >>> type(fig).__name__, ax.get_figure() is fig
+    ('Figure', True)
+    """
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(nrows, ncols)
+    return fig, axes
