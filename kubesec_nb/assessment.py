@@ -23,6 +23,7 @@ from kubesec_nb.snapshot.document import Snapshot
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
+    "rbac": "kubesec_nb.rbac",
 }
 
 #: Options every assessment understands, beyond the analyzers' own.
@@ -89,6 +90,11 @@ class Assessment:
     def checks(self) -> pd.DataFrame:
         """One row per check with its overall status and the number of failing objects."""
         return _findings.checks_table(self.findings)
+
+    @property
+    def risky_subjects(self) -> pd.DataFrame:
+        """Subjects ranked by what they hold and reach (see ``kubesec_nb.rbac``)."""
+        return self.analyzer("rbac").risky_subjects  # type: ignore[no-any-return]
 
     @property
     def gaps(self) -> pd.DataFrame:

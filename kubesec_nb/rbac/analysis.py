@@ -1,0 +1,430 @@
+"""``RbacAnalysis``: what ``a.rbac`` gives — the authorizer, tables, escalation steps, risky subjects.
+
+Everything is computed lazily on first use and cached; tables are sorted DataFrames. When
+the snapshot lacks RBAC objects, :attr:`RbacAnalysis.missing` says why, every table carries
+the reason in ``df.attrs["missing"]``, and decisions are marked not assessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from kubesec_nb.checks import SEVERITY_RANK, Evidence
+from kubesec_nb.model import Model
+from kubesec_nb.rbac.authorizer import Authorizer, Decision, Reason
+from kubesec_nb.rbac.catalog import CATALOG_BY_ID
+from kubesec_nb.rbac.cloud import CloudLink, CloudMapping, cloud_mappings, eks_auth_mode, service_account_links
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Escalation, Step, namespace_admin, own_paths_to, \
+    reasons_evidence
+from kubesec_nb.rbac.objects import RbacObjects
+from kubesec_nb.rbac.options import Options
+from kubesec_nb.rbac.permissions import (
+    PERMISSION_COLUMNS,
+    WhoCanIndex,
+    grant_frame,
+    membership_frame,
+    permissions_frame,
+    who_can_frame,
+)
+from kubesec_nb.rbac.principals import Principal, Principals
+from kubesec_nb.rbac.rules import Request
+from kubesec_nb.rbac.subjects import MASTERS, NODE_PREFIX, Identity, parse_subject, user
+
+SEVERITY_WEIGHT = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
+RISKY_COLUMNS = ["subject", "subject_kind", "check_id", "title", "severity", "scope", "platform", "public",
+                 "needs", "bindings", "evidence"]
+RISKY_SUBJECT_COLUMNS = ["subject", "subject_kind", "score", "top_severity", "risky_rules", "cluster_wide",
+                         "namespaces", "reaches_cluster_admin", "cluster_admin_hops", "namespace_admin_of",
+                         "public", "platform", "checks"]
+
+
+def _with_missing(df: pd.DataFrame, missing: str | None) -> pd.DataFrame:
+    if missing:
+        df.attrs["missing"] = missing
+    return df
+
+
+class RbacAnalysis:
+    """RBAC analysis of one model. Build with :func:`kubesec_nb.rbac.analyze`."""
+
+    def __init__(self, model: Model, options: Options | None = None) -> None:
+        self.model = model
+        self.options = options or Options()
+
+    # ---- building blocks -----------------------------------------------------------------------
+    @cached_property
+    def objects(self) -> RbacObjects:
+        """Roles (aggregation applied) and bindings."""
+        return RbacObjects(self.model, aggregation=self.options.rbac_aggregation)
+
+    @cached_property
+    def authorizer(self) -> Authorizer:
+        return Authorizer(self.objects)
+
+    @property
+    def missing(self) -> str | None:
+        """Why RBAC objects are incomplete, or None when all four kinds were read."""
+        return self.objects.missing
+
+    @cached_property
+    def eks_auth_mode(self) -> str:
+        return eks_auth_mode(self.model, self.options.eks_auth_mode)
+
+    @cached_property
+    def cloud_links(self) -> list[CloudLink]:
+        """Service accounts linked to cloud identities."""
+        return service_account_links(self.model)
+
+    @cached_property
+    def cloud_mappings(self) -> list[CloudMapping]:
+        """Cloud principals mapped to Kubernetes users and groups (aws-auth, EKS access entries)."""
+        return cloud_mappings(self.model, self.eks_auth_mode)
+
+    @cached_property
+    def principals(self) -> Principals:
+        return Principals(self.model, self.authorizer, self.options, self.cloud_mappings)
+
+    @cached_property
+    def escalation(self) -> Escalation:
+        return Escalation(self.principals, self.objects, self.cloud_links, self.cloud_mappings,
+                          namespace_admin_mode=self.options.rbac_namespace_admin,
+                          csr_mints_masters=self.options.csr_signer_mints_masters,
+                          aws_auth_honoured=self.eks_auth_mode != "API")
+
+    @property
+    def exec_via_get(self) -> bool:
+        return self.principals.exec_via_get
+
+    @property
+    def public_groups(self) -> frozenset[str]:
+        """Groups anyone reaching the API server belongs to (anonymous; GKE: any Google account)."""
+        return self.principals.public_groups
+
+    # ---- subjects ----------------------------------------------------------------------------
+    def principal(self, subject: Any) -> Principal:
+        """The principal of a subject string, with all its groups (also for subjects no binding names)."""
+        ident = parse_subject(subject)
+        known = self.principals.principals.get(ident.subject)
+        if known is not None:
+            return known
+        groups = list(ident.implicit_groups)
+        sources = [(g, "implicit") for g in groups]
+        if ident.kind == "User":
+            extra = self.principals.extra_groups.get(ident.name, [])
+            sources += extra
+            groups += [g for g, _ in extra]
+        if ident.kind == "Group":
+            groups, sources = [ident.name], [(ident.name, "itself")]
+        return Principal(ident, tuple(dict.fromkeys(groups)), tuple(dict.fromkeys(sources)), None)
+
+    def groups_of(self, subject: Any) -> tuple[str, ...]:
+        """Every group the subject authenticates with (implicit, identity provider, cloud mappings).
+
+        >>> from kubesec_nb.snapshot import Snapshot
+        >>> RbacAnalysis(Model(Snapshot())).groups_of("ServiceAccount:shop:web")
+        ('system:serviceaccounts', 'system:serviceaccounts:shop', 'system:authenticated')
+        """
+        return self.principal(subject).groups
+
+    # ---- the authorizer ------------------------------------------------------------------------
+    def can(self, subject: Any, verb: str, resource: str, namespace: str | None = None,
+            name: str | None = None) -> Decision:
+        """Whether ``subject`` may ``verb`` ``resource`` (in ``namespace``, named ``name``).
+
+        Subjects: ``User:alice``, ``Group:oncall``, ``ServiceAccount:ns:name`` or the username
+        ``system:serviceaccount:ns:name``. Resources: ``pods``, ``deployments.apps``,
+        ``pods/exec``, ``*``, or a non-resource path such as ``/healthz``.
+
+        >>> from kubesec_nb.snapshot import Snapshot
+        >>> snap = Snapshot.from_objects([
+        ...     {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        ...      "metadata": {"name": "reader", "namespace": "shop"},
+        ...      "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+        ...     {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        ...      "metadata": {"name": "r", "namespace": "shop"},
+        ...      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        ...      "subjects": [{"kind": "ServiceAccount", "name": "web"}]}])
+        >>> rb = RbacAnalysis(Model(snap))
+        >>> bool(rb.can("ServiceAccount:shop:web", "get", "pods", "shop")), bool(rb.can("User:x", "get", "pods", "shop"))
+        (True, False)
+        >>> rb.can("ServiceAccount:shop:web", "get", "pods", "shop").why[0]
+        'RoleBinding/shop/r (subject ServiceAccount:shop:web) grants Role/shop/reader rules[0]: get pods'
+        """
+        p = self.principal(subject)
+        req = Request.for_query(verb, resource, namespace, name)
+        notes: list[str] = []
+        if req.is_resource_request and "." not in resource.split("/", 1)[0] and req.api_group not in ("", "*"):
+            notes.append(f"'{resource.split('/', 1)[0]}' read as group '{req.api_group}' (write "
+                         f"'{req.resource}.<group>' for another group)")
+        if namespace and req.is_resource_request and req.namespace is None:
+            notes.append(f"{req.resource} is cluster-scoped: namespace {namespace!r} ignored "
+                         "(RoleBindings never grant it)")
+        if req.subresource in ("exec", "attach", "portforward") and req.resource == "pods" and req.verb == "create" \
+                and self.exec_via_get:
+            notes.append("before Kubernetes 1.35 'get' on this subresource is also enough (WebSocket); "
+                         f"ask can(..., 'get', 'pods/{req.subresource}', ...) too")
+        if p.identity.kind == "User" and p.identity.name.startswith(NODE_PREFIX):
+            notes.append("nodes are also authorized by the Node authorizer (not modelled here)")
+        return self.authorizer.authorize(p.subject, p.identity.username, p.groups, req, tuple(notes))
+
+    @cached_property
+    def _who_index(self) -> WhoCanIndex:
+        return WhoCanIndex(self.authorizer)
+
+    @cached_property
+    def _subject_kinds(self) -> dict[str, str]:
+        return {s: p.identity.kind for s, p in self.principals.principals.items()}
+
+    @cached_property
+    def _subject_of_key(self) -> dict[str, str]:
+        return {p.own_key if p.identity.kind != "Group" else f"g:{p.identity.name}": s
+                for s, p in self.principals.principals.items()}
+
+    @cached_property
+    def _masters(self) -> list[str]:
+        return sorted(s for s, p in self.principals.principals.items() if MASTERS in p.groups)
+
+    def who_can(self, verb: str, resource: str, namespace: str | None = None, name: str | None = None, *,
+                expand_groups: bool = True) -> pd.DataFrame:
+        """Every subject allowed to ``verb`` ``resource`` (in ``namespace``, named ``name``), with how.
+
+        One row per (subject, rule): ``via`` is the binding subject that matched (the subject
+        itself or one of its groups); group members are listed unless ``expand_groups`` is
+        False. Members of ``system:masters`` are always allowed. ``namespace=None`` asks about
+        the cluster-wide request (ClusterRoleBindings only).
+        """
+        req = Request.for_query(verb, resource, namespace, name)
+        members = self.principals.members if expand_groups else {}
+        platform = {s: p.platform or "" for s, p in self.principals.principals.items()}
+        df = who_can_frame(self._who_index.matching(req), members, self._subject_kinds, self._subject_of_key,
+                           platform, self._masters if expand_groups else [f"Group:{MASTERS}"])
+        df.attrs["request"] = str(req)
+        return _with_missing(df, self.missing)
+
+    # ---- effective permissions -----------------------------------------------------------------
+    @cached_property
+    def grants(self) -> pd.DataFrame:
+        """Binding-subject level grants: one row per (key, scope, verb, apiGroup, resource)."""
+        return grant_frame(self.authorizer)
+
+    @cached_property
+    def permissions(self) -> pd.DataFrame:
+        """Effective permissions of every known subject, implicit group membership expanded.
+
+        Columns: subject, subject_kind, scope (``cluster`` or a namespace), verb, apiGroup,
+        resource (a path for non-resource URLs), resourceNames, binding, role, rule_index,
+        via (the binding subject that matched: the subject itself or a group), platform (why
+        the binding is platform-managed, else empty).
+        """
+        keys = set(self.grants["key"].cat.categories)
+        pairs: list[tuple[str, str, str]] = []
+        for s, p in self.principals.principals.items():
+            kind = p.identity.kind
+            if kind == "Group":
+                if f"g:{p.identity.name}" in keys:
+                    pairs.append((s, kind, f"g:{p.identity.name}"))
+                continue
+            if p.own_key in keys:
+                pairs.append((s, kind, p.own_key))
+            pairs.extend((s, kind, f"g:{g}") for g in p.groups if f"g:{g}" in keys)
+        masters = [(s, self._subject_kinds[s]) for s in self._masters]
+        df = permissions_frame(self.grants, membership_frame(pairs), masters)
+        return _with_missing(df if not df.empty else pd.DataFrame(columns=PERMISSION_COLUMNS), self.missing)
+
+    # ---- risky permissions -----------------------------------------------------------------------
+    @cached_property
+    def _platform_bindings(self) -> dict[str, str | None]:
+        return {b.ref: b.platform for b in self.objects.bindings}
+
+    def platform_of(self, reasons: tuple[Reason, ...]) -> str | None:
+        """A platform label when every binding behind ``reasons`` is platform-managed."""
+        labels = [self._platform_bindings.get(r.binding) for r in reasons]
+        return sorted({str(x) for x in labels})[0] if labels and all(labels) else None
+
+    def severity(self, base: str, platform: str | None) -> str:
+        """The severity to report: platform-managed grants drop to info unless the option keeps them."""
+        return "info" if platform and self.options.rbac_platform_findings == "info" else base
+
+    @cached_property
+    def risky(self) -> pd.DataFrame:
+        """Catalog matches per subject and scope (a match a group meets alone is on the group's row)."""
+        rows: list[dict[str, Any]] = []
+        public = self.public_groups
+        for s, p in self.principals.principals.items():
+            for (rid, scope), (needs, reasons) in sorted(self.principals.own_matches(p).items()):
+                rule = CATALOG_BY_ID[rid]
+                base = rule.cluster_severity if scope == "cluster" and rule.cluster_severity else rule.severity
+                plat = self.platform_of(reasons)
+                is_public = p.identity.kind == "Group" and p.identity.name in public
+                if is_public and not plat:
+                    base = "critical"
+                rows.append({
+                    "subject": s, "subject_kind": p.identity.kind, "check_id": rid, "title": rule.title,
+                    "severity": self.severity(base, plat), "scope": scope, "platform": plat or "",
+                    "public": is_public, "needs": "; ".join(str(n) for n in needs),
+                    "bindings": ", ".join(sorted({r.binding for r in reasons})),
+                    "evidence": reasons_evidence(reasons),
+                })
+        df = pd.DataFrame(rows, columns=RISKY_COLUMNS)
+        if not df.empty:
+            df["_v"] = df["severity"].map(SEVERITY_RANK)
+            df = df.sort_values(["_v", "check_id", "subject", "scope"], kind="stable").drop(columns="_v")
+        return _with_missing(df.reset_index(drop=True), self.missing)
+
+    # ---- escalation ------------------------------------------------------------------------------
+    @property
+    def steps(self) -> list[Step]:
+        """Every escalation step (attack-graph edges), sorted."""
+        return self.escalation.steps
+
+    @cached_property
+    def steps_frame(self) -> pd.DataFrame:
+        """The steps as a table: source, technique, target, scope, evidence (text)."""
+        rows = [{"source": s.source, "technique": s.technique, "target": s.target, "scope": s.scope,
+                 "evidence": "; ".join(str(e) for e in s.evidence)} for s in self.steps]
+        return _with_missing(pd.DataFrame(rows, columns=["source", "technique", "target", "scope", "evidence"]),
+                             self.missing)
+
+    @cached_property
+    def _node_subject(self) -> dict[str, str]:
+        return {p.identity.node_id: s for s, p in self.principals.principals.items()}
+
+    @cached_property
+    def escalations(self) -> pd.DataFrame:
+        """Who reaches cluster-admin or namespace-admin of a namespace, and by which shortest path.
+
+        ``direct`` rows hold the privilege through their own bindings. A subject that reaches a
+        target only through a group it belongs to is left to the group's row. Namespace-admin
+        rows are omitted for subjects that reach cluster-admin (it implies every namespace).
+        """
+        steps = self.steps
+        rows: list[dict[str, Any]] = []
+        top = own_paths_to(steps, CLUSTER_ADMIN)
+        for node, path in top.items():
+            rows.append(self._escalation_row(node, CLUSTER_ADMIN, path))
+        targets = sorted({s.target for s in steps if s.target.startswith("namespace-admin:")})
+        for target in targets:
+            for node, path in own_paths_to(steps, target).items():
+                if node not in top:
+                    rows.append(self._escalation_row(node, target, path))
+        cols = ["subject", "node", "target", "hops", "direct", "techniques", "path", "platform", "steps"]
+        df = pd.DataFrame(rows, columns=cols)
+        if not df.empty:
+            df = df.sort_values(["target", "direct", "hops", "subject"], kind="stable",
+                                key=lambda c: c.map(lambda t: (t != CLUSTER_ADMIN, t)) if c.name == "target" else c)
+        return _with_missing(df.reset_index(drop=True), self.missing)
+
+    def _escalation_row(self, node: str, target: str, path: list[Step]) -> dict[str, Any]:
+        subject = self._node_subject.get(node, node)
+        p = self.principals.principals.get(subject)
+        direct = len(path) == 1 and path[0].technique in ("rbac-grant", "system-masters")
+        return {"subject": subject, "node": node, "target": target, "hops": len(path), "direct": direct,
+                "techniques": " → ".join(s.technique for s in path),
+                "path": " → ".join([node, *(f"[{s.technique}] {s.target}" for s in path)]),
+                "platform": (p.platform or "") if p else "", "steps": tuple(path)}
+
+    # ---- cloud identities --------------------------------------------------------------------------
+    @cached_property
+    def cloud_identities(self) -> pd.DataFrame:
+        """Both directions: service account → cloud identity, and cloud principal → Kubernetes user/groups."""
+        rows: list[dict[str, Any]] = []
+        for link in self.cloud_links:
+            ns, _, name = link.service_account.partition("/")
+            rows.append({"direction": "k8s→cloud", "kubernetes": f"ServiceAccount:{ns}:{name}", "cloud": link.cloud,
+                         "mechanism": link.mechanism, "groups": "", "policies": "", "active": link.active,
+                         "honoured": True, "evidence": "; ".join(str(e) for e in link.evidence)})
+        for m in self.cloud_mappings:
+            rows.append({"direction": "cloud→k8s", "kubernetes": f"User:{m.username}", "cloud": m.cloud,
+                         "mechanism": m.source, "groups": ", ".join(m.groups),
+                         "policies": ", ".join(f"{p} ({s})" for p, s in m.policies), "active": True,
+                         "honoured": m.honoured, "evidence": "; ".join(str(e) for e in m.evidence)})
+        cols = ["direction", "kubernetes", "cloud", "mechanism", "groups", "policies", "active", "honoured",
+                "evidence"]
+        df = pd.DataFrame(rows, columns=cols)
+        return df.sort_values(["direction", "kubernetes", "cloud"], kind="stable").reset_index(drop=True)
+
+    # ---- risky subjects ----------------------------------------------------------------------------
+    @cached_property
+    def risky_subjects(self) -> pd.DataFrame:
+        """Subjects ranked by the severity and breadth of what they hold and reach.
+
+        score = Σ severity weight (critical 10, high 5, medium 2, low 1) of each catalog match,
+        ×3 when it holds cluster-wide; +40/hops when the subject reaches cluster-admin (40 when it
+        holds it, 20 two steps away, ...); +3 per namespace it reaches namespace-admin of (at most 10); ×2 for groups
+        anyone can join. Platform-managed grants count at their reported (info) severity.
+        """
+        risky, esc = self.risky, self.escalations
+        by_subject: dict[str, dict[str, Any]] = {}
+
+        def entry(s: str) -> dict[str, Any]:
+            if s not in by_subject:
+                p = self.principals.principals.get(s)
+                by_subject[s] = {"subject": s, "subject_kind": p.identity.kind if p else s.split(":", 1)[0],
+                                 "score": 0.0, "top_severity": "", "risky_rules": 0, "cluster_wide": 0,
+                                 "namespaces": set(), "reaches_cluster_admin": False, "cluster_admin_hops": 0,
+                                 "namespace_admin_of": 0, "public": False,
+                                 "platform": (p.platform or "") if p else "", "checks": set()}
+            return by_subject[s]
+
+        for r in risky.itertuples(index=False):
+            e = entry(str(r.subject))
+            e["score"] += SEVERITY_WEIGHT[str(r.severity)] * (3 if r.scope == "cluster" else 1)
+            e["checks"].add(str(r.check_id))
+            e["public"] = e["public"] or bool(r.public)
+            if r.scope == "cluster":
+                e["cluster_wide"] += 1
+            else:
+                e["namespaces"].add(str(r.scope))
+            if not e["top_severity"] or SEVERITY_RANK[str(r.severity)] < SEVERITY_RANK[e["top_severity"]]:
+                e["top_severity"] = str(r.severity)
+        for r in esc.itertuples(index=False):
+            e = entry(str(r.subject))
+            if r.target == CLUSTER_ADMIN:
+                e["reaches_cluster_admin"] = True
+                e["cluster_admin_hops"] = int(r.hops)
+                e["score"] += 40 / max(int(r.hops), 1)
+            else:
+                e["namespace_admin_of"] += 1
+                if e["namespace_admin_of"] <= 10:
+                    e["score"] += 3
+        rows = []
+        for e in by_subject.values():
+            e["risky_rules"] = len(e["checks"])
+            e["checks"] = ", ".join(sorted(e["checks"]))
+            e["namespaces"] = len(e["namespaces"])
+            subj = str(e["subject"])
+            if subj.startswith("Group:") and subj[6:] in self.public_groups:
+                e["public"] = True
+            if e["public"]:
+                e["score"] *= 2
+            e["score"] = round(float(e["score"]), 1)
+            if e["score"] > 0:
+                rows.append(e)
+        df = pd.DataFrame(rows, columns=RISKY_SUBJECT_COLUMNS)
+        if not df.empty:
+            df = df.sort_values(["score", "subject"], ascending=[False, True], kind="stable")
+        return _with_missing(df.reset_index(drop=True), self.missing)
+
+    # ---- helpers for checks ---------------------------------------------------------------------
+    def subject_evidence(self, subject: str) -> tuple[Evidence, ...]:
+        """How a subject gets its groups (for findings)."""
+        p = self.principal(subject)
+        return tuple(Evidence(p.subject, "group", f"{g} ({why})") for g, why in p.group_sources if why != "implicit")
+
+    def identity(self, subject: str) -> Identity:
+        return parse_subject(subject)
+
+    def summary(self) -> Mapping[str, Any]:
+        """Counts for an overview cell."""
+        return {"roles": len(self.objects.roles), "clusterroles": len(self.objects.clusterroles),
+                "bindings": len(self.objects.bindings), "dangling bindings": len(self.objects.dangling),
+                "subjects": len(self.principals.principals), "steps": len(self.steps),
+                "reach cluster-admin": int((self.escalations["target"] == CLUSTER_ADMIN).sum()),
+                "missing": self.missing or ""}
+
+
+__all__ = ["RbacAnalysis", "namespace_admin", "user"]

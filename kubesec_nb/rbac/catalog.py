@@ -1,0 +1,387 @@
+"""The risky-permission catalog, as data.
+
+Each :class:`CatalogRule` has a stable id (the check id), title, severity, category,
+remediation, the tools that check the same thing, and a condition. Permission rules have a
+condition made of :class:`Need` clauses: every clause (AND) must have one of its needs (OR)
+allowed at one scope — cluster-wide (ClusterRoleBindings) or inside one namespace
+(ClusterRoleBindings plus that namespace's RoleBindings). Rules without needs are
+computed from other facts (bindings, escalation, cloud identities) by :mod:`.checks`.
+
+Verbs, groups and subresources are matched exactly as the authorizer does: ``pods/*`` does
+not grant ``pods/exec``; a rule on ``deployments`` in group ``""`` does not grant
+``deployments.apps``; a ``create`` with resourceNames grants nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from kubesec_nb.rbac.capabilities import Allowance, Probe
+
+RBAC = "Role-Based Access Control"
+SA = "Service Account Security"
+IAM = "Identity and Access Management"
+SECRETS = "Kubernetes Secrets"
+API = "Secure API Server Access"
+PODSEC = "Pod Security and Security Contexts"
+NET = "Network Policies"
+AUDIT = "Audit Logging and Monitoring"
+
+#: Probe flags that options switch on.
+EXEC_VIA_GET = "exec_via_get"
+SECRET_GET = "secret_get_reads"
+
+
+@dataclass(frozen=True)
+class Need:
+    """One request shape a condition accepts, and how resourceNames count.
+
+    ``names``: ``any`` (a grant limited to some names still counts), ``all`` (the request
+    is nameless or must reach every object: create of a top-level object, cluster-admin),
+    ``self`` (the Namespace object of the scope), or ``=a|b`` (one of these names).
+    ``when`` names an option flag without which the need never counts.
+    """
+
+    verb: str
+    resource: str
+    names: str = "any"
+    when: str = ""
+    any_subresource: bool = False
+
+    @property
+    def probe(self) -> Probe:
+        return Probe(self.verb, self.resource, self.any_subresource)
+
+    def satisfied(self, allowance: Allowance | None, scope: str) -> bool:
+        """Whether ``allowance`` meets this need at ``scope`` (``cluster`` or a namespace)."""
+        if allowance is None:
+            return False
+        if self.names == "all":
+            return allowance.names is None
+        if self.names == "self" and scope != "cluster":
+            return allowance.allows(scope)
+        if self.names.startswith("="):
+            return any(allowance.allows(n) for n in self.names[1:].split("|"))
+        return True
+
+    def __str__(self) -> str:
+        extra = "" if self.names in ("any",) else f" [{self.names}]"
+        return f"{self.verb} {self.resource}{'/<any>' if self.any_subresource else ''}{extra}"
+
+
+@dataclass(frozen=True)
+class CatalogRule:
+    """One entry of the catalog (see the module docstring).
+
+    ``scope``: where the condition may hold (``any``, ``cluster``, ``namespace``);
+    ``namespaces`` limits namespace scopes to these (cluster scope always counts);
+    ``cluster_severity`` overrides the severity when the condition holds cluster-wide.
+    """
+
+    id: str
+    title: str
+    severity: str
+    category: str
+    remediation: str
+    references: tuple[str, ...]
+    condition: str
+    all_of: tuple[tuple[Need, ...], ...] = ()
+    scope: str = "any"
+    namespaces: tuple[str, ...] = ()
+    cluster_severity: str | None = None
+
+    @property
+    def is_permission_rule(self) -> bool:
+        return bool(self.all_of)
+
+
+def _any(verbs: Iterable[str], resources: Iterable[str], names: str = "any", when: str = "") -> tuple[Need, ...]:
+    return tuple(Need(v, r, names, when) for r in resources for v in verbs)
+
+
+WORKLOADS = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps", "jobs.batch",
+             "cronjobs.batch", "replicationcontrollers")
+WRITE = ("create", "update", "patch")
+PROXY_VERBS = ("get", "create", "update", "patch", "delete")
+SECRET_READ = (Need("list", "secrets"), Need("watch", "secrets"), Need("get", "secrets", when=SECRET_GET))
+POD_CREATE = (Need("create", "pods", "all"),
+              *(Need("create", w, "all") for w in WORKLOADS),
+              *_any(("update", "patch"), WORKLOADS))
+EXEC = (*_any(("create",), ("pods/exec", "pods/attach")),
+        *_any(("get",), ("pods/exec", "pods/attach"), when=EXEC_VIA_GET))
+EPHEMERAL = _any(("update", "patch"), ("pods/ephemeralcontainers",))
+RBAC_WRITE = _any(WRITE, ("rolebindings", "clusterrolebindings", "roles", "clusterroles"))
+CLIENT_SIGNER = "=kubernetes.io/kube-apiserver-client|kubernetes.io/*"
+
+#: What "namespace admin" means with ``rbac_namespace_admin='admin-role'``: the core of the
+#: built-in ``admin`` ClusterRole. Holding all of these in a namespace (or ``*`` on ``*``)
+#: is full control of the namespace's workloads, identities, secrets and RBAC.
+ADMIN_NEEDS: tuple[tuple[Need, ...], ...] = tuple((n,) for n in (
+    Need("create", "pods", "all"), Need("delete", "pods", "all"), Need("create", "pods/exec", "all"),
+    Need("get", "secrets", "all"), Need("list", "secrets", "all"),
+    Need("create", "deployments.apps", "all"), Need("update", "deployments.apps", "all"),
+    Need("create", "serviceaccounts", "all"), Need("create", "rolebindings", "all"),
+    Need("create", "roles", "all"), Need("update", "configmaps", "all"),
+))
+WILDCARD: tuple[tuple[Need, ...], ...] = ((Need("*", "*", "all"),),)
+
+_KS = "kubescape"
+CATALOG: tuple[CatalogRule, ...] = (
+    CatalogRule(
+        "RBAC-CLUSTER-ADMIN", "Wildcard admin cluster-wide ('*' verbs on '*' resources in '*' groups)", "critical",
+        RBAC, "Bind cluster-admin only to break-glass identities; grant workloads and people narrow roles.",
+        (f"{_KS} C-0035/C-0185/C-0187", "krane subjects-with-open-cluster-wide-access", "rbac-police cluster_admin",
+         "KubiScan risky-any-verb"),
+        "'*' on '*' in apiGroup '*' through a ClusterRoleBinding", WILDCARD, scope="cluster"),
+    CatalogRule(
+        "RBAC-NAMESPACE-WILDCARD", "Wildcard admin in a namespace ('*' on '*')", "high", RBAC,
+        "Replace '*' rules with the verbs and resources the subject needs; prefer the built-in edit/view roles.",
+        ("krane subjects-with-open-ns-level-access", f"{_KS} C-0272"),
+        "'*' on '*' in apiGroup '*' through a RoleBinding", WILDCARD, scope="namespace"),
+    CatalogRule(
+        "RBAC-SECRETS-READ", "Can read Secrets", "high", SECRETS,
+        "Grant get on the few named Secrets a workload needs (resourceNames); never list/watch.",
+        (f"{_KS} C-0015/C-0186", "KubiScan risky-get-secrets/risky-list-secrets", "krane risky-get-secrets",
+         "rbac-tool Secret Readers", "rbac-police list_secrets/retrieve_token_secrets", "KubeHound TOKEN_LIST"),
+        "list or watch secrets (all of a namespace's values), or get them when their names are known",
+        (SECRET_READ,), cluster_severity="critical"),
+    CatalogRule(
+        "RBAC-POD-CREATE", "Can create pods or pod controllers (run as any service account of the namespace)",
+        "high", SA,
+        "Let CI/CD or GitOps controllers create workloads; restrict people to view. Enforce Pod Security "
+        "'restricted' so created pods cannot escape to the node.",
+        (f"{_KS} C-0188", "KubiScan risky-create-*", "krane risky-create-*", "rbac-tool Workload Creators",
+         "rbac-police assign_sa", "KubeHound POD_CREATE", "IceKube CREATE_POD_WITH_SA"),
+        "create pods, or create/update/patch deployments, replicasets, statefulsets, daemonsets (apps), "
+        "jobs, cronjobs (batch) or replicationcontrollers", (POD_CREATE,), cluster_severity="critical"),
+    CatalogRule(
+        "RBAC-POD-PATCH", "Can update or patch running pods (replace a container image)", "medium", SA,
+        "Remove update/patch on pods; change workloads through their controllers.",
+        ("rbac-police modify_pods/rce_weak_ns", "KubeHound POD_PATCH", "IceKube REPLACE_IMAGE"),
+        "update or patch pods", (_any(("update", "patch"), ("pods",)),)),
+    CatalogRule(
+        "RBAC-POD-EXEC", "Can exec or attach into pods", "high", SA,
+        "Remove pods/exec and pods/attach (create, and get before Kubernetes 1.35); use audited break-glass access.",
+        (f"{_KS} C-0002", "KubiScan risky-exec-pods/risky-attach-pods", "krane risky-exec-pods",
+         "rbac-tool Exec into Pod", "rbac-police pods_exec", "KubeHound POD_EXEC", "IceKube EXEC_INTO"),
+        "create pods/exec or pods/attach; get on them before Kubernetes 1.35 (WebSocket upgrade)", (EXEC,)),
+    CatalogRule(
+        "RBAC-POD-PORTFORWARD", "Can port-forward into pods", "medium", NET,
+        "Remove pods/portforward (create, and get before Kubernetes 1.35).",
+        (f"{_KS} C-0063",),
+        "create pods/portforward; get before Kubernetes 1.35",
+        ((Need("create", "pods/portforward"), Need("get", "pods/portforward", when=EXEC_VIA_GET)),)),
+    CatalogRule(
+        "RBAC-POD-EPHEMERAL", "Can add ephemeral (debug) containers to running pods", "high", PODSEC,
+        "Remove update/patch on pods/ephemeralcontainers outside break-glass roles.",
+        ("rbac-police pods_ephemeral_ctrs", "rbac-tool Create Ephemeral Containers", "IceKube DEBUG_POD"),
+        "update or patch pods/ephemeralcontainers", (EPHEMERAL,)),
+    CatalogRule(
+        "RBAC-NODES-PROXY", "Can reach the kubelet API through nodes/proxy (exec into any pod on the node)",
+        "critical", API,
+        "Remove every verb on nodes/proxy (get is enough for WebSocket exec); monitoring agents should use "
+        "the kubelet fine-grained subresources (nodes/metrics, nodes/stats).",
+        (f"{_KS} C-0279", "KubiScan risky-execute-command-node-proxy", "rbac-police nodes_proxy",
+         "rbac-tool Create Node Proxy", "IceKube CAN_EXEC_THROUGH_KUBELET", "KubeHound #408"),
+        "any verb on nodes/proxy", (_any(PROXY_VERBS, ("nodes/proxy",)),)),
+    CatalogRule(
+        "RBAC-SA-TOKEN-CREATE", "Can mint service account tokens (TokenRequest)", "high", SA,
+        "Remove create on serviceaccounts/token, or limit it with resourceNames to the accounts a controller "
+        "must serve.",
+        (f"{_KS} C-0282", "rbac-police token_request", "IceKube GENERATE_TOKEN"),
+        "create serviceaccounts/token", ((Need("create", "serviceaccounts/token"),),),
+        cluster_severity="critical"),
+    CatalogRule(
+        "RBAC-CSR-APPROVE", "Can approve certificate signing requests (mint client certificates)", "high", IAM,
+        "Only the control plane should approve CSRs; remove update on certificatesigningrequests/approval "
+        "and approve on signers.",
+        (f"{_KS} C-0280", "rbac-police approve_csrs", "IceKube GENERATE_CLIENT_CERTIFICATE"),
+        "update/patch certificatesigningrequests/approval and approve on a signer",
+        (_any(("update", "patch"), ("certificatesigningrequests/approval",)),
+         (Need("approve", "signers"),)), scope="cluster"),
+    CatalogRule(
+        "RBAC-BIND-ESCALATE", "Can grant roles beyond its own (bind or escalate with write access to RBAC)",
+        "critical", RBAC,
+        "Remove bind and escalate; RBAC administrators should hold the permissions they grant.",
+        (f"{_KS} C-0191", "KubiScan risky-create-rolebinding-*", "krane risky-create-rolebinding-*",
+         "rbac-tool Privileges Escalators - via bind or escalate", "rbac-police bind_roles/escalate_roles",
+         "KubeHound ROLE_BIND", "IceKube RBAC_ESCALATE_TO"),
+        "bind or escalate on roles/clusterroles, together with create/update/patch on roles or bindings",
+        (_any(("bind", "escalate"), ("roles", "clusterroles")), RBAC_WRITE)),
+    CatalogRule(
+        "RBAC-IMPERSONATE", "Can impersonate users, groups, service accounts or user attributes", "critical", IAM,
+        "Remove impersonate; if a proxy needs it, limit it with resourceNames.",
+        (f"{_KS} C-0065/C-0191", "KubiScan risky-impersonate-groups", "krane risky-impersonate-privileged-groups",
+         "rbac-tool Privileges Escalators - via impersonate", "rbac-police impersonate", "IceKube CAN_IMPERSONATE"),
+        "impersonate users, groups, serviceaccounts, uids or userextras/<key>",
+        ((*_any(("impersonate",), ("users", "groups", "serviceaccounts", "uids.authentication.k8s.io")),
+          Need("impersonate", "userextras.authentication.k8s.io", any_subresource=True)),)),
+    CatalogRule(
+        "RBAC-WEBHOOK-WRITE", "Can create or change admission webhooks and policies", "high", API,
+        "Only the platform team's deployment pipeline should write admission configuration.",
+        (f"{_KS} C-0281", "rbac-police control_webhooks", "rbac-tool Installing or Modifying Admission Controllers"),
+        "create/update/patch validating/mutating webhook configurations or admission policies and bindings",
+        (_any(WRITE, tuple(f"{r}.admissionregistration.k8s.io" for r in (
+            "validatingwebhookconfigurations", "mutatingwebhookconfigurations", "validatingadmissionpolicies",
+            "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"))),),
+        scope="cluster"),
+    CatalogRule(
+        "RBAC-CRD-WRITE", "Can create, change or delete CustomResourceDefinitions", "medium", API,
+        "Restrict CRD writes to the platform pipeline.",
+        ("rbac-tool Installing or Modifying Cluster Extensions",),
+        "create/update/patch/delete customresourcedefinitions",
+        (_any((*WRITE, "delete"), ("customresourcedefinitions.apiextensions.k8s.io",)),), scope="cluster"),
+    CatalogRule(
+        "RBAC-PV-CREATE", "Can create PersistentVolumes (hostPath volumes onto nodes)", "high", PODSEC,
+        "Let a CSI provisioner create volumes; remove create on persistentvolumes from people and apps.",
+        (f"{_KS} C-0278", "rbac-tool Storage & Data"),
+        "create persistentvolumes", ((Need("create", "persistentvolumes", "all"),),), scope="cluster"),
+    CatalogRule(
+        "RBAC-SERVICE-STATUS", "Can write services/status (CVE-2020-8554 traffic interception)", "medium", NET,
+        "Remove update/patch on services/status outside the cloud controller.",
+        ("rbac-police modify_service_status_cve_2020_8554",),
+        "update or patch services/status", (_any(("update", "patch"), ("services/status",)),)),
+    CatalogRule(
+        "RBAC-NODE-WRITE", "Can modify or delete nodes (steer scheduling, steal pods)", "medium", RBAC,
+        "Only kubelets (restricted by NodeRestriction) and the cloud controller should write nodes.",
+        ("rbac-police modify_node_status/steal_pods",),
+        "update/patch/delete nodes, or update/patch nodes/status",
+        ((*_any(("update", "patch", "delete"), ("nodes",)), *_any(("update", "patch"), ("nodes/status",))),),
+        scope="cluster"),
+    CatalogRule(
+        "RBAC-POD-EVICT-DELETE", "Can evict or delete pods", "low", RBAC,
+        "Grant delete/evict only to operators of the workload; prefer rollouts through controllers.",
+        (f"{_KS} C-0007", "rbac-police steal_pods"),
+        "create pods/eviction, or delete/deletecollection pods",
+        ((Need("create", "pods/eviction"), *_any(("delete", "deletecollection"), ("pods",))),)),
+    CatalogRule(
+        "RBAC-KUBE-SYSTEM-CONFIGMAP-WRITE", "Can write ConfigMaps in kube-system (aws-auth, CoreDNS, kube-proxy)",
+        "high", IAM,
+        "Only the platform pipeline should write kube-system ConfigMaps; on EKS move to access entries.",
+        (f"{_KS} C-0037", "rbac-police eks_modify_aws_auth", "IceKube UPDATE_AWS_AUTH"),
+        "create configmaps, or update/patch/delete configmaps, in kube-system",
+        ((Need("create", "configmaps", "all"), *_any(("update", "patch", "delete"), ("configmaps",))),),
+        scope="namespace", namespaces=("kube-system",)),
+    CatalogRule(
+        "RBAC-NAMESPACE-PATCH", "Can modify Namespace objects (relax Pod Security labels)", "medium", PODSEC,
+        "Remove update/patch on namespaces; Pod Security labels belong to the platform team.",
+        ("IceKube PATCH_NAMESPACE_TO_BYPASS_PSA",),
+        "update or patch a Namespace (a RoleBinding reaches its own namespace)",
+        (_any(("update", "patch"), ("namespaces",), "self"),)),
+    CatalogRule(
+        "RBAC-RBAC-WRITE", "Can create or change roles and bindings", "low", RBAC,
+        "Limit RBAC writes to the platform pipeline; escalation prevention still caps what can be granted.",
+        ("krane subjects-with-rbac-management", "KubiScan risky-add-rolebinding"),
+        "create/update/patch roles, clusterroles, rolebindings or clusterrolebindings", (RBAC_WRITE,)),
+    CatalogRule(
+        "RBAC-NETWORKPOLICY-WRITE", "Can change NetworkPolicies", "medium", NET,
+        "Network policy belongs to the platform or security team; remove writes from workloads.",
+        ("rbac-tool Networking - Manipulate Networking",),
+        "create/update/patch/delete networkpolicies or admin network policies",
+        (_any((*WRITE, "delete"), ("networkpolicies.networking.k8s.io",
+                                    "adminnetworkpolicies.policy.networking.k8s.io")),)),
+    CatalogRule(
+        "RBAC-EVENTS-DELETE", "Can delete events (hide activity)", "low", AUDIT,
+        "Remove delete on events.",
+        (f"{_KS} C-0031",),
+        "delete/deletecollection events (core or events.k8s.io)",
+        (_any(("delete", "deletecollection"), ("events", "events.events.k8s.io")),)),
+    # ---- computed from bindings, escalation and cloud identities ---------------------------------
+    CatalogRule(
+        "RBAC-PUBLIC-BINDING", "Role bound to anonymous, unauthenticated or all authenticated users", "high", API,
+        "Remove the binding; only the default discovery roles belong to these groups.",
+        (f"{_KS} C-0265", "krane unauthenticated-subject-access", "KubiScan #70"),
+        "a binding names system:anonymous, system:unauthenticated, system:authenticated or "
+        "system:serviceaccounts, other than the default discovery roles; critical when the role is risky"),
+    CatalogRule(
+        "RBAC-DEFAULT-SA-BOUND", "Default service account bound to a role", "medium", SA,
+        "Give each workload its own service account; bind nothing to 'default'.",
+        (f"{_KS} C-0225/C-0239",),
+        "a binding names the 'default' service account of a namespace"),
+    CatalogRule(
+        "RBAC-MISSING-ROLE", "Binding to a role that does not exist", "medium", RBAC,
+        "Delete the binding, or create the intended role deliberately: whoever can create that role "
+        "activates the binding.",
+        ("krane subjects-with-non-existing-roles",),
+        "roleRef names a Role or ClusterRole absent from the cluster"),
+    CatalogRule(
+        "RBAC-ESCALATE-CLUSTER-ADMIN", "Can escalate to cluster-admin", "critical", RBAC,
+        "Break the first step of the path shown in the evidence.",
+        ("KubeHound criticalPaths", "IceKube attack paths"),
+        "a chain of RBAC techniques (impersonation, bind/escalate, pod creation as a stronger service account, "
+        "TokenRequest, legacy token secrets, CSR signing, nodes/proxy, aws-auth) reaches cluster-admin"),
+    CatalogRule(
+        "RBAC-ESCALATE-NAMESPACE-ADMIN", "Can escalate to namespace admin", "high", RBAC,
+        "Break the first step of the path shown in the evidence.",
+        ("KubeHound criticalPaths",),
+        "a chain of RBAC techniques reaches namespace-admin of a namespace the subject does not administer"),
+    CatalogRule(
+        "RBAC-AWS-AUTH-MASTERS", "aws-auth maps an IAM identity to system:masters", "critical", IAM,
+        "Map IAM roles to named groups bound to narrow roles; use EKS access entries and policies.",
+        ("IceKube UPDATE_AWS_AUTH",),
+        "kube-system/aws-auth mapRoles or mapUsers lists group system:masters"),
+    CatalogRule(
+        "RBAC-EKS-ACCESS-ENTRY-ADMIN", "EKS access entry grants cluster administration", "high", IAM,
+        "Grant AmazonEKSClusterAdminPolicy only to break-glass roles; use namespace-scoped policies.",
+        (),
+        "an access entry has AmazonEKSClusterAdminPolicy, a cluster-scoped AmazonEKSAdminPolicy, or group "
+        "system:masters"),
+    CatalogRule(
+        "RBAC-CLOUD-IDENTITY", "Service account linked to a cloud identity", "info", "Cloud Secret Management",
+        "Check that the cloud role is least-privilege and its trust is limited to this service account.",
+        ("rbac-police providerIAM",),
+        "IRSA, GKE Workload Identity or AKS Workload Identity annotation on a service account"),
+    CatalogRule(
+        "RBAC-CLOUD-IDENTITY-EXPOSED", "Cloud identity reachable by other Kubernetes subjects", "high", IAM,
+        "Restrict pod creation, token minting and impersonation in the namespace of the linked service account.",
+        (),
+        "a subject other than the linked service account can obtain its token (pod creation, TokenRequest, "
+        "impersonation, exec, legacy token secret)"),
+    CatalogRule(
+        "RBAC-LEGACY-TOKEN-SECRET", "Long-lived service account token Secret", "medium", SECRETS,
+        "Delete kubernetes.io/service-account-token Secrets; use projected (TokenRequest) tokens.",
+        ("KubiScan unit tests", "IceKube AUTHENTICATION_TOKEN_FOR", "rbac-police retrieve_token_secrets"),
+        "a Secret of type kubernetes.io/service-account-token exists"),
+)
+
+CATALOG_BY_ID: Mapping[str, CatalogRule] = {c.id: c for c in CATALOG}
+
+
+def all_needs() -> tuple[Need, ...]:
+    """Every need of every permission rule, plus those escalation analysis uses."""
+    from kubesec_nb.rbac.escalation import ESCALATION_NEEDS
+
+    seen: dict[Need, None] = {}
+    for c in CATALOG:
+        for clause in c.all_of:
+            seen.update(dict.fromkeys(clause))
+    for clause in ADMIN_NEEDS:
+        seen.update(dict.fromkeys(clause))
+    seen.update(dict.fromkeys(ESCALATION_NEEDS))
+    return tuple(seen)
+
+
+def evaluate(rule: CatalogRule, caps: Mapping[Probe, Allowance], scope: str,
+             flags: frozenset[str]) -> tuple[tuple[Need, Allowance], ...] | None:
+    """The needs that satisfy ``rule`` at ``scope`` (one or more per clause), or None when it does not hold.
+
+    >>> from kubesec_nb.rbac.capabilities import Allowance
+    >>> c = CATALOG_BY_ID["RBAC-POD-CREATE"]
+    >>> evaluate(c, {Probe("create", "pods"): Allowance(frozenset({"x"}), ())}, "shop", frozenset()) is None
+    True
+    """
+    if rule.scope == "cluster" and scope != "cluster":
+        return None
+    if rule.scope == "namespace" and scope == "cluster" and not rule.namespaces:
+        return None
+    if rule.namespaces and scope != "cluster" and scope not in rule.namespaces:
+        return None
+    out: list[tuple[Need, Allowance]] = []
+    for clause in rule.all_of:
+        hit = [(n, caps[n.probe]) for n in clause
+               if (not n.when or n.when in flags) and n.satisfied(caps.get(n.probe), scope)]
+        if not hit:
+            return None
+        out.extend(hit)
+    return tuple(out)

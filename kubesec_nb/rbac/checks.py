@@ -1,0 +1,244 @@
+"""The RBAC checks: one registered check per catalog entry, run over :class:`RbacAnalysis`.
+
+Permission rules report one finding per subject and scope (see :attr:`RbacAnalysis.risky`);
+the others read bindings, escalation paths, cloud identities and Secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
+from kubesec_nb.rbac.analysis import RbacAnalysis
+from kubesec_nb.rbac.catalog import CATALOG, CatalogRule
+from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE
+from kubesec_nb.rbac.objects import RBAC_RESOURCES
+from kubesec_nb.rbac.subjects import (
+    ANONYMOUS,
+    AUTHENTICATED,
+    MASTERS,
+    SA_PREFIX,
+    SERVICEACCOUNTS,
+    UNAUTHENTICATED,
+    parse_subject,
+)
+
+Run = Callable[[RbacAnalysis], Iterable[Finding]]
+
+#: Default roles the bootstrap policy binds to the broad groups; binding them is expected.
+SAFE_PUBLIC_ROLES = frozenset({
+    "ClusterRole/system:public-info-viewer", "ClusterRole/system:discovery", "ClusterRole/system:basic-user",
+    "ClusterRole/system:service-account-issuer-discovery", "Role/kube-public/kubeadm:bootstrap-signer-clusterinfo",
+    "Role/kube-public/system:controller:bootstrap-signer",
+})
+_PUBLIC_KEYS = {f"u:{ANONYMOUS}": "anonymous requests", f"g:{UNAUTHENTICATED}": "unauthenticated requests",
+                f"g:{AUTHENTICATED}": "every authenticated user", f"g:{SERVICEACCOUNTS}": "every service account"}
+_STEALS = ("pod-create", "pod-exec", "nodes-proxy", "token-request", "impersonate", "legacy-token-read",
+           "token-secret-create", "rbac-bind")
+
+
+def _where(scope: str) -> str:
+    return "cluster-wide" if scope == "cluster" else f"in namespace {scope}"
+
+
+def _finding(rule: CatalogRule, subject: str, scope: str, evidence: tuple[Evidence, ...], message: str,
+             severity: str | None) -> Finding:
+    ident = parse_subject(subject)
+    return Finding(rule.id, namespace=None if scope == "cluster" else scope, kind=ident.kind,
+                   name=ident.name if ident.kind != "ServiceAccount" else f"{ident.namespace}/{ident.name}",
+                   subject=subject, evidence=evidence, message=message, severity=severity)
+
+
+def _permission_run(rule: CatalogRule) -> Run:
+    def run(rb: RbacAnalysis) -> Iterator[Finding]:
+        df = rb.risky
+        for r in df[df["check_id"] == rule.id].itertuples(index=False):
+            plat = f" [platform-managed: {r.platform}]" if r.platform else ""
+            pub = " [group anyone can join]" if r.public else ""
+            msg = f"{r.subject} can {rule.condition} {_where(str(r.scope))} (through {r.needs}){plat}{pub}"
+            yield _finding(rule, str(r.subject), str(r.scope), tuple(r.evidence), msg, str(r.severity))
+    return run
+
+
+def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
+    rule = _rule("RBAC-PUBLIC-BINDING")
+    risky = rb.risky
+    for b in rb.objects.bindings:
+        for s in b.subjects:
+            who = _PUBLIC_KEYS.get(s.key or "")
+            if who is None or b.role_ref in SAFE_PUBLIC_ROLES:
+                continue
+            role = rb.objects.role_of(b)
+            group = (s.key or "")[2:]
+            hits = risky[(risky["subject"] == (f"Group:{group}" if s.key and s.key.startswith("g:")
+                                                else f"User:{group}")) &
+                         risky["bindings"].str.contains(b.ref, regex=False)]
+            severe = hits[hits["severity"].isin(["critical", "high"])]
+            public = group in rb.public_groups or group == ANONYMOUS
+            sev = "critical" if (not severe.empty or (public and role is not None and role.rules)) else "high"
+            plat = b.platform if (b.platform and (role is None or role.platform)) else None
+            extra = f"; grants {', '.join(sorted(set(severe['check_id'])))}" if not severe.empty else ""
+            gke = " (on GKE: any Google account)" if group == AUTHENTICATED and group in rb.public_groups else ""
+            yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
+                          evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
+                                    Evidence(b.ref, "roleRef", b.role_ref)),
+                          message=f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}"
+                                  + (f" [platform-managed: {plat}]" if plat else ""),
+                          severity=rb.severity(sev, plat))
+
+
+def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
+    rule = _rule("RBAC-DEFAULT-SA-BOUND")
+    for b in rb.objects.bindings:
+        for s in b.subjects:
+            if s.key and s.key.startswith(f"u:{SA_PREFIX}") and s.key.endswith(":default"):
+                plat = b.platform
+                yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
+                              evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
+                                        Evidence(b.ref, "roleRef", b.role_ref)),
+                              message=f"{b.ref} binds {b.role_ref} to {s.written}; every pod that does not name a "
+                                      "service account gets it" + (f" [platform-managed: {plat}]" if plat else ""),
+                              severity=rb.severity(rule.severity, plat))
+
+
+def _missing_role(rb: RbacAnalysis) -> Iterator[Finding]:
+    rule = _rule("RBAC-MISSING-ROLE")
+    for b in rb.objects.dangling:
+        subjects = ", ".join(s.written for s in b.subjects) or "no subjects"
+        yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=subjects,
+                      evidence=(Evidence(b.ref, "roleRef", f"{b.role_ref} (not found)"),),
+                      message=f"{b.ref} names {b.role_ref}, which does not exist: it grants nothing until someone "
+                              f"creates it, then {subjects} get whatever that role holds",
+                      severity=rb.severity(rule.severity, b.platform))
+
+
+def _escalate(target_cluster: bool) -> Run:
+    rid = "RBAC-ESCALATE-CLUSTER-ADMIN" if target_cluster else "RBAC-ESCALATE-NAMESPACE-ADMIN"
+
+    def run(rb: RbacAnalysis) -> Iterator[Finding]:
+        rule = _rule(rid)
+        esc = rb.escalations
+        esc = esc[(esc["target"] == CLUSTER_ADMIN) == target_cluster]
+        for r in esc[~esc["direct"]].itertuples(index=False):
+            steps = tuple(r.steps)
+            if steps and steps[-1].technique == "system-masters" and len(steps) == 1:
+                continue
+            evidence = tuple(Evidence(f"step {i + 1}: {s.source} --{s.technique}--> {s.target}", e.field,
+                                      f"{e.object}: {e.value}" if e.value else e.object)
+                             for i, s in enumerate(steps) for e in s.evidence[:4])
+            plat = str(r.platform)
+            ns = None if target_cluster else str(r.target).split(":", 1)[1]
+            kind = str(r.subject).split(":", 1)[0] if not str(r.subject).startswith("cloud:") else "CloudIdentity"
+            yield Finding(rid, namespace=ns, kind=kind, name=str(r.node), subject=str(r.subject),
+                          evidence=evidence,
+                          message=f"{r.subject} reaches {r.target} in {r.hops} step(s): {r.path}"
+                                  + (f" [platform-managed: {plat}]" if plat else ""),
+                          severity=rb.severity(rule.severity, plat or None))
+    return run
+
+
+def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
+    rule = _rule("RBAC-AWS-AUTH-MASTERS")
+    cm = rb.model.configmap("kube-system", "aws-auth")
+    if cm is None and rb.model.provider != "eks":
+        raise NotAssessed("no kube-system/aws-auth ConfigMap and the provider is not EKS")
+    for m in rb.cloud_mappings:
+        if m.source.startswith("aws-auth") and m.masters:
+            note = "" if m.honoured else f" (ignored while the authentication mode is {rb.eks_auth_mode})"
+            yield Finding(rule.id, namespace="kube-system", kind="ConfigMap", name="aws-auth", subject=m.principal,
+                          evidence=m.evidence, message=f"{m.principal} authenticates as {m.username} in "
+                                                       f"{MASTERS}: unrestricted cluster admin{note}",
+                          severity=None if m.honoured else "low")
+
+
+def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
+    rule = _rule("RBAC-EKS-ACCESS-ENTRY-ADMIN")
+    if rb.model.snapshot.attachment("eks-access-entries") is None:
+        raise NotAssessed("no eks-access-entries attachment (aws eks list-access-entries / describe-access-entry)")
+    for m in rb.cloud_mappings:
+        if m.source != "EKS access entry":
+            continue
+        why = [f"{p} ({s})" for p, s in m.policies if p == CLUSTER_ADMIN_POLICY or (p == ADMIN_POLICY and s == "cluster")]
+        if m.masters:
+            why.append(f"group {MASTERS}")
+        if why:
+            yield Finding(rule.id, kind="AccessEntry", name=m.principal, subject=m.principal, evidence=m.evidence,
+                          message=f"{m.principal} has {', '.join(why)}",
+                          severity=None if m.honoured else "low")
+
+
+def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
+    rule = _rule("RBAC-CLOUD-IDENTITY")
+    for link in rb.cloud_links:
+        ns, _, name = link.service_account.partition("/")
+        yield Finding(rule.id, namespace=ns, kind="ServiceAccount", name=name,
+                      subject=f"ServiceAccount:{ns}:{name}", evidence=link.evidence,
+                      message=f"{link.service_account} → {link.cloud} ({link.mechanism}; "
+                              f"{'used by ' + ', '.join(link.pods) if link.pods else 'no running pod uses it'})")
+
+
+def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
+    rule = _rule("RBAC-CLOUD-IDENTITY-EXPOSED")
+    incoming: dict[str, list[tuple[str, str]]] = {}
+    for s in rb.steps:
+        if s.technique in _STEALS and s.target.startswith("sa:"):
+            incoming.setdefault(s.target, []).append((s.source, s.technique))
+    for link in rb.cloud_links:
+        ns, _, name = link.service_account.partition("/")
+        node = f"sa:{ns}/{name}"
+        who = sorted(set(incoming.get(node, [])))
+        if not who:
+            continue
+        ev = (*link.evidence, *(Evidence(src, tech, f"obtains {node}") for src, tech in who))
+        yield Finding(rule.id, namespace=ns, kind="ServiceAccount", name=name, subject=f"ServiceAccount:{ns}:{name}",
+                      evidence=ev, message=f"{len(who)} subject(s) can act as {link.service_account} and so as "
+                                           f"{link.cloud}: " + ", ".join(f"{a} ({t})" for a, t in who[:10]))
+
+
+def _legacy_tokens(rb: RbacAnalysis) -> Iterator[Finding]:
+    rule = _rule("RBAC-LEGACY-TOKEN-SECRET")
+    for s in rb.model.items("secrets"):
+        if s.get("type") != TOKEN_SECRET_TYPE:
+            continue
+        meta = s["metadata"]
+        sa = (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION, "?")
+        yield Finding(rule.id, namespace=meta["namespace"], kind="Secret", name=meta["name"],
+                      subject=f"ServiceAccount:{meta['namespace']}:{sa}",
+                      evidence=(Evidence(f"Secret {meta['namespace']}/{meta['name']}", "type", TOKEN_SECRET_TYPE),
+                                Evidence(f"Secret {meta['namespace']}/{meta['name']}",
+                                         f"metadata.annotations[{SA_NAME_ANNOTATION}]", sa)),
+                      message=f"long-lived token for {meta['namespace']}/{sa}; whoever reads this Secret is that "
+                              "service account until the Secret is deleted")
+
+
+_SPECIAL: dict[str, tuple[Run, tuple[str, ...]]] = {
+    "RBAC-PUBLIC-BINDING": (_public_binding, RBAC_RESOURCES),
+    "RBAC-DEFAULT-SA-BOUND": (_default_sa, RBAC_RESOURCES),
+    "RBAC-MISSING-ROLE": (_missing_role, RBAC_RESOURCES),
+    "RBAC-ESCALATE-CLUSTER-ADMIN": (_escalate(True), RBAC_RESOURCES),
+    "RBAC-ESCALATE-NAMESPACE-ADMIN": (_escalate(False), RBAC_RESOURCES),
+    "RBAC-AWS-AUTH-MASTERS": (_aws_masters, ("configmaps",)),
+    "RBAC-EKS-ACCESS-ENTRY-ADMIN": (_access_entries, ()),
+    "RBAC-CLOUD-IDENTITY": (_cloud_identity, ("serviceaccounts",)),
+    "RBAC-CLOUD-IDENTITY-EXPOSED": (_cloud_exposed, ("serviceaccounts", *RBAC_RESOURCES)),
+    "RBAC-LEGACY-TOKEN-SECRET": (_legacy_tokens, ("secrets",)),
+}
+
+
+def _rule(rid: str) -> CatalogRule:
+    return next(c for c in CATALOG if c.id == rid)
+
+
+def _register() -> None:
+    for rule in CATALOG:
+        if rule.is_permission_rule:
+            run, requires = _permission_run(rule), RBAC_RESOURCES
+        else:
+            run, requires = _SPECIAL[rule.id]
+        check(rule.id, title=rule.title, severity=rule.severity, category=rule.category,
+              remediation=rule.remediation, analyzer="rbac", references=rule.references,
+              description=rule.condition, requires=requires)(run)
+
+
+_register()

@@ -1,0 +1,576 @@
+"""Escalation analysis: single steps from one identity or privilege to another, as data.
+
+A :class:`Step` is one edge for the attack graph: a source node (``sa:ns/name``, ``user:name``,
+``group:name``, ``cloud:...``), a technique, a target node (an identity, ``cluster-admin``,
+``namespace-admin:<ns>``, ``secrets:*``, ``secret:<ns>/<name>``, ``cloud:...``) and the
+evidence (binding, role, rule, object) behind it. Techniques:
+
+==========================  ===================================================================
+``rbac-grant``              holds the privilege through its bindings
+``member-of``               authenticates with that group (implicit, identity provider, cloud)
+``system-masters``          the hard-wired superuser group
+``impersonate``             impersonate users / groups / service accounts (resourceNames limit)
+``rbac-bind``               create or update a binding + ``bind`` on a role → what the role grants
+``rbac-escalate``           ``escalate`` + update of a role bound to the subject → anything
+``pod-create``              create pods or pod controllers → run as any service account there
+``pod-exec``                exec / attach / ephemeral containers into pods → their service account
+``nodes-proxy``             any verb on nodes/proxy → exec into every pod on those nodes
+``token-request``           create serviceaccounts/token → that service account
+``legacy-token-read``       read a ``kubernetes.io/service-account-token`` Secret that exists
+``token-secret-create``     create such a Secret (the controller fills it) and read or mount it
+``csr-sign``                create + approve a kube-apiserver-client CSR → any group
+``aws-auth-write``          write ``kube-system/aws-auth`` → map oneself to system:masters
+``irsa`` ... ``eks-access-policy``  cloud identity links (see :mod:`.cloud`)
+==========================  ===================================================================
+
+Service accounts that hold nothing of their own and no cloud identity are interchangeable:
+a step into a namespace's service accounts then names one representative (``default`` when
+it exists) and says how many others it stands for.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from kubesec_nb.checks import Evidence
+from kubesec_nb.model import Model, object_key
+from kubesec_nb.rbac.authorizer import Grant, Reason
+from kubesec_nb.rbac.capabilities import CLUSTER, Allowance, Caps, ProbeIndex
+from kubesec_nb.rbac.catalog import (
+    ADMIN_NEEDS,
+    CLIENT_SIGNER,
+    EPHEMERAL,
+    EXEC,
+    POD_CREATE,
+    PROXY_VERBS,
+    SECRET_READ,
+    WILDCARD,
+    Need,
+)
+from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY, CloudLink, CloudMapping
+from kubesec_nb.rbac.objects import RbacObjects, RoleRecord
+from kubesec_nb.rbac.subjects import MASTERS, SA_PREFIX, Identity
+
+CLUSTER_ADMIN = "cluster-admin"
+SECRETS_ALL = "secrets:*"
+TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
+SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+
+
+def namespace_admin(ns: str) -> str:
+    """The node id of namespace admin of ``ns``.
+
+    >>> namespace_admin("shop")
+    'namespace-admin:shop'
+    """
+    return f"namespace-admin:{ns}"
+
+
+@dataclass(frozen=True, order=True)
+class Step:
+    """One escalation step (an attack-graph edge). See the module docstring."""
+
+    source: str
+    technique: str
+    target: str
+    scope: str = ""
+    evidence: tuple[Evidence, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.source} --{self.technique}--> {self.target}"
+
+
+_BIND = (Need("bind", "roles"), Need("bind", "clusterroles"))
+_ESCALATE = (Need("escalate", "roles"), Need("escalate", "clusterroles"))
+_ROLE_UPDATE = tuple(Need(v, r) for r in ("roles", "clusterroles") for v in ("update", "patch"))
+_BINDING_WRITE = tuple(Need(v, r, "all" if v == "create" else "any")
+                       for r in ("rolebindings", "clusterrolebindings") for v in ("create", "update", "patch"))
+_IMPERSONATE = (Need("impersonate", "users"), Need("impersonate", "groups"), Need("impersonate", "serviceaccounts"))
+_TOKEN = (Need("create", "serviceaccounts/token"),)
+_SECRET_CREATE = (Need("create", "secrets", "all"),)
+_CSR = (Need("create", "certificatesigningrequests", "all"),
+        Need("update", "certificatesigningrequests/approval"), Need("patch", "certificatesigningrequests/approval"),
+        Need("approve", "signers", CLIENT_SIGNER))
+_AWS_AUTH = (Need("update", "configmaps", "=aws-auth"), Need("patch", "configmaps", "=aws-auth"),
+             Need("create", "configmaps", "all"))
+_PROXY = tuple(Need(v, "nodes/proxy") for v in PROXY_VERBS)
+
+#: Needs escalation analysis evaluates beyond the catalog's.
+ESCALATION_NEEDS: tuple[Need, ...] = (*_BIND, *_ESCALATE, *_ROLE_UPDATE, *_BINDING_WRITE, *_IMPERSONATE, *_TOKEN,
+                                      *_SECRET_CREATE, *_CSR, *_AWS_AUTH, *_PROXY)
+
+Derived = tuple[tuple[str, str, str, tuple[Evidence, ...]], ...]  # (technique, target, scope, evidence)
+Add = Callable[..., None]
+
+
+def reasons_evidence(reasons: Iterable[Reason]) -> tuple[Evidence, ...]:
+    """Evidence lines for the rules behind a capability.
+
+    >>> reasons_evidence([Reason("RoleBinding/shop/ci", "Role/shop/deployer", 0, "create pods", "User:ci", "shop")])
+    (Evidence(object='RoleBinding/shop/ci', field='roleRef Role/shop/deployer rules[0] (subject User:ci)', value='create pods'),)
+    """
+    return tuple(dict.fromkeys(
+        Evidence(r.binding, f"roleRef {r.role} rules[{r.rule_index}] (subject {r.subject})", r.rule)
+        for r in reasons))
+
+
+class Escalation:
+    """Builds the steps of every principal, and reachability of cluster-admin and namespace-admin."""
+
+    def __init__(self, principals: object, objects: RbacObjects, links: list[CloudLink],
+                 mappings: list[CloudMapping], *, namespace_admin_mode: str, csr_mints_masters: bool,
+                 aws_auth_honoured: bool) -> None:
+        from kubesec_nb.rbac.principals import Principals
+
+        assert isinstance(principals, Principals)
+        self.p = principals
+        self.model: Model = principals.model
+        self.objects = objects
+        self.links = links
+        self.mappings = [m for m in mappings if m.honoured]
+        self.namespace_admin_mode = namespace_admin_mode
+        self.csr_mints_masters = csr_mints_masters
+        self.aws_auth_honoured = aws_auth_honoured and (
+            self.model.provider == "eks" or self.model.configmap("kube-system", "aws-auth") is not None)
+        self._memo: dict[tuple[frozenset[str], str], Derived] = {}
+        self._role_index = ProbeIndex(principals.probes.probes)
+        self._sa_memo: dict[str, list[tuple[str, str]]] = {}
+
+    # ---- facts about the cluster ----------------------------------------------------------------
+    @cached_property
+    def namespaces(self) -> list[str]:
+        ns = set(self.model.namespaces)
+        ns.update(p.identity.namespace for p in self.p.principals.values() if p.identity.kind == "ServiceAccount")
+        ns.update(b.namespace for b in self.objects.bindings if b.namespace)
+        return sorted(ns)
+
+    @cached_property
+    def linked(self) -> dict[str, list[CloudLink]]:
+        out: dict[str, list[CloudLink]] = defaultdict(list)
+        for link in self.links:
+            ns, _, name = link.service_account.partition("/")
+            out[f"sa:{ns}/{name}"].append(link)
+        return dict(out)
+
+    @cached_property
+    def service_accounts(self) -> dict[str, list[str]]:
+        """Namespace → names of service accounts that exist (pods can only run as those)."""
+        out: dict[str, list[str]] = defaultdict(list)
+        if self.model.missing("serviceaccounts") is None:
+            for key in self.model.service_accounts:
+                ns, _, name = key.partition("/")
+                out[ns].append(name)
+        else:  # not collected: fall back to every service account the snapshot mentions
+            for p in self.p.principals.values():
+                if p.identity.kind == "ServiceAccount":
+                    out[p.identity.namespace].append(p.identity.name)
+        return {k: sorted(set(v)) for k, v in out.items()}
+
+    def _sa_keys(self, ns: str, name: str) -> frozenset[str]:
+        p = self.p.principals.get(f"ServiceAccount:{ns}:{name}")
+        return self.p.keys_of(p) if p is not None else frozenset()
+
+    def _own(self, ns: str, name: str) -> bool:
+        return f"u:{SA_PREFIX}{ns}:{name}" in self.p.key_caps or f"sa:{ns}/{name}" in self.linked
+
+    def _sa_targets(self, ns: str, names: frozenset[str] | None) -> list[tuple[str, str]]:
+        """``(node id, note)`` of the service accounts worth becoming among ``names`` (None = all) of ``ns``."""
+        if names is None:
+            memo = self._sa_memo.get(ns)
+            if memo is None:
+                memo = self._sa_memo[ns] = self._sa_targets_uncached(ns, None)
+            return memo
+        return self._sa_targets_uncached(ns, names)
+
+    def _sa_targets_uncached(self, ns: str, names: frozenset[str] | None) -> list[tuple[str, str]]:
+        existing = self.service_accounts.get(ns, [])
+        chosen = existing if names is None else [n for n in existing if n in names]
+        out = [(f"sa:{ns}/{n}", "") for n in chosen if self._own(ns, n)]
+        rest = [n for n in chosen if not self._own(ns, n) and self._sa_keys(ns, n)]
+        if rest:
+            rep = "default" if "default" in rest else rest[0]
+            note = f" (stands for {len(rest) - 1} other service account(s) of {ns} with the same groups)" \
+                if len(rest) > 1 else ""
+            out.append((f"sa:{ns}/{rep}", note))
+        return out
+
+    @cached_property
+    def token_secrets(self) -> dict[str, list[tuple[str, str]]]:
+        """Namespace → ``(secret name, service account)`` of legacy token Secrets."""
+        out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for s in self.model.items("secrets"):
+            if s.get("type") == TOKEN_SECRET_TYPE:
+                meta = s["metadata"]
+                sa = (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION)
+                if sa:
+                    out[meta["namespace"]].append((meta["name"], sa))
+        return {k: sorted(v) for k, v in out.items()}
+
+    @cached_property
+    def secrets(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for s in self.model.items("secrets"):
+            out[s["metadata"]["namespace"]].append(s["metadata"]["name"])
+        return {k: sorted(v) for k, v in out.items()}
+
+    @cached_property
+    def grants_by_key(self) -> dict[str, list[Grant]]:
+        out: dict[str, list[Grant]] = defaultdict(list)
+        for g in self.p.authorizer.grants:
+            out[g.key].append(g)
+        return dict(out)
+
+    # ---- capabilities helpers -------------------------------------------------------------------
+    def _hit(self, caps: Caps, needs: Iterable[Need], scope: str) -> list[tuple[Need, Allowance]]:
+        flags = self.p.flags
+        return [(n, caps[n.probe]) for n in needs
+                if (not n.when or n.when in flags) and n.satisfied(caps.get(n.probe), scope)]
+
+    def _all(self, caps: Caps, clauses: Iterable[tuple[Need, ...]], scope: str) -> list[Reason] | None:
+        reasons: list[Reason] = []
+        for clause in clauses:
+            hit = self._hit(caps, clause, scope)
+            if not hit:
+                return None
+            reasons.extend(r for _, a in hit for r in a.sources)
+        return reasons
+
+    @staticmethod
+    def _names(hits: list[tuple[Need, Allowance]]) -> frozenset[str] | None:
+        names: set[str] = set()
+        for _, a in hits:
+            if a.names is None:
+                return None
+            names |= a.names
+        return frozenset(names)
+
+    @staticmethod
+    def _reasons(hits: list[tuple[Need, Allowance]]) -> list[Reason]:
+        return [r for _, a in hits for r in a.sources]
+
+    # ---- derivation ---------------------------------------------------------------------------
+    def derive(self, keys: frozenset[str], scope: str, depth: int = 0) -> Derived:
+        """Steps (without a source) that the capabilities of ``keys`` at ``scope`` give."""
+        memo = self._memo.get((keys, scope)) if depth == 0 else None
+        if memo is not None:
+            return memo
+        caps = self.p.caps_for(keys, scope)
+        out = self._derive_caps(caps, scope, keys, depth)
+        if depth == 0:
+            self._memo[(keys, scope)] = out
+        return out
+
+    def _derive_caps(self, caps: Caps, scope: str, keys: frozenset[str], depth: int) -> Derived:
+        out: list[tuple[str, str, str, tuple[Evidence, ...]]] = []
+
+        def add(tech: str, target: str, reasons: Iterable[Reason], *extra: Evidence) -> None:
+            out.append((tech, target, scope, (*reasons_evidence(reasons), *extra)))
+
+        nss = self.namespaces if scope == CLUSTER else [scope]
+        wild = self._all(caps, WILDCARD, scope)
+        if wild is not None and scope == CLUSTER:
+            add("rbac-grant", CLUSTER_ADMIN, wild)
+            return tuple(out)  # everything else is implied
+        # namespace admin
+        admin = wild if wild is not None else (
+            self._all(caps, ADMIN_NEEDS, scope) if self.namespace_admin_mode == "admin-role" else None)
+        if admin is not None:
+            for ns in nss:
+                add("rbac-grant", namespace_admin(ns), admin)
+        # secrets
+        read = self._hit(caps, SECRET_READ, scope)
+        if read:
+            names = self._names(read)
+            if names is None and scope == CLUSTER:
+                add("rbac-grant", SECRETS_ALL, self._reasons(read))
+            else:
+                for ns in nss:
+                    for s in self.secrets.get(ns, []):
+                        if names is None or s in names:
+                            add("rbac-grant", f"secret:{ns}/{s}", self._reasons(read))
+            for ns in nss:  # legacy token secrets
+                for sname, sa in self.token_secrets.get(ns, []):
+                    if names is None or sname in names:
+                        add("legacy-token-read", f"sa:{ns}/{sa}", self._reasons(read),
+                            Evidence(f"Secret {ns}/{sname}", "type", TOKEN_SECRET_TYPE),
+                            Evidence(f"Secret {ns}/{sname}", f"metadata.annotations[{SA_NAME_ANNOTATION}]", sa))
+        # run as another service account
+        create = self._hit(caps, POD_CREATE, scope)
+        if create:
+            for ns in nss:
+                for target, note in self._sa_targets(ns, None):
+                    add("pod-create", target, self._reasons(create),
+                        Evidence(f"ServiceAccount {target[3:]}", "exists", "pods may name it in "
+                                 f"spec.serviceAccountName{note}"))
+        execs = self._hit(caps, (*EXEC, *EPHEMERAL), scope)
+        if execs:
+            names = self._names(execs)
+            self._pod_targets(add, "pod-exec", execs, nss, names)
+        token = self._hit(caps, _TOKEN, scope)
+        if token:
+            names = self._names(token)
+            for ns in nss:
+                for target, note in self._sa_targets(ns, names):
+                    add("token-request", target, self._reasons(token),
+                        Evidence(f"ServiceAccount {target[3:]}", "serviceaccounts/token", f"TokenRequest{note}"))
+        mint = self._hit(caps, _SECRET_CREATE, scope)
+        if mint and (read or create):
+            for ns in nss:
+                for target, note in self._sa_targets(ns, None):
+                    add("token-secret-create", target, self._reasons(mint + (read or create)),
+                        Evidence(f"Secret {ns}/<new>", "type", f"{TOKEN_SECRET_TYPE} for {target[3:]}{note}"))
+        # impersonation
+        self._impersonation(add, caps, scope, nss)
+        if scope == CLUSTER:
+            proxy = self._hit(caps, _PROXY, scope)
+            if proxy:
+                nodes = self._names(proxy)
+                for node in sorted(self.model.nodes):
+                    if nodes is None or node in nodes:
+                        self._pod_targets(add, "nodes-proxy", proxy, None, None, node=node)
+            csr = self._all(caps, ((_CSR[0],), _CSR[1:3], (_CSR[3],)), scope)
+            if csr is not None and self.csr_mints_masters:
+                add("csr-sign", f"group:{MASTERS}", csr,
+                    Evidence("signer kubernetes.io/kube-apiserver-client", "csr_signer_mints_masters option",
+                             "signs client certificates with any organization"))
+        if self.aws_auth_honoured and (scope == CLUSTER or scope == "kube-system"):
+            aws = self._hit(caps, _AWS_AUTH, "kube-system")
+            exists = self.model.configmap("kube-system", "aws-auth") is not None
+            aws = [(n, a) for n, a in aws if n.verb != "create" or not exists]
+            if aws:
+                add("aws-auth-write", f"group:{MASTERS}", self._reasons(aws),
+                    Evidence("ConfigMap kube-system/aws-auth", "data.mapRoles", "writable: map an IAM role to "
+                             "system:masters"))
+        if depth == 0:
+            self._bind(out, caps, scope, keys)
+        return tuple(out)
+
+    def _pod_targets(self, add: Add, tech: str, hits: list[tuple[Need, Allowance]], nss: list[str] | None,
+                     names: frozenset[str] | None, node: str | None = None) -> None:
+        pods = self.model.pods_on(node) if node else [p for ns in nss or [] for p in self.model.pods_in(ns)]
+        best: dict[str, str] = {}
+        for pod in pods:
+            key = object_key(pod)
+            if names is not None and pod["metadata"]["name"] not in names:
+                continue
+            ns, _, sa = self.model.service_account_of(pod).partition("/")
+            if self._own(ns, sa) or self._sa_keys(ns, sa):
+                best.setdefault(f"sa:{ns}/{sa}", key)
+        for target, pod_key in sorted(best.items()):
+            extra = [Evidence(f"Pod {pod_key}", "spec.serviceAccountName", target[3:])]
+            if node:
+                extra.insert(0, Evidence(f"Node {node}", "kubelet API", "exec into its pods"))
+            add(tech, target, self._reasons(hits), *extra)
+
+    def _impersonation(self, add: Add, caps: Caps, scope: str, nss: list[str]) -> None:
+        hits = {n.resource: (n, a) for n, a in self._hit(caps, _IMPERSONATE, scope)}
+        if "groups" in hits:
+            n, a = hits["groups"]
+            targets = [MASTERS] if a.names is None else sorted(a.names)
+            for g in targets:
+                add("impersonate", f"group:{g}", a.sources)
+        if "users" in hits:
+            n, a = hits["users"]
+            if a.names is None:
+                users = [p.identity.name for p in self.p.principals.values()
+                         if p.identity.kind == "User" and self.p.keys_of(p) - {f"g:{g}" for g in
+                                                                                  p.identity.implicit_groups}]
+            else:
+                users = [u for u in sorted(a.names) if not u.startswith(SA_PREFIX)]
+            for u in users:
+                add("impersonate", f"user:{u}", a.sources)
+        if "serviceaccounts" in hits:
+            n, a = hits["serviceaccounts"]
+            for ns in nss:
+                for target, note in self._sa_targets(ns, a.names):
+                    add("impersonate", target, a.sources,
+                        *([Evidence(f"ServiceAccount {target[3:]}", "impersonation", note.strip())] if note else []))
+
+    def _bind(self, out: list[tuple[str, str, str, tuple[Evidence, ...]]], caps: Caps, scope: str,
+              keys: frozenset[str]) -> None:
+        kind = "clusterrolebindings" if scope == CLUSTER else "rolebindings"
+        writes = [(n, a) for n, a in self._hit(caps, _BINDING_WRITE, scope) if n.resource == kind]
+        if writes:
+            bindable = self._bindable(caps, scope, writes)
+            for role, reasons in bindable:
+                role_caps: Caps = {}
+                for i, rule in enumerate(role.rules):
+                    self._role_index.add(role_caps, rule, Reason(f"(can bind) {role.ref}", role.ref, i, str(rule),
+                                                                 "", scope), scope)
+                for tech, target, sc, ev in self._derive_caps(role_caps, scope, keys, 1):
+                    label = Evidence(role.ref, "bind", f"grants {tech} → {target}")
+                    out.append(("rbac-bind", target, sc, (*reasons_evidence(reasons), label, *ev)))
+        self._escalate(out, caps, scope, keys)
+
+    def _bindable(self, caps: Caps, scope: str,
+                  writes: list[tuple[Need, Allowance]]) -> list[tuple[RoleRecord, list[Reason]]]:
+        creates = [(n, a) for n, a in writes if n.verb == "create"]
+        updates = [(n, a) for n, a in writes if n.verb != "create"]
+        allowed: dict[str, RoleRecord] = {}
+        pool: list[RoleRecord] = list(self.objects.clusterroles.values())
+        if scope != CLUSTER:
+            pool += [r for (ns, _), r in self.objects.roles.items() if ns == scope]
+        if updates and not creates:  # adding oneself to existing bindings: their roleRef is immutable
+            names = self._names(updates)
+            existing = {self.objects.role_of(b) for b in self.objects.bindings
+                        if b.scope == scope and (names is None or b.name in names)}
+            pool = [r for r in pool if r in existing]
+        out: list[tuple[RoleRecord, list[Reason]]] = []
+        for role in pool:
+            res = "clusterroles" if role.kind == "ClusterRole" else "roles"
+            a = caps.get(Need("bind", res).probe)
+            if a is not None and a.allows(role.name) and role.ref not in allowed:
+                allowed[role.ref] = role
+                out.append((role, [*self._reasons(writes), *a.sources]))
+        return out
+
+    def _escalate(self, out: list[tuple[str, str, str, tuple[Evidence, ...]]], caps: Caps, scope: str,
+                  keys: frozenset[str]) -> None:
+        res = "clusterroles" if scope == CLUSTER else "roles"
+        esc = caps.get(Need("escalate", res).probe)
+        if esc is None:
+            return
+        upd = [caps[n.probe] for n in _ROLE_UPDATE if n.resource == res and n.probe in caps]
+        for key in sorted(keys):
+            for g in self.grants_by_key.get(key, []):
+                role = g.role
+                if role is None or (role.kind == "ClusterRole") != (scope == CLUSTER):
+                    continue
+                if scope != CLUSTER and role.namespace != scope:
+                    continue
+                if not esc.allows(role.name) or not any(u.allows(role.name) for u in upd):
+                    continue
+                target = CLUSTER_ADMIN if g.binding.kind == "ClusterRoleBinding" else namespace_admin(g.binding.namespace)
+                reasons = [*esc.sources, *(r for u in upd for r in u.sources)]
+                out.append(("rbac-escalate", target, scope, (
+                    *reasons_evidence(reasons),
+                    Evidence(g.binding.ref, "roleRef", f"{role.ref} is bound to {g.subject.written}; escalate "
+                                                       "lets it add any rule"))))
+
+    # ---- all steps ------------------------------------------------------------------------------
+    @cached_property
+    def steps(self) -> list[Step]:
+        """Every step, sorted by source, technique, target."""
+        found: dict[tuple[str, str, str], Step] = {}
+
+        def put(src: str, tech: str, target: str, scope: str, ev: tuple[Evidence, ...]) -> None:
+            if src != target and (src, tech, target) not in found:
+                found[(src, tech, target)] = Step(src, tech, target, scope, ev)
+
+        key_caps = self.p.key_caps
+        for p in self.p.principals.values():
+            src = p.identity.node_id
+            keys = self.p.keys_of(p)
+            if p.identity.kind != "Group":
+                for g, why in p.group_sources:
+                    if f"g:{g}" in key_caps or g == MASTERS:
+                        put(src, "member-of", f"group:{g}", "", (Evidence(p.subject, "group", f"{g} ({why})"),))
+            if not keys:
+                continue
+            own_only = p.identity.kind == "Group" or keys == {p.own_key}
+            groups = [] if own_only else sorted(k for k in keys if k != p.own_key)
+            for scope in self.p.scopes_of(keys):
+                mine = self.derive(keys, scope)
+                if not own_only:
+                    own = {(t, x) for t, x, _, _ in self.derive(frozenset({p.own_key}), scope)} \
+                        if p.own_key in keys else set()
+                    covered = {(t, x) for g in groups for t, x, _, _ in self.derive(frozenset({g}), scope)}
+                    mine = tuple(d for d in mine if (d[0], d[1]) in own or (d[0], d[1]) not in covered)
+                for tech, target, sc, ev in mine:
+                    put(src, tech, target, sc, ev)
+        put(f"group:{MASTERS}", "system-masters", CLUSTER_ADMIN, CLUSTER,
+            (Evidence(f"Group {MASTERS}", "privileged group", "the API server allows it everything, no binding "
+                                                               "needed"),))
+        for link in self.links:
+            ns, _, name = link.service_account.partition("/")
+            put(f"sa:{ns}/{name}", link.mechanism, link.cloud, ns, link.evidence)
+        for m in self.mappings:
+            put(m.cloud, "aws-auth" if m.source.startswith("aws-auth") else "eks-access-entry",
+                f"user:{m.username}", CLUSTER, m.evidence)
+            for policy, where in m.policies:
+                if policy == CLUSTER_ADMIN_POLICY and where == CLUSTER:
+                    put(m.cloud, "eks-access-policy", CLUSTER_ADMIN, CLUSTER, m.evidence)
+                elif policy in (ADMIN_POLICY, CLUSTER_ADMIN_POLICY):
+                    nss = self.namespaces if where == CLUSTER else where.split(",")
+                    for ns in nss:
+                        put(m.cloud, "eks-access-policy", namespace_admin(ns), ns, m.evidence)
+        return sorted(found.values(), key=lambda s: (s.source, s.technique, s.target))
+
+
+# ---- reachability -------------------------------------------------------------------------------
+def shortest_paths_to(steps: Iterable[Step], target: str) -> dict[str, list[Step]]:
+    """For every node that reaches ``target``, one shortest path of steps to it (BFS, deterministic).
+
+    >>> s = [Step("user:a", "impersonate", "group:system:masters"),
+    ...      Step("group:system:masters", "system-masters", "cluster-admin")]
+    >>> [str(x) for x in shortest_paths_to(s, "cluster-admin")["user:a"]]
+    ['user:a --impersonate--> group:system:masters', 'group:system:masters --system-masters--> cluster-admin']
+    """
+    incoming: dict[str, list[Step]] = defaultdict(list)
+    for s in steps:
+        incoming[s.target].append(s)
+    for v in incoming.values():
+        v.sort()
+    nxt: dict[str, Step] = {}
+    seen = {target}
+    queue = deque([target])
+    while queue:
+        node = queue.popleft()
+        for s in incoming.get(node, ()):
+            if s.source not in seen:
+                seen.add(s.source)
+                nxt[s.source] = s
+                queue.append(s.source)
+    out: dict[str, list[Step]] = {}
+    for src in nxt:
+        path, cur = [], src
+        while cur != target:
+            step = nxt[cur]
+            path.append(step)
+            cur = step.target
+        out[src] = path
+    return out
+
+
+def own_paths_to(steps: Iterable[Step], target: str) -> dict[str, list[Step]]:
+    """Like :func:`shortest_paths_to`, but each path starts with a step of the node's own (not ``member-of``).
+
+    A subject that reaches the target only through a group it belongs to is left to that group.
+    """
+    steps = list(steps)
+    paths = shortest_paths_to(steps, target)
+    out: dict[str, list[Step]] = {}
+    by_source: dict[str, list[Step]] = defaultdict(list)
+    for s in steps:
+        if s.technique != "member-of":
+            by_source[s.source].append(s)
+    for src, outs in by_source.items():
+        best: list[Step] | None = None
+        for s in sorted(outs):
+            rest = [] if s.target == target else paths.get(s.target)
+            if rest is None:
+                continue
+            cand = [s, *rest]
+            if best is None or len(cand) < len(best):
+                best = cand
+        if best is not None:
+            out[src] = best
+    return out
+
+
+def node_namespaces(steps: Iterable[Step]) -> list[str]:
+    """Namespaces that appear as ``namespace-admin:<ns>`` targets."""
+    return sorted({s.target.split(":", 1)[1] for s in steps if s.target.startswith("namespace-admin:")})
+
+
+def identity_node(identity: Identity) -> str:
+    """Attack-graph node id of an identity (re-exported for convenience)."""
+    return identity.node_id
+
+
+def summarize(paths: Mapping[str, list[Step]]) -> dict[str, str]:
+    """``node → 'tech → target; ...'`` text of each path."""
+    return {k: " ; ".join(f"{s.technique} → {s.target}" for s in v) for k, v in paths.items()}
