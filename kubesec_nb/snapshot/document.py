@@ -246,6 +246,39 @@ class Snapshot:
         self.objects = dict(sorted(self.objects.items()))
         self.gaps = sorted(set(self.gaps), key=lambda g: (g.resource, g.namespace or "", g.verb, g.reason))
 
+    @classmethod
+    def collect(cls, context: str | None = None, kubeconfig: str | None = None,
+                namespaces: Iterable[str] | None = None, **kwargs: Any) -> Snapshot:
+        """Snapshot a live cluster through the official ``kubernetes`` client.
+
+        See :func:`kubesec_nb.snapshot.collector.collect` for the options.
+        """
+        from kubesec_nb.snapshot.collector import collect
+
+        return collect(context=context, kubeconfig=kubeconfig, namespaces=namespaces, **kwargs)
+
+    @classmethod
+    def from_manifests(cls, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                       **kwargs: Any) -> Snapshot:
+        """A snapshot from YAML manifests (files or folders; Helm ``template`` output).
+
+        See :func:`kubesec_nb.snapshot.loaders.from_manifests`.
+        """
+        from kubesec_nb.snapshot.loaders import from_manifests
+
+        return from_manifests(paths, **kwargs)
+
+    @classmethod
+    def from_kubectl(cls, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                     **kwargs: Any) -> Snapshot:
+        """A snapshot from ``kubectl get ... -A -o json`` output files.
+
+        See :func:`kubesec_nb.snapshot.loaders.from_kubectl`.
+        """
+        from kubesec_nb.snapshot.loaders import from_kubectl
+
+        return from_kubectl(paths, **kwargs)
+
     # ---- attachments ---------------------------------------------------------------------
     def attach(self, kind: str, path: str | os.PathLike[str]) -> Attachment:
         """Attach an external JSON document: a cloud cluster description or a Trivy report.
@@ -365,7 +398,7 @@ class Snapshot:
         yield f"collected: {m.get('collectedAt') or 'unknown'} by {m.get('collector', 'unknown')}"
         yield "objects:"
         for gr, n in self.counts().items():
-            yield f"  {gr:<52} {n:>7}"
+            yield f"  {gr:<62} {n:>7}"
         yield f"gaps: {len(self.gaps)}"
         for g in self.gaps:
             yield f"  {g.describe()}"
