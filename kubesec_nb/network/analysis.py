@@ -334,7 +334,7 @@ class NetworkAnalysis:
     def exposure(self) -> pd.DataFrame:
         """Internet-exposed pods: entry points whose scope is public (or unknown) and whose policy admits them."""
         ep = self.entry_points
-        return ep[ep["exposed"]].reset_index(drop=True)
+        return ep[ep["exposed"].astype(bool)].reset_index(drop=True)
 
     # ---- graph --------------------------------------------------------------------------------------
     def graph(self) -> nx.DiGraph:
