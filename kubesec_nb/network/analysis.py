@@ -152,6 +152,8 @@ class NetworkAnalysis:
                     d = Decision(d.allowed, d.src, d.dst, d.port, d.protocol, f"{d.reason} ({note})", d.egress,
                                  d.ingress, d.profile)
                 parts.append(d)
+        if src == "internet" or dst == "internet":
+            parts = _merge_ranges(parts, "src" if src == "internet" else "dst")
         if len(parts) == 1 and len(srcs) == 1 and len(dsts) == 1 and not (srcs[0][2] or dsts[0][2]):
             return parts[0]
         what = "backend pods / address ranges"
@@ -394,6 +396,40 @@ class NetworkAnalysis:
                        evidence=tuple(sorted(f"{p}: {v}" for p, v in zip(rows["path"], rows["via"], strict=True))))
         return g
 
+    def facts(self) -> pd.DataFrame:
+        """Key facts for a notebook header: profile, plugin evidence, counts."""
+        rows = [("profile", self.profile.name), ("plugin", self.profile.plugin or "none detected"),
+                ("policies enforced", str(self.profile.enforced)),
+                ("detected from", "; ".join(self.profile.evidence) or "-"),
+                ("ipBlock matches pod IPs", str(self.profile.ipblock_matches_pods)),
+                ("endPort honoured", str(self.profile.endport)),
+                ("pods (excluded: no IP or finished)", f"{len(self.endpoints)} ({len(self.excluded)})"),
+                ("NetworkPolicies", str(len(self.policies))),
+                ("equivalence classes", str(self.reach.n_classes)),
+                ("policies not modelled", str(len(self.extras)))]
+        return pd.DataFrame(rows, columns=["fact", "value"])
+
+    @cached_property
+    def namespace_table(self) -> pd.DataFrame:
+        """Per namespace: pods, how many are isolated per direction, and the policies there."""
+        pods = self.pods[self.pods["excluded"] == ""]
+        rows = []
+        for ns in sorted(self.model.namespaces):
+            mine = pods[pods["namespace"] == ns]
+            pols = [p for p in self.policies if p.namespace == ns]
+            rows.append({"namespace": ns, "system": self.model.is_system_namespace(ns), "pods": len(mine),
+                         "ingress_isolated": int(mine["ingress_isolated"].sum()),
+                         "egress_isolated": int(mine["egress_isolated"].sum()),
+                         "policies": len(pols), "policy_names": ", ".join(p.name for p in pols)})
+        return pd.DataFrame(rows, columns=["namespace", "system", "pods", "ingress_isolated", "egress_isolated",
+                                           "policies", "policy_names"])
+
+    def unprotected_pods(self, direction: str = INGRESS) -> pd.DataFrame:
+        """Pods no policy isolates for ``direction`` (``ingress`` or ``egress``), hostNetwork pods included."""
+        col = f"{direction}_isolated"
+        p = self.pods
+        return p[(p["excluded"] == "") & ~p[col].astype(bool)].reset_index(drop=True)
+
     # ---- confidence ---------------------------------------------------------------------------------
     @cached_property
     def extras(self) -> list[ExtraPolicy]:
@@ -429,3 +465,21 @@ class NetworkAnalysis:
         out = self.profile.assumptions()
         out["evidence"] = "; ".join(self.profile.evidence)
         return out
+
+
+def _merge_ranges(parts: list[Decision], role: str) -> list[Decision]:
+    """Fold per-range decisions with the same verdict and reasons into one part per pod."""
+    groups: dict[tuple[Any, ...], list[Decision]] = {}
+    for d in parts:
+        pod = d.dst if role == "src" else d.src
+        sides = tuple((s.isolating, s.allowing, s.allowed) if s else None for s in (d.egress, d.ingress))
+        groups.setdefault((pod, d.allowed, d.reason, sides), []).append(d)
+    out = []
+    for group in groups.values():
+        d = group[0]
+        label = d.src if role == "src" else d.dst
+        if len(group) > 1:
+            label = f"public addresses ({len(group)} ranges, e.g. {label.split(',')[0]})"
+        out.append(Decision(d.allowed, label if role == "src" else d.src, label if role == "dst" else d.dst,
+                            d.port, d.protocol, d.reason, d.egress, d.ingress, d.profile))
+    return out
