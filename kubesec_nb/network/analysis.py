@@ -20,7 +20,7 @@ from kubesec_nb.network.extra import ExtraPolicy, affected_namespaces, extra_pol
 from kubesec_nb.network.policy import EGRESS, INGRESS, Policy, parse_policy
 from kubesec_nb.network.profile import NetworkProfile
 from kubesec_nb.network.reach import EMPTY, Reachability
-from kubesec_nb.network.semantics import Decision, Evaluator, aggregate, own_node
+from kubesec_nb.network.semantics import Decision, Evaluator, aggregate
 from kubesec_nb.network.services import Services
 
 NETPOL = "networkpolicies.networking.k8s.io"
@@ -68,8 +68,8 @@ class NetworkAnalysis:
     @cached_property
     def _by_ip(self) -> dict[tuple[int, int], Endpoint]:
         out: dict[tuple[int, int], Endpoint] = {}
-        for name in sorted(self.model.nodes):
-            node = node_endpoint(self.model, name)
+        for node_name in sorted(self.model.nodes):
+            node = node_endpoint(self.model, node_name)
             if node is not None:
                 for ip in node.ips:
                     out.setdefault(ip, node)
@@ -286,7 +286,7 @@ class NetworkAnalysis:
         data = [[fmt.setdefault(int(ids[cls[i], cls[j]]), r.ports.format(r.masks[int(ids[cls[i], cls[j]])]))
                  for j in range(len(names))] for i in range(len(names))]
         df = pd.DataFrame(data, index=names, columns=names)
-        for i, name in enumerate(names):
+        for i in range(len(names)):
             df.iat[i, i] = "all"
         for a, b in self._own_node_pairs():
             df.loc[a.id, b.id] = "all"

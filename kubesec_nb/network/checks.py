@@ -182,10 +182,10 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
         return
     targets = _dns_targets(net)
     blocked: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-    seen: dict[tuple[str, frozenset[str]], list[str]] = {}
+    seen: dict[tuple[str, frozenset[tuple[str, str]]], list[str]] = {}
     for e in net.endpoints:
         pols = net.evaluator.isolating(e, EGRESS)
-        if not pols or e.namespace == "kube-system" and e.labels.get("k8s-app") in ("kube-dns", "coredns"):
+        if not pols or (e.namespace == "kube-system" and e.labels.get("k8s-app") in ("kube-dns", "coredns")):
             continue
         key = (e.namespace, frozenset(e.labels.items()))
         if key not in seen:
@@ -198,11 +198,11 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
         if seen[key]:
             wl = net.model.owner_label(net.model.pod_by_key[e.id])
             blocked.setdefault((e.namespace, wl), (seen[key], sorted(p.key for p in pols)))
-    for (ns, wl), (protos, pols) in sorted(blocked.items()):
+    for (ns, wl), (protos, names) in sorted(blocked.items()):
         yield Finding("NET-EGRESS-BLOCKS-DNS", namespace=ns, kind=wl.split("/")[0], name=wl.split("/", 1)[1],
                       evidence=tuple(Evidence(f"NetworkPolicy {p}", "spec.egress", "no rule allows "
-                                              f"{'/'.join(protos)} 53 to kube-dns") for p in pols),
-                      message=f"egress of {wl} is isolated by {', '.join(pols)} and DNS over "
+                                              f"{'/'.join(protos)} 53 to kube-dns") for p in names),
+                      message=f"egress of {wl} is isolated by {', '.join(names)} and DNS over "
                       f"{' and '.join(protos)}/53 to kube-dns is not allowed",
                       severity=None if "UDP" in protos else "low")
 
@@ -214,7 +214,8 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
        references=("reference §6", "kubescape C-0256 (exposure to internet)"))
 def internet_exposed(net: NetworkAnalysis) -> Iterable[Finding]:
     exp = net.exposure
-    for (ns, wl, path, via), rows in exp.groupby(["namespace", "workload", "path", "via"], sort=True):
+    for keys, rows in exp.groupby(["namespace", "workload", "path", "via"], sort=True):
+        ns, wl, path, via = (str(k) for k in keys)
         r0 = rows.iloc[0]
         ev = [Evidence(via, "scope", f"{r0['scope']}: {r0['scope_reason']}"),
               Evidence(via, "target", ",".join(sorted(set(rows["target"]))))]
@@ -269,7 +270,7 @@ def nodeport(net: NetworkAnalysis) -> Iterable[Finding]:
                       severity="high" if public else None)
 
 
-def _broad(p: Policy, sensitive: bool) -> Iterator[tuple[str, str, str]]:
+def _broad(p: Policy) -> Iterator[tuple[str, str, str]]:
     for r in p.ingress:
         if r.peers is None:
             yield (f"spec.ingress[{r.index}].from", "unset", "allows every source, the internet included")
@@ -294,7 +295,7 @@ def _broad(p: Policy, sensitive: bool) -> Iterator[tuple[str, str, str]]:
 def broad_allow(net: NetworkAnalysis) -> Iterable[Finding]:
     for p in net.policies:
         sensitive = Model.is_system_namespace(p.namespace)
-        for fld, value, why in _broad(p, sensitive):
+        for fld, value, why in _broad(p):
             yield Finding("NET-BROAD-ALLOW", namespace=p.namespace, kind="NetworkPolicy", name=p.name,
                           evidence=(Evidence(f"NetworkPolicy {p.key}", fld, value),),
                           message=f"{p.key} {fld}: {why}", severity="high" if sensitive else None)

@@ -22,7 +22,8 @@ class Endpoint:
     """Something that sends or receives traffic.
 
     ``kind`` is ``pod`` (``id`` ``ns/name``), ``node`` (``id`` ``node:name``, a node's own
-    address) or ``external`` (``id`` an address, a CIDR or ``internet``). ``named_ports`` maps a container port name to ``(protocol, number)``.
+    address) or ``external`` (``id`` an address, a CIDR or ``internet``).
+    ``named_ports`` maps a container port name to ``(protocol, number)``.
     """
 
     id: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from kubesec_nb.model import Model, iter_containers, object_key, selector_matches
@@ -174,12 +175,12 @@ class Exposure:
 
     # ---- entries -----------------------------------------------------------------------------
     def entries(self) -> list[Entry]:
-        out: list[Entry] = []
-        out.extend(self._service_entries())
-        out.extend(self._ingress_entries())
-        out.extend(self._gateway_entries())
-        out.extend(self._pod_entries())
-        return out
+        """Every entry point: Services, Ingresses, Gateway routes, hostPort and hostNetwork pods."""
+        return [*self._base[0], *self._ingress_entries(), *self._gateway_entries(), *self._base[1]]
+
+    @cached_property
+    def _base(self) -> tuple[list[Entry], list[Entry]]:
+        return self._service_entries(), self._pod_entries()
 
     def _backend_entries(self, path: str, via: str, scope: Scope, backends: Iterable[Backend],
                          front: str = "", hop_from: tuple[str, ...] = ()) -> list[Entry]:
@@ -251,7 +252,7 @@ class Exposure:
 
     def _ingress_entries(self) -> list[Entry]:
         out: list[Entry] = []
-        base = self._service_entries() + self._pod_entries()
+        base = self._base[0] + self._base[1]
         for ing in self.model.items("ingresses.networking.k8s.io"):
             key, ann, spec = object_key(ing), _ann(ing), ing.get("spec") or {}
             ns = ing["metadata"]["namespace"]
@@ -271,7 +272,8 @@ class Exposure:
             elif controller == "azure/application-gateway":
                 private = ann.get("appgw.ingress.kubernetes.io/use-private-ip", "").lower() == "true"
                 sc = Scope(INTERNAL if private else PUBLIC,
-                           "AGIC " + ("use-private-ip: true" if private else "public frontend"), ",".join(addrs), ranges)
+                           "AGIC " + ("use-private-ip: true" if private else "public frontend"), ",".join(addrs),
+                           ranges)
             else:
                 pods = self.controller_pods(name, controller)
                 inner, via = self._pod_scope(pods, base)
@@ -307,8 +309,8 @@ class Exposure:
             return Scope(INTERNAL, f"GatewayClass {cls} is an internal load balancer", ",".join(addrs)), ()
         name, ns = gw["metadata"]["name"], gw["metadata"]["namespace"]
         svcs = [k for k, s in self.services.by_key.items()
-                if (s["metadata"].get("labels") or {}).get("gateway.networking.k8s.io/gateway-name") == name
-                and k.startswith(f"{ns}/")
+                if ((s["metadata"].get("labels") or {}).get("gateway.networking.k8s.io/gateway-name") == name
+                and k.startswith(f"{ns}/"))
                 or (s["metadata"].get("labels") or {}).get("gateway.envoyproxy.io/owning-gateway-name") == name]
         if svcs:
             pods = tuple(sorted({b.pod for k in svcs for b in self.services.backends(k) if b.pod}))
@@ -368,7 +370,7 @@ class Exposure:
         gateways = {object_key(g): g for g in self.model.items(f"gateways.{GW}")}
         if not gateways:
             return out
-        base = self._service_entries() + self._pod_entries()
+        base = self._base[0] + self._base[1]
         scopes = {k: self._gateway_scope(g, base) for k, g in gateways.items()}
         for res in _ROUTES:
             for route in self.model.items(f"{res}.{GW}"):

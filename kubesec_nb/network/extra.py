@@ -41,8 +41,9 @@ class ExtraPolicy:
 
 def _anp_namespaces(model: Model, subject: dict[str, object]) -> tuple[str, ...] | None:
     sel = subject.get("namespaces")
-    if sel is None and isinstance(subject.get("pods"), dict):
-        sel = subject["pods"].get("namespaceSelector")  # type: ignore[union-attr]
+    pods = subject.get("pods")
+    if sel is None and isinstance(pods, dict):
+        sel = pods.get("namespaceSelector")
     if not isinstance(sel, dict):
         return None
     return tuple(n for n in sorted(model.namespaces) if selector_matches(sel, model.namespace_labels(n)))

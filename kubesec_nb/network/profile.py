@@ -53,8 +53,8 @@ class NetworkProfile:
                 "hostnetwork_selectable": self.hostnetwork_selectable}
 
 
-def _p(name: str, plugin: str, description: str, **kw: bool) -> NetworkProfile:
-    return NetworkProfile(name=name, plugin=plugin, description=description, **kw)
+def _p(name: str, plugin: str, description: str, **kw: Any) -> NetworkProfile:
+    return replace(NetworkProfile(name=name, plugin=plugin, description=description), **kw)
 
 
 #: Documented profiles. ``upstream`` is what the Kubernetes e2e conformance suite expects.
@@ -173,7 +173,8 @@ def _from_cloud(model: Model, add: Any) -> None:
             add("calico", f"attachment {gke.source}: networkPolicy.enabled = true")
     aks = snap.attachment("aks-cluster")
     if aks is not None and isinstance(aks.data, dict):
-        props = aks.data.get("properties") if isinstance(aks.data.get("properties"), dict) else aks.data
+        props: dict[str, Any] = aks.data["properties"] if isinstance(aks.data.get("properties"), dict) \
+            else aks.data
         prof = props.get("networkProfile") or {}
         pol = str(prof.get("networkPolicy") or "").lower()
         plug = {"azure": "azure-npm", "calico": "calico", "cilium": "cilium"}.get(pol)

@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from kubesec_nb.model import selector_matches
 from kubesec_nb.network.addresses import AddressSpace
-from kubesec_nb.network.classes import PodClass, build_classes
+from kubesec_nb.network.classes import build_classes
 from kubesec_nb.network.endpoints import Endpoint
 from kubesec_nb.network.policy import EGRESS, INGRESS, Peer, Policy, Rule
 from kubesec_nb.network.ports import PortSpace
@@ -172,7 +172,7 @@ class Reachability:
             for pe in rule.peers:
                 vec |= self._peer_vector(pe, policy.namespace)
         if rule.ports is None:
-            const, named = self.ports.all_mask, ()
+            const, named = self.ports.all_mask, tuple[tuple[str, str], ...]()
         else:
             const = 0
             named_l = []
@@ -249,10 +249,7 @@ class Reachability:
         uniq, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
         ids = np.empty(len(uniq), dtype=np.int32)
         for u, t in enumerate(first):
-            if per_target:
-                ports = self.classes[t].named_ports if t < self.n_classes else {}
-            else:
-                ports = own_named
+            ports = (self.classes[t].named_ports if t < self.n_classes else {}) if per_target else own_named
             mask = 0
             for c in comp:
                 if c.vector[t]:

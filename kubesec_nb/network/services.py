@@ -125,7 +125,7 @@ class Services:
                     hit = named_ports(pod.get("spec") or {}).get(target)
                     num = hit[1] if hit and hit[0] == sp["protocol"] else None
                 else:
-                    num = int(target)
+                    num = int(str(target))
                 if num is not None:
                     out.append(Backend(key, int(sp["port"]), sp.get("name") or "", sp["protocol"], num,
                                        pod=object_key(pod), source=f"Service {key} spec.selector"))

@@ -45,7 +45,8 @@ def objects(policies: Iterable[dict[str, Any]] = (), extra: Iterable[dict[str, A
                          "spec": {"nodeName": "n1", "containers": containers},
                          "status": {"phase": "Running", "podIP": pod_ip(ns, pod)}})
             objs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s-{ns}-{pod}", "namespace": ns},
-                         "spec": {"selector": {"pod": pod}, "clusterIP": f"172.20.{NAMESPACES.index(ns)}.{PODS.index(pod)}",
+                         "spec": {"selector": {"pod": pod},
+                                  "clusterIP": f"172.20.{NAMESPACES.index(ns)}.{PODS.index(pod)}",
                                   "ports": [{"name": f"service-port-{port}-{proto.lower()}", "port": port,
                                              "protocol": proto, "targetPort": f"serve-{port}-{proto.lower()}"}
                                             for port in PORTS for proto in PROTOCOLS]}})

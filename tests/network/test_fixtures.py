@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kubesec_nb import assess
 import kubesec_nb.network  # noqa: F401  (registers the NET-* checks)
+from kubesec_nb import assess
 from kubesec_nb.checks import REGISTRY
 from kubesec_nb.findings import run_check
 from kubesec_nb.snapshot import Snapshot
