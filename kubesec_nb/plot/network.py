@@ -11,6 +11,13 @@ from kubesec_nb.plot._style import figure
 _SCOPE_COLORS = {"public": "#d7301f", "unknown": "#fc8d59", "internal": "#9ecae1"}
 
 
+def _empty(title: str) -> Figure:
+    fig, ax = figure(6, 2)
+    ax.set_title(title)
+    ax.set_axis_off()
+    return fig
+
+
 def reachability_heatmap(matrix: pd.DataFrame, max_namespaces: int = 40) -> Figure:
     """Heatmap of ``NetworkAnalysis.matrix(level="namespace")``: share of pod pairs allowed.
 
@@ -22,10 +29,7 @@ def reachability_heatmap(matrix: pd.DataFrame, max_namespaces: int = 40) -> Figu
     'Share of pod pairs allowed by NetworkPolicy (source row → destination column)'
     """
     if matrix.empty:
-        fig, ax = figure(6, 2)
-        ax.set_title("No pods: nothing to show")
-        ax.set_axis_off()
-        return fig
+        return _empty("No pods: nothing to show")
     names = [n for n in matrix.index if n != "internet"]
     if len(names) > max_namespaces:
         incoming = matrix.loc[names, names].mean(axis=0).sort_values(ascending=False, kind="stable")
@@ -53,10 +57,7 @@ def exposure_summary(entry_points: pd.DataFrame) -> Figure:
     'No entry points from outside the cluster'
     """
     if entry_points.empty:
-        fig, ax = figure(6, 2)
-        ax.set_title("No entry points from outside the cluster")
-        ax.set_axis_off()
-        return fig
+        return _empty("No entry points from outside the cluster")
     df = entry_points.copy()
     df["scope"] = np.where(df["scope"].isin(["public", "unknown"]) & ~df["exposed"].astype(bool),
                            "blocked by policy", df["scope"])
