@@ -154,6 +154,9 @@ class NetworkAnalysis:
                 parts.append(d)
         if src == "internet" or dst == "internet":
             parts = _merge_ranges(parts, "src" if src == "internet" else "dst")
+        if self.missing:
+            parts = [Decision(d.allowed, d.src, d.dst, d.port, d.protocol, f"{d.reason} (uncertain: {self.missing})",
+                              d.egress, d.ingress, d.profile, d.parts, d.partial) for d in parts]
         if len(parts) == 1 and len(srcs) == 1 and len(dsts) == 1 and not (srcs[0][2] or dsts[0][2]):
             return parts[0]
         what = "backend pods / address ranges"
