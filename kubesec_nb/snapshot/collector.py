@@ -162,12 +162,16 @@ class _Collector:
         except RequestError as exc:
             log.debug("discovery unavailable (%s); trying versions in order", exc.message)
             return Discovery()
-        if is_aggregated(api_doc) and is_aggregated(apis_doc):
-            core_groups, core_res = parse_aggregated(api_doc)
-            groups, resources = parse_aggregated(apis_doc)
-            return Discovery(groups={**groups, **core_groups}, resources={**resources, **core_res},
-                             mode="aggregated")
-        disc = Discovery(groups=parse_legacy_groups(api_doc, apis_doc), mode="legacy")
+        # Each document is read as what it is: a server (or a proxy in front of it) may
+        # answer aggregated discovery on one path and the legacy document on the other.
+        mode = "aggregated" if is_aggregated(api_doc) and is_aggregated(apis_doc) else "legacy"
+        disc = Discovery(groups=parse_legacy_groups(None if is_aggregated(api_doc) else api_doc,
+                                                    None if is_aggregated(apis_doc) else apis_doc), mode=mode)
+        for doc in (api_doc, apis_doc):
+            if is_aggregated(doc):
+                groups, resources = parse_aggregated(doc)
+                disc.groups = {**(disc.groups or {}), **groups}
+                disc.resources.update(resources)
         for group, version in disc.needed(specs):
             try:
                 disc.resources[(group, version)] = parse_resource_list(
@@ -221,7 +225,8 @@ class _Collector:
                 return
             except RequestError as exc:  # absent at this version: try the next one
                 if i == len(versions) - 1:
-                    self.snap.add_gap(Gap(gr, "list", "absent", status=exc.status, message=exc.message))
+                    self.snap.add_gap(Gap(gr, "list", "absent", status=exc.status,
+                                          message=f"not served at {', '.join(versions)} ({exc.message})"))
                     self.bar.update(len(scopes))
 
     def _read(self, spec: ResourceSpec, version: str, scopes: Sequence[str | None]) -> None:
@@ -290,7 +295,6 @@ class _Collector:
                 self.bar.update(_tasks(spec, self.namespaces, self.secrets))
                 continue
             self.collect_spec(spec, versions)
-
 
 
 def _tasks(spec: ResourceSpec, namespaces: Sequence[str] | None, secrets: str) -> int:

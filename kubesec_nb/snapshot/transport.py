@@ -27,7 +27,11 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 class RequestError(Exception):
-    """A request that failed for good: the gap reason, a message and the HTTP status."""
+    """A request that failed for good: the gap reason, a message and the HTTP status.
+
+    ``connection`` marks failures where the server did not answer at all (refused,
+    reset, TLS, connect timeout), as opposed to an HTTP error or a slow response.
+    """
 
     def __init__(self, reason: str, message: str, status: int | None = None, *, connection: bool = False) -> None:
         super().__init__(message)
@@ -36,8 +40,6 @@ class RequestError(Exception):
 
 class ExpiredError(RequestError):
     """410 Gone: the continue token (or resourceVersion) is too old."""
-
-
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -54,8 +56,15 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-def status_failure(status: int, body: bytes, what: str) -> RequestError:
-    """Map a non-2xx response to a failure, using the server's ``Status.message`` when it sent one."""
+def status_failure(status: int, body: bytes, path: str) -> RequestError:
+    """Map a non-2xx response to a failure, with the server's ``Status.message`` when it sent one.
+
+    >>> e = status_failure(403, b'{"kind": "Status", "message": "pods is forbidden"}', "/api/v1/pods")
+    >>> (e.reason, e.status, e.message)
+    ('forbidden', 403, 'pods is forbidden')
+    >>> status_failure(502, b"<html>", "/api/v1/pods").message
+    'GET /api/v1/pods: HTTP 502'
+    """
     message = ""
     try:
         doc = json.loads(body)
@@ -63,7 +72,7 @@ def status_failure(status: int, body: bytes, what: str) -> RequestError:
             message = str(doc.get("message") or doc.get("reason") or "")
     except ValueError:
         pass
-    message = one_line(message) or f"GET {what}: HTTP {status}"
+    message = one_line(message) or f"GET {path}: HTTP {status}"
     if status == 410:
         return ExpiredError("error", message, status)
     reason = {401: "unauthorized", 403: "forbidden", 404: "absent", 408: "timeout", 504: "timeout"}.get(
@@ -73,7 +82,18 @@ def status_failure(status: int, body: bytes, what: str) -> RequestError:
 
 @dataclass
 class Http:
-    """GET with a timeout, bounded retries and exponential backoff; JSON in, dict out."""
+    """``GET`` with a timeout, bounded retries and exponential backoff; JSON in, dict out.
+
+    ``retries`` more attempts follow a 429, a 500/502/503/504, a timeout or a connection
+    failure, after ``backoff * 2**n`` seconds (capped at ``max_backoff``), or after what
+    ``Retry-After`` asks (also capped). Other HTTP errors are final at once. Once the
+    server has stopped answering (a connection failure survived all retries), each
+    request gets one attempt; after :attr:`GIVE_UP_AFTER` such requests in a row, the
+    rest fail without being sent, so that a dead cluster ends the snapshot in seconds,
+    not after a timeout per resource.
+    """
+
+    GIVE_UP_AFTER = 3
 
     api: Any
     timeout: float
@@ -81,27 +101,32 @@ class Http:
     backoff: float
     max_backoff: float
     sleep: Callable[[float], None]
-    down: bool = False  # the server stopped answering: one attempt per request until it answers again
+    down: int = 0  # requests in a row that found the server not answering
+    last_error: str = ""
 
     def get(self, path: str, query: Sequence[tuple[str, Any]] = (), accept: str = ACCEPT_JSON) -> dict[str, Any]:
+        """The JSON object at ``path``, or :class:`RequestError`."""
+        if self.down >= self.GIVE_UP_AFTER:
+            raise RequestError("error", f"not requested: the API server stopped answering ({self.last_error})",
+                               connection=True)
         attempt = 0
         while True:
-            wait: float | None
             try:
                 status, headers, body = self._once(path, query, accept)
             except RequestError as exc:
                 failure, wait = exc, self._delay(attempt, None)
             else:
+                self.down = 0  # it answered, whatever it said
                 if 200 <= status < 300:
-                    self.down = False
                     return self._json(body, path)
                 failure = status_failure(status, body, path)
                 if status not in RETRY_STATUS:
                     raise failure
                 wait = self._delay(attempt, retry_after_seconds(headers.get("Retry-After")))
-            if attempt >= self.retries or self.down:
+            if attempt >= self.retries or (failure.connection and self.down):
                 if failure.connection:
-                    self.down = True
+                    self.down += 1
+                    self.last_error = failure.message
                 if attempt:
                     failure.message = f"{failure.message} (after {attempt + 1} attempts)"
                 raise failure
@@ -126,17 +151,19 @@ class Http:
             body = resp.read()
         except ApiException as exc:  # the client reports TLS errors this way
             raise RequestError("error", f"TLS or connection error: {one_line(str(exc.reason))}",
-                           connection=True) from None
+                               connection=True) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._transport_failure(exc) from None
         return int(resp.status), resp.headers, body or b""
 
     def _transport_failure(self, exc: BaseException) -> RequestError:
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
-            exc = exc.reason
-        # NewConnectionError subclasses urllib3's TimeoutError: test it first.
+            exc = exc.reason  # a caller's client with urllib3 retries wraps the real error
+        # NewConnectionError subclasses ConnectTimeoutError, which subclasses TimeoutError: most specific first.
         if isinstance(exc, urllib3.exceptions.NewConnectionError):
             return RequestError("error", f"cannot connect: {one_line(str(exc).split(': ', 1)[-1])}", connection=True)
+        if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+            return RequestError("timeout", f"no connection within {self.timeout:g} s", connection=True)
         if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
             return RequestError("timeout", f"no response within {self.timeout:g} s")
         return RequestError("error", f"connection failed: {one_line(str(exc))}", connection=True)
@@ -150,7 +177,3 @@ class Http:
         if not isinstance(doc, dict):
             raise RequestError("error", f"GET {path}: the response is not a JSON object")
         return doc
-
-
-# ---- what the server says about itself -------------------------------------------------------
-

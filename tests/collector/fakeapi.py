@@ -37,7 +37,7 @@ from typing import Any
 
 from werkzeug import Request, Response
 
-from kubesec_nb.snapshot.resources import RESOURCES, ResourceSpec, group_of, spec_for
+from kubesec_nb.snapshot.resources import RESOURCES, ResourceSpec, spec_for
 
 VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.4-eks-a737599", "gitCommit": "0" * 40,
            "gitTreeState": "clean", "buildDate": "2024-08-26T21:27:52Z", "goVersion": "go1.22.5",
@@ -305,8 +305,3 @@ def kubeconfig(server: str, *, token: str = "test-token", context: str = "test",
             "contexts": contexts,
             "users": [{"name": "tester", "user": user or {"token": token}}]}
 
-
-def group_version(obj: dict[str, Any]) -> tuple[str, str]:
-    """(group, version) of an object's ``apiVersion``."""
-    api_version = str(obj["apiVersion"])
-    return group_of(api_version), api_version.rsplit("/", 1)[-1]

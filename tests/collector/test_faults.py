@@ -117,7 +117,8 @@ def test_401_mid_collection_is_a_gap(fake: FakeApiServer, run: Run) -> None:
     assert gap is not None and (gap.reason, gap.status) == ("unauthorized", 401)
 
 
-def test_unreadable_body_is_a_gap(fake: FakeApiServer, run: Run) -> None:
+def test_other_client_errors_are_error_gaps_without_retry(fake: FakeApiServer, run: Run) -> None:
     fake.fail("/api/v1/services", 400, times=None, message="bad request")
     gap = run().gap("services")
     assert gap is not None and (gap.reason, gap.status, gap.message) == ("error", 400, "bad request")
+    assert len(fake.paths("/api/v1/services")) == 1
