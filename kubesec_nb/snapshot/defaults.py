@@ -277,10 +277,17 @@ def _representative_ips(snap: Snapshot) -> Iterator[str]:
             yield str(ip)
 
 
-def _mount_token(snap: Snapshot, ns: str, spec: Obj) -> None:
-    """Add the projected token volume the ServiceAccount admission plugin mounts, when it would."""
-    sa = next((s for s in snap.items("serviceaccounts")
-               if _ns(s) == ns and s["metadata"]["name"] == spec.get("serviceAccountName")), None)
+def mount_service_account_token(spec: Obj, service_account: Obj | None) -> None:
+    """Add the projected token volume the ServiceAccount admission plugin mounts, when it would.
+
+    The pod's ``automountServiceAccountToken`` wins; else the ServiceAccount's; else true.
+
+    >>> spec = {"containers": [{"name": "c"}]}
+    >>> mount_service_account_token(spec, {"automountServiceAccountToken": False})
+    >>> "volumes" in spec
+    False
+    """
+    sa = service_account
     automount = spec.get("automountServiceAccountToken")
     if automount is None:
         automount = (sa or {}).get("automountServiceAccountToken", True)
@@ -301,6 +308,7 @@ def _mount_token(snap: Snapshot, ns: str, spec: Obj) -> None:
 def expand_controllers(snap: Snapshot) -> None:
     """A representative pod for every workload controller that has no pod (see module docstring)."""
     owned = _owned_by(snap)
+    accounts = {(_ns(s), s["metadata"]["name"]): s for s in snap.items("serviceaccounts")}
     names = {(_ns(p), p["metadata"]["name"]) for p in snap.items("pods")}
     ips = _representative_ips(snap)
     for res in _WORKLOAD_RESOURCES:
@@ -324,7 +332,7 @@ def expand_controllers(snap: Snapshot) -> None:
                 tmeta = tmpl.get("metadata") or {}
                 spec = copy.deepcopy(tmpl_spec)
                 default_pod_spec(spec)
-                _mount_token(snap, ns, spec)
+                mount_service_account_token(spec, accounts.get((ns, spec["serviceAccountName"])))
                 ip = next(ips)
                 pod = {"apiVersion": "v1", "kind": "Pod",
                        "metadata": {"name": pod_name, "namespace": ns, "uid": stable_uid("Pod", ns, pod_name),
