@@ -365,6 +365,8 @@ def collect(context: str | None = None, kubeconfig: str | os.PathLike[str] | Non
         if not isinstance(value, int | float) or value < low or (name == "timeout" and value <= 0):
             raise OptionError(f"{name} must be a number >= {low}, not {value!r}")
     ns_list = None if namespaces is None else sorted({namespaces} if isinstance(namespaces, str) else set(namespaces))
+    if ns_list == []:
+        raise OptionError("namespaces is empty; pass None to read every namespace")
     if client is not None and (context is not None or kubeconfig is not None):
         raise OptionError("pass either client= or context=/kubeconfig=, not both")
     target = (Target(api=client, context=context, cluster=None, server=str(client.configuration.host), owned=False)

@@ -167,7 +167,8 @@ def test_in_cluster_config_broken(tmp_path: Path) -> None:
         connect(environ=env)
 
 
-@pytest.mark.parametrize("opts", [{"secrets": "all"}, {"page_size": 0}, {"timeout": 0}, {"retries": -1}])
+@pytest.mark.parametrize("opts", [{"secrets": "all"}, {"page_size": 0}, {"timeout": 0}, {"retries": -1},
+                                  {"namespaces": []}])
 def test_invalid_options(opts: dict[str, object]) -> None:
     with pytest.raises(OptionError):
         collect(kubeconfig="/nonexistent", **opts)  # type: ignore[arg-type]

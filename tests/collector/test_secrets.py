@@ -85,3 +85,17 @@ def test_canary_env_is_redacted_in_controller_templates(fake: FakeApiServer, run
     deploy = run().items("deployments.apps")[0]
     assert "kubectl.kubernetes.io/last-applied-configuration" not in deploy["metadata"].get("annotations", {})
     assert deploy["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] != CANARY_ENV
+
+
+def test_cli_snapshot_writes_a_clean_file(fake: FakeApiServer, kubeconfig_path: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from kubesec_nb.cli import main
+
+    out = tmp_path / "cluster.json.gz"
+    assert main(["snapshot", "-o", str(out), "--kubeconfig", str(kubeconfig_path), "--timeout", "5"]) == 0
+    raw = gzip.decompress(out.read_bytes())
+    assert not [c for c in CANARIES if c.encode() in raw]
+    assert Snapshot.load(out).metadata["source"] == "live"
+    assert main(["snapshot", "-o", str(out), "--kubeconfig", str(kubeconfig_path), "--context", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == f"kubesec-nb: error: unknown context 'nope' in kubeconfig {kubeconfig_path} (contexts: test)"
