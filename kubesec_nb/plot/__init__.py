@@ -7,6 +7,7 @@ and never reads the clock or uses randomness. Notebooks end a chart cell with
 """
 
 from kubesec_nb.plot._style import figure, severity_colors
+from kubesec_nb.plot.network import exposure_summary, reachability_heatmap
 from kubesec_nb.plot.summary import findings_by_category
 
-__all__ = ["figure", "findings_by_category", "severity_colors"]
+__all__ = ["exposure_summary", "figure", "findings_by_category", "reachability_heatmap", "severity_colors"]

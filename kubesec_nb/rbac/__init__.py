@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubesec_nb.model import Model
+from kubesec_nb.rbac import checks as _checks  # noqa: F401  (registers the checks)
 from kubesec_nb.rbac.analysis import RbacAnalysis
 from kubesec_nb.rbac.authorizer import Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG, CatalogRule, Need
@@ -39,8 +40,6 @@ from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SECRETS_ALL, Step, namespa
 from kubesec_nb.rbac.options import OPTIONS, Options
 from kubesec_nb.rbac.rules import Request, Rule
 from kubesec_nb.rbac.subjects import Identity, parse_subject
-
-from kubesec_nb.rbac import checks as _checks  # noqa: F401,E402  (registers the checks)
 
 
 def analyze(model: Model, **options: Any) -> RbacAnalysis:

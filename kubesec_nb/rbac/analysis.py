@@ -18,8 +18,7 @@ from kubesec_nb.model import Model
 from kubesec_nb.rbac.authorizer import Authorizer, Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG_BY_ID
 from kubesec_nb.rbac.cloud import CloudLink, CloudMapping, cloud_mappings, eks_auth_mode, service_account_links
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Escalation, Step, namespace_admin, own_paths_to, \
-    reasons_evidence
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Escalation, Reachability, Step, namespace_admin, reasons_evidence
 from kubesec_nb.rbac.objects import RbacObjects
 from kubesec_nb.rbac.options import Options
 from kubesec_nb.rbac.permissions import (
@@ -40,6 +39,10 @@ RISKY_COLUMNS = ["subject", "subject_kind", "check_id", "title", "severity", "sc
 RISKY_SUBJECT_COLUMNS = ["subject", "subject_kind", "score", "top_severity", "risky_rules", "cluster_wide",
                          "namespaces", "reaches_cluster_admin", "cluster_admin_hops", "namespace_admin_of",
                          "public", "platform", "checks"]
+
+
+def _hub(node: str) -> bool:
+    return node.startswith(("sa:", "pod:")) and node.endswith("/*")
 
 
 def _with_missing(df: pd.DataFrame, missing: str | None) -> pd.DataFrame:
@@ -149,7 +152,8 @@ class RbacAnalysis:
         ...      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
         ...      "subjects": [{"kind": "ServiceAccount", "name": "web"}]}])
         >>> rb = RbacAnalysis(Model(snap))
-        >>> bool(rb.can("ServiceAccount:shop:web", "get", "pods", "shop")), bool(rb.can("User:x", "get", "pods", "shop"))
+        >>> web, other = "ServiceAccount:shop:web", "User:x"
+        >>> bool(rb.can(web, "get", "pods", "shop")), bool(rb.can(other, "get", "pods", "shop"))
         (True, False)
         >>> rb.can("ServiceAccount:shop:web", "get", "pods", "shop").why[0]
         'RoleBinding/shop/r (subject ServiceAccount:shop:web) grants Role/shop/reader rules[0]: get pods'
@@ -294,6 +298,11 @@ class RbacAnalysis:
         return {p.identity.node_id: s for s, p in self.principals.principals.items()}
 
     @cached_property
+    def platform_nodes(self) -> frozenset[str]:
+        """Node ids of platform-managed principals (Kubernetes controllers, provider components)."""
+        return frozenset(p.identity.node_id for p in self.principals.principals.values() if p.platform)
+
+    @cached_property
     def escalations(self) -> pd.DataFrame:
         """Who reaches cluster-admin or namespace-admin of a namespace, and by which shortest path.
 
@@ -302,14 +311,16 @@ class RbacAnalysis:
         rows are omitted for subjects that reach cluster-admin (it implies every namespace).
         """
         steps = self.steps
+        reach = Reachability(steps)
         rows: list[dict[str, Any]] = []
-        top = own_paths_to(steps, CLUSTER_ADMIN)
+        top = reach.own_paths_to(CLUSTER_ADMIN)
         for node, path in top.items():
-            rows.append(self._escalation_row(node, CLUSTER_ADMIN, path))
+            if not _hub(node):
+                rows.append(self._escalation_row(node, CLUSTER_ADMIN, path))
         targets = sorted({s.target for s in steps if s.target.startswith("namespace-admin:")})
         for target in targets:
-            for node, path in own_paths_to(steps, target).items():
-                if node not in top:
+            for node, path in reach.own_paths_to(target).items():
+                if node not in top and not _hub(node):
                     rows.append(self._escalation_row(node, target, path))
         cols = ["subject", "node", "target", "hops", "direct", "techniques", "path", "platform", "steps"]
         df = pd.DataFrame(rows, columns=cols)
@@ -370,23 +381,25 @@ class RbacAnalysis:
                                  "platform": (p.platform or "") if p else "", "checks": set()}
             return by_subject[s]
 
-        for r in risky.itertuples(index=False):
-            e = entry(str(r.subject))
-            e["score"] += SEVERITY_WEIGHT[str(r.severity)] * (3 if r.scope == "cluster" else 1)
-            e["checks"].add(str(r.check_id))
-            e["public"] = e["public"] or bool(r.public)
-            if r.scope == "cluster":
+        for r in risky.to_dict("records"):
+            e = entry(str(r["subject"]))
+            sev = str(r["severity"])
+            e["score"] += SEVERITY_WEIGHT[sev] * (3 if r["scope"] == "cluster" else 1)
+            e["checks"].add(str(r["check_id"]))
+            e["public"] = e["public"] or bool(r["public"])
+            if r["scope"] == "cluster":
                 e["cluster_wide"] += 1
             else:
-                e["namespaces"].add(str(r.scope))
-            if not e["top_severity"] or SEVERITY_RANK[str(r.severity)] < SEVERITY_RANK[e["top_severity"]]:
-                e["top_severity"] = str(r.severity)
-        for r in esc.itertuples(index=False):
-            e = entry(str(r.subject))
-            if r.target == CLUSTER_ADMIN:
+                e["namespaces"].add(str(r["scope"]))
+            if not e["top_severity"] or SEVERITY_RANK[sev] < SEVERITY_RANK[e["top_severity"]]:
+                e["top_severity"] = sev
+        for r in esc.to_dict("records"):
+            e = entry(str(r["subject"]))
+            if r["target"] == CLUSTER_ADMIN:
+                hops = int(r["hops"])
                 e["reaches_cluster_admin"] = True
-                e["cluster_admin_hops"] = int(r.hops)
-                e["score"] += 40 / max(int(r.hops), 1)
+                e["cluster_admin_hops"] = hops
+                e["score"] += 40 / max(hops, 1)
             else:
                 e["namespace_admin_of"] += 1
                 if e["namespace_admin_of"] <= 10:

@@ -15,7 +15,8 @@ not grant ``pods/exec``; a rule on ``deployments`` in group ``""`` does not gran
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from kubesec_nb.rbac.capabilities import Allowance, Probe
 
@@ -48,10 +49,10 @@ class Need:
     names: str = "any"
     when: str = ""
     any_subresource: bool = False
+    probe: Probe = field(init=False, repr=False, compare=False, hash=False)
 
-    @property
-    def probe(self) -> Probe:
-        return Probe(self.verb, self.resource, self.any_subresource)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "probe", Probe(self.verb, self.resource, self.any_subresource))
 
     def satisfied(self, allowance: Allowance | None, scope: str) -> bool:
         """Whether ``allowance`` meets this need at ``scope`` (``cluster`` or a namespace)."""
@@ -94,6 +95,11 @@ class CatalogRule:
     @property
     def is_permission_rule(self) -> bool:
         return bool(self.all_of)
+
+    @cached_property
+    def clause_probes(self) -> tuple[frozenset[Probe], ...]:
+        """The probes of each clause (a clause none of whose probes is held cannot be met)."""
+        return tuple(frozenset(n.probe for n in clause) for clause in self.all_of)
 
 
 def _any(verbs: Iterable[str], resources: Iterable[str], names: str = "any", when: str = "") -> tuple[Need, ...]:
@@ -377,6 +383,10 @@ def evaluate(rule: CatalogRule, caps: Mapping[Probe, Allowance], scope: str,
         return None
     if rule.namespaces and scope != "cluster" and scope not in rule.namespaces:
         return None
+    held = caps.keys()
+    for probes in rule.clause_probes:
+        if held.isdisjoint(probes):
+            return None
     out: list[tuple[Need, Allowance]] = []
     for clause in rule.all_of:
         hit = [(n, caps[n.probe]) for n in clause

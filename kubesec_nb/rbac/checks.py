@@ -12,7 +12,7 @@ from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
 from kubesec_nb.rbac.analysis import RbacAnalysis
 from kubesec_nb.rbac.catalog import CATALOG, CatalogRule
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Step
 from kubesec_nb.rbac.objects import RBAC_RESOURCES
 from kubesec_nb.rbac.subjects import (
     ANONYMOUS,
@@ -53,11 +53,12 @@ def _finding(rule: CatalogRule, subject: str, scope: str, evidence: tuple[Eviden
 def _permission_run(rule: CatalogRule) -> Run:
     def run(rb: RbacAnalysis) -> Iterator[Finding]:
         df = rb.risky
-        for r in df[df["check_id"] == rule.id].itertuples(index=False):
-            plat = f" [platform-managed: {r.platform}]" if r.platform else ""
-            pub = " [group anyone can join]" if r.public else ""
-            msg = f"{r.subject} can {rule.condition} {_where(str(r.scope))} (through {r.needs}){plat}{pub}"
-            yield _finding(rule, str(r.subject), str(r.scope), tuple(r.evidence), msg, str(r.severity))
+        for r in df[df["check_id"] == rule.id].to_dict("records"):
+            plat = f" [platform-managed: {r['platform']}]" if r["platform"] else ""
+            pub = " [group anyone can join]" if r["public"] else ""
+            scope, subject = str(r["scope"]), str(r["subject"])
+            msg = f"{subject} can {rule.condition} {_where(scope)} (through {r['needs']}){plat}{pub}"
+            yield _finding(rule, subject, scope, tuple(r["evidence"]), msg, str(r["severity"]))
     return run
 
 
@@ -120,19 +121,19 @@ def _escalate(target_cluster: bool) -> Run:
         rule = _rule(rid)
         esc = rb.escalations
         esc = esc[(esc["target"] == CLUSTER_ADMIN) == target_cluster]
-        for r in esc[~esc["direct"]].itertuples(index=False):
-            steps = tuple(r.steps)
+        for r in esc[~esc["direct"]].to_dict("records"):
+            steps: tuple[Step, ...] = tuple(r["steps"])
             if steps and steps[-1].technique == "system-masters" and len(steps) == 1:
                 continue
             evidence = tuple(Evidence(f"step {i + 1}: {s.source} --{s.technique}--> {s.target}", e.field,
                                       f"{e.object}: {e.value}" if e.value else e.object)
                              for i, s in enumerate(steps) for e in s.evidence[:4])
-            plat = str(r.platform)
-            ns = None if target_cluster else str(r.target).split(":", 1)[1]
-            kind = str(r.subject).split(":", 1)[0] if not str(r.subject).startswith("cloud:") else "CloudIdentity"
-            yield Finding(rid, namespace=ns, kind=kind, name=str(r.node), subject=str(r.subject),
+            plat, subject, target = str(r["platform"]), str(r["subject"]), str(r["target"])
+            ns = None if target_cluster else target.split(":", 1)[1]
+            kind = subject.split(":", 1)[0] if not subject.startswith("cloud:") else "CloudIdentity"
+            yield Finding(rid, namespace=ns, kind=kind, name=str(r["node"]), subject=subject,
                           evidence=evidence,
-                          message=f"{r.subject} reaches {r.target} in {r.hops} step(s): {r.path}"
+                          message=f"{subject} reaches {target} in {r['hops']} step(s): {r['path']}"
                                   + (f" [platform-managed: {plat}]" if plat else ""),
                           severity=rb.severity(rule.severity, plat or None))
     return run
@@ -159,7 +160,8 @@ def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
     for m in rb.cloud_mappings:
         if m.source != "EKS access entry":
             continue
-        why = [f"{p} ({s})" for p, s in m.policies if p == CLUSTER_ADMIN_POLICY or (p == ADMIN_POLICY and s == "cluster")]
+        why = [f"{p} ({s})" for p, s in m.policies
+               if p == CLUSTER_ADMIN_POLICY or (p == ADMIN_POLICY and s == "cluster")]
         if m.masters:
             why.append(f"group {MASTERS}")
         if why:
@@ -179,15 +181,17 @@ def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-CLOUD-IDENTITY-EXPOSED")
+    rule = _rule("RBAC-CLOUD-IDENTITY-EXPOSED")  # platform controllers that create pods are not counted
     incoming: dict[str, list[tuple[str, str]]] = {}
+    platform = rb.platform_nodes
     for s in rb.steps:
-        if s.technique in _STEALS and s.target.startswith("sa:"):
+        if s.technique in _STEALS and s.target.startswith("sa:") and s.source not in platform:
             incoming.setdefault(s.target, []).append((s.source, s.technique))
     for link in rb.cloud_links:
         ns, _, name = link.service_account.partition("/")
         node = f"sa:{ns}/{name}"
-        who = sorted(set(incoming.get(node, [])))
+        # a pod creator of the namespace (or of every namespace) picks any service account there
+        who = sorted({*incoming.get(node, []), *incoming.get(f"sa:{ns}/*", []), *incoming.get("sa:*/*", [])})
         if not who:
             continue
         ev = (*link.evidence, *(Evidence(src, tech, f"obtains {node}") for src, tech in who))
@@ -232,10 +236,7 @@ def _rule(rid: str) -> CatalogRule:
 
 def _register() -> None:
     for rule in CATALOG:
-        if rule.is_permission_rule:
-            run, requires = _permission_run(rule), RBAC_RESOURCES
-        else:
-            run, requires = _SPECIAL[rule.id]
+        run, requires = (_permission_run(rule), RBAC_RESOURCES) if rule.is_permission_rule else _SPECIAL[rule.id]
         check(rule.id, title=rule.title, severity=rule.severity, category=rule.category,
               remediation=rule.remediation, analyzer="rbac", references=rule.references,
               description=rule.condition, requires=requires)(run)

@@ -179,8 +179,9 @@ def access_entry_mappings(attachments: Iterable[Any], honoured: bool = True) -> 
                 e["username"] = str(entry.get("username") or "")
                 e["type"] = str(entry.get("type") or "STANDARD")
             pols = d.get("associatedAccessPolicies")
-            if isinstance(pols, list) and isinstance(d.get("principalArn"), str):
-                e = entries.setdefault(d["principalArn"], {"groups": (), "username": "", "policies": []})
+            owner = d.get("principalArn") or (entry.get("principalArn") if isinstance(entry, Mapping) else None)
+            if isinstance(pols, list) and isinstance(owner, str):
+                e = entries.setdefault(owner, {"groups": (), "username": "", "policies": []})
                 for p in pols:
                     if not isinstance(p, Mapping):
                         continue

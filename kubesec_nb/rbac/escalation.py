@@ -20,12 +20,22 @@ evidence (binding, role, rule, object) behind it. Techniques:
 ``token-secret-create``     create such a Secret (the controller fills it) and read or mount it
 ``csr-sign``                create + approve a kube-apiserver-client CSR → any group
 ``aws-auth-write``          write ``kube-system/aws-auth`` → map oneself to system:masters
+``any-namespace``           hub ``sa:*/*`` → ``sa:<ns>/*`` (``pod:*/*`` → ``pod:<ns>/*``): a cluster-wide
+                            grant works in every namespace
+``choose-sa``               hub ``sa:<ns>/*`` → a service account of that namespace worth becoming
+``runs-as``                 hub ``pod:<ns>/*`` → the service account of a running pod there
 ``irsa`` ... ``eks-access-policy``  cloud identity links (see :mod:`.cloud`)
 ==========================  ===================================================================
 
-Service accounts that hold nothing of their own and no cloud identity are interchangeable:
-a step into a namespace's service accounts then names one representative (``default`` when
-it exists) and says how many others it stands for.
+Techniques that let the caller pick *any* service account of a namespace (pod creation,
+unrestricted TokenRequest or impersonation, token Secret creation) point at the hub node
+``sa:<ns>/*`` (``sa:*/*`` cluster-wide), which has one ``choose-sa`` step to each service
+account worth becoming: this keeps the graph linear in subjects plus accounts instead of
+their product. Likewise unrestricted exec and ``nodes/proxy`` point at ``pod:<ns>/*`` (any
+running pod; ``pod:*/*`` cluster-wide), whose ``runs-as`` steps lead to the pods' service
+accounts. Service accounts that hold nothing of their own and no cloud identity are
+interchangeable: ``choose-sa`` names one representative (``default`` when it exists) and says
+how many others it stands for.
 """
 
 from __future__ import annotations
@@ -58,6 +68,24 @@ CLUSTER_ADMIN = "cluster-admin"
 SECRETS_ALL = "secrets:*"
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
 SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+
+
+def any_service_account(ns: str | None) -> str:
+    """The hub node "any service account of ``ns``" (``sa:<ns>/*``; ``sa:*/*`` for the whole cluster).
+
+    >>> any_service_account("shop"), any_service_account(None)
+    ('sa:shop/*', 'sa:*/*')
+    """
+    return f"sa:{ns or '*'}/*"
+
+
+def any_pod(ns: str | None) -> str:
+    """The hub node "any running pod of ``ns``" (``pod:<ns>/*``; ``pod:*/*`` for the whole cluster).
+
+    >>> any_pod("shop")
+    'pod:shop/*'
+    """
+    return f"pod:{ns or '*'}/*"
 
 
 def namespace_admin(ns: str) -> str:
@@ -109,8 +137,10 @@ Add = Callable[..., None]
 def reasons_evidence(reasons: Iterable[Reason]) -> tuple[Evidence, ...]:
     """Evidence lines for the rules behind a capability.
 
-    >>> reasons_evidence([Reason("RoleBinding/shop/ci", "Role/shop/deployer", 0, "create pods", "User:ci", "shop")])
-    (Evidence(object='RoleBinding/shop/ci', field='roleRef Role/shop/deployer rules[0] (subject User:ci)', value='create pods'),)
+    >>> r = Reason("RoleBinding/shop/ci", "Role/shop/deployer", 0, "create pods", "User:ci", "shop")
+    >>> ev = reasons_evidence([r])
+    >>> str(ev[0])
+    'RoleBinding/shop/ci: roleRef Role/shop/deployer rules[0] (subject User:ci) = create pods'
     """
     return tuple(dict.fromkeys(
         Evidence(r.binding, f"roleRef {r.role} rules[{r.rule_index}] (subject {r.subject})", r.rule)
@@ -138,6 +168,8 @@ class Escalation:
         self._memo: dict[tuple[frozenset[str], str], Derived] = {}
         self._role_index = ProbeIndex(principals.probes.probes)
         self._sa_memo: dict[str, list[tuple[str, str]]] = {}
+        self._ev_memo: dict[tuple[Reason, ...], tuple[Evidence, ...]] = {}
+        self._role_memo: dict[tuple[str, str], Derived] = {}
 
     # ---- facts about the cluster ----------------------------------------------------------------
     @cached_property
@@ -217,6 +249,16 @@ class Escalation:
         return {k: sorted(v) for k, v in out.items()}
 
     @cached_property
+    def users_with_grants(self) -> list[str]:
+        """Users (not service accounts) that hold something beyond their implicit groups."""
+        out = []
+        for p in self.p.principals.values():
+            implicit = {f"g:{g}" for g in p.identity.implicit_groups}
+            if p.identity.kind == "User" and self.p.keys_of(p) - implicit:
+                out.append(p.identity.name)
+        return sorted(out)
+
+    @cached_property
     def grants_by_key(self) -> dict[str, list[Grant]]:
         out: dict[str, list[Grant]] = defaultdict(list)
         for g in self.p.authorizer.grants:
@@ -267,7 +309,11 @@ class Escalation:
         out: list[tuple[str, str, str, tuple[Evidence, ...]]] = []
 
         def add(tech: str, target: str, reasons: Iterable[Reason], *extra: Evidence) -> None:
-            out.append((tech, target, scope, (*reasons_evidence(reasons), *extra)))
+            key = tuple(reasons)
+            ev = self._ev_memo.get(key)
+            if ev is None:
+                ev = self._ev_memo[key] = reasons_evidence(key)
+            out.append((tech, target, scope, (*ev, *extra)))
 
         nss = self.namespaces if scope == CLUSTER else [scope]
         wild = self._all(caps, WILDCARD, scope)
@@ -298,39 +344,33 @@ class Escalation:
                             Evidence(f"Secret {ns}/{sname}", "type", TOKEN_SECRET_TYPE),
                             Evidence(f"Secret {ns}/{sname}", f"metadata.annotations[{SA_NAME_ANNOTATION}]", sa))
         # run as another service account
+        hub = any_service_account(None if scope == CLUSTER else scope)
         create = self._hit(caps, POD_CREATE, scope)
         if create:
-            for ns in nss:
-                for target, note in self._sa_targets(ns, None):
-                    add("pod-create", target, self._reasons(create),
-                        Evidence(f"ServiceAccount {target[3:]}", "exists", "pods may name it in "
-                                 f"spec.serviceAccountName{note}"))
+            add("pod-create", hub, self._reasons(create),
+                Evidence(hub, "spec.serviceAccountName", "a created pod may name any service account there"))
         execs = self._hit(caps, (*EXEC, *EPHEMERAL), scope)
         if execs:
-            names = self._names(execs)
-            self._pod_targets(add, "pod-exec", execs, nss, names)
+            self._pod_targets(add, "pod-exec", execs, scope, self._names(execs))
         token = self._hit(caps, _TOKEN, scope)
         if token:
             names = self._names(token)
-            for ns in nss:
+            if names is None:
+                add("token-request", hub, self._reasons(token))
+            for ns in nss if names is not None else ():
                 for target, note in self._sa_targets(ns, names):
                     add("token-request", target, self._reasons(token),
                         Evidence(f"ServiceAccount {target[3:]}", "serviceaccounts/token", f"TokenRequest{note}"))
         mint = self._hit(caps, _SECRET_CREATE, scope)
         if mint and (read or create):
-            for ns in nss:
-                for target, note in self._sa_targets(ns, None):
-                    add("token-secret-create", target, self._reasons(mint + (read or create)),
-                        Evidence(f"Secret {ns}/<new>", "type", f"{TOKEN_SECRET_TYPE} for {target[3:]}{note}"))
+            add("token-secret-create", hub, self._reasons(mint + (read or create)),
+                Evidence(f"Secret {hub[3:]}", "type", f"{TOKEN_SECRET_TYPE} (annotated for any service account)"))
         # impersonation
         self._impersonation(add, caps, scope, nss)
         if scope == CLUSTER:
             proxy = self._hit(caps, _PROXY, scope)
             if proxy:
-                nodes = self._names(proxy)
-                for node in sorted(self.model.nodes):
-                    if nodes is None or node in nodes:
-                        self._pod_targets(add, "nodes-proxy", proxy, None, None, node=node)
+                self._pod_targets(add, "nodes-proxy", proxy, scope, self._names(proxy), nodes=True)
             csr = self._all(caps, ((_CSR[0],), _CSR[1:3], (_CSR[3],)), scope)
             if csr is not None and self.csr_mints_masters:
                 add("csr-sign", f"group:{MASTERS}", csr,
@@ -344,46 +384,80 @@ class Escalation:
                 add("aws-auth-write", f"group:{MASTERS}", self._reasons(aws),
                     Evidence("ConfigMap kube-system/aws-auth", "data.mapRoles", "writable: map an IAM role to "
                              "system:masters"))
-        if depth == 0:
+        if depth == 0 and wild is None:  # '*' in a namespace already holds whatever a binding there could add
             self._bind(out, caps, scope, keys)
         return tuple(out)
 
-    def _pod_targets(self, add: Add, tech: str, hits: list[tuple[Need, Allowance]], nss: list[str] | None,
-                     names: frozenset[str] | None, node: str | None = None) -> None:
-        pods = self.model.pods_on(node) if node else [p for ns in nss or [] for p in self.model.pods_in(ns)]
-        best: dict[str, str] = {}
-        for pod in pods:
-            key = object_key(pod)
-            if names is not None and pod["metadata"]["name"] not in names:
-                continue
+    @cached_property
+    def _pods(self) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], tuple[str, str]],
+                             dict[str, list[tuple[str, str]]]]:
+        """Running pods of service accounts worth becoming: by namespace (SA node → first pod),
+        by (namespace, pod name), and by node."""
+        by_ns: dict[str, dict[str, str]] = defaultdict(dict)
+        by_name: dict[tuple[str, str], tuple[str, str]] = {}
+        by_node: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        worth = self.worth
+        for pod in self.model.pods:
             ns, _, sa = self.model.service_account_of(pod).partition("/")
-            if self._own(ns, sa) or self._sa_keys(ns, sa):
-                best.setdefault(f"sa:{ns}/{sa}", key)
-        for target, pod_key in sorted(best.items()):
-            extra = [Evidence(f"Pod {pod_key}", "spec.serviceAccountName", target[3:])]
+            node = f"sa:{ns}/{sa}"
+            if node not in worth:
+                continue
+            key = object_key(pod)
+            by_ns[ns].setdefault(node, key)
+            by_name[(ns, pod["metadata"]["name"])] = (node, key)
+            host = (pod.get("spec") or {}).get("nodeName")
+            if host:
+                by_node[host].append((node, key))
+        return dict(by_ns), by_name, dict(by_node)
+
+    @cached_property
+    def worth(self) -> frozenset[str]:
+        """Service-account nodes that hold something (own grants, group grants or a cloud identity)."""
+        out = set(self.linked)
+        for p in self.p.principals.values():
+            if p.identity.kind == "ServiceAccount" and self.p.keys_of(p):
+                out.add(p.identity.node_id)
+        return frozenset(out)
+
+    def _pod_targets(self, add: Add, tech: str, hits: list[tuple[Need, Allowance]], scope: str,
+                     names: frozenset[str] | None, nodes: bool = False) -> None:
+        reasons = self._reasons(hits)
+        _, by_name, by_node = self._pods
+        if names is None:
+            add(tech, any_pod(None if scope == CLUSTER or nodes else scope), reasons)
+            return
+        found: list[tuple[str, str, str]] = []
+        if nodes:
+            found = [(sa, pod, n) for n in sorted(names) for sa, pod in by_node.get(n, [])]
+        else:
+            for ns in self.namespaces if scope == CLUSTER else [scope]:
+                found += [(*by_name[(ns, n)], "") for n in sorted(names) if (ns, n) in by_name]
+        for sa, pod, node in found:
+            extra = [Evidence(f"Pod {pod}", "spec.serviceAccountName", sa[3:])]
             if node:
                 extra.insert(0, Evidence(f"Node {node}", "kubelet API", "exec into its pods"))
-            add(tech, target, self._reasons(hits), *extra)
+            add(tech, sa, reasons, *extra)
 
     def _impersonation(self, add: Add, caps: Caps, scope: str, nss: list[str]) -> None:
         hits = {n.resource: (n, a) for n, a in self._hit(caps, _IMPERSONATE, scope)}
         if "groups" in hits:
-            n, a = hits["groups"]
+            _, a = hits["groups"]
             targets = [MASTERS] if a.names is None else sorted(a.names)
             for g in targets:
                 add("impersonate", f"group:{g}", a.sources)
         if "users" in hits:
-            n, a = hits["users"]
+            _, a = hits["users"]
             if a.names is None:
-                users = [p.identity.name for p in self.p.principals.values()
-                         if p.identity.kind == "User" and self.p.keys_of(p) - {f"g:{g}" for g in
-                                                                                  p.identity.implicit_groups}]
+                users = self.users_with_grants
             else:
                 users = [u for u in sorted(a.names) if not u.startswith(SA_PREFIX)]
             for u in users:
                 add("impersonate", f"user:{u}", a.sources)
         if "serviceaccounts" in hits:
-            n, a = hits["serviceaccounts"]
+            _, a = hits["serviceaccounts"]
+            if a.names is None:
+                add("impersonate", any_service_account(None if scope == CLUSTER else scope), a.sources)
+                return
             for ns in nss:
                 for target, note in self._sa_targets(ns, a.names):
                     add("impersonate", target, a.sources,
@@ -393,17 +467,27 @@ class Escalation:
               keys: frozenset[str]) -> None:
         kind = "clusterrolebindings" if scope == CLUSTER else "rolebindings"
         writes = [(n, a) for n, a in self._hit(caps, _BINDING_WRITE, scope) if n.resource == kind]
-        if writes:
-            bindable = self._bindable(caps, scope, writes)
-            for role, reasons in bindable:
-                role_caps: Caps = {}
-                for i, rule in enumerate(role.rules):
-                    self._role_index.add(role_caps, rule, Reason(f"(can bind) {role.ref}", role.ref, i, str(rule),
-                                                                 "", scope), scope)
-                for tech, target, sc, ev in self._derive_caps(role_caps, scope, keys, 1):
+        if writes and (Need("bind", "roles").probe in caps or Need("bind", "clusterroles").probe in caps):
+            seen: set[str] = set()
+            for role, reasons in self._bindable(caps, scope, writes):
+                for tech, target, sc, ev in self._role_steps(role, scope):
+                    if target in seen:
+                        continue
+                    seen.add(target)
                     label = Evidence(role.ref, "bind", f"grants {tech} → {target}")
                     out.append(("rbac-bind", target, sc, (*reasons_evidence(reasons), label, *ev)))
         self._escalate(out, caps, scope, keys)
+
+    def _role_steps(self, role: RoleRecord, scope: str) -> Derived:
+        """What holding ``role`` at ``scope`` gives (memoized per role and scope)."""
+        memo = self._role_memo.get((role.ref, scope))
+        if memo is None:
+            role_caps: Caps = {}
+            for i, rule in enumerate(role.rules):
+                self._role_index.add(role_caps, rule, Reason(f"(can bind) {role.ref}", role.ref, i, str(rule), "",
+                                                             scope), scope)
+            memo = self._role_memo[(role.ref, scope)] = self._derive_caps(role_caps, scope, frozenset(), 1)
+        return memo
 
     def _bindable(self, caps: Caps, scope: str,
                   writes: list[tuple[Need, Allowance]]) -> list[tuple[RoleRecord, list[Reason]]]:
@@ -443,7 +527,8 @@ class Escalation:
                     continue
                 if not esc.allows(role.name) or not any(u.allows(role.name) for u in upd):
                     continue
-                target = CLUSTER_ADMIN if g.binding.kind == "ClusterRoleBinding" else namespace_admin(g.binding.namespace)
+                cluster = g.binding.kind == "ClusterRoleBinding"
+                target = CLUSTER_ADMIN if cluster else namespace_admin(g.binding.namespace)
                 reasons = [*esc.sources, *(r for u in upd for r in u.sources)]
                 out.append(("rbac-escalate", target, scope, (
                     *reasons_evidence(reasons),
@@ -481,6 +566,28 @@ class Escalation:
                     mine = tuple(d for d in mine if (d[0], d[1]) in own or (d[0], d[1]) not in covered)
                 for tech, target, sc, ev in mine:
                     put(src, tech, target, sc, ev)
+        hubs = {s.target for s in found.values() if s.target.endswith("/*") and s.target.startswith("sa:")}
+        if "sa:*/*" in hubs:
+            for ns in sorted(self.service_accounts):
+                hubs.add(any_service_account(ns))
+                put("sa:*/*", "any-namespace", any_service_account(ns), ns,
+                    (Evidence(f"Namespace {ns}", "exists", "the cluster-wide grant applies in it"),))
+        by_ns = self._pods[0]
+        pod_hubs = {s.target for s in found.values() if s.target.startswith("pod:") and s.target.endswith("/*")}
+        if "pod:*/*" in pod_hubs:
+            for ns in sorted(by_ns):
+                pod_hubs.add(any_pod(ns))
+                put("pod:*/*", "any-namespace", any_pod(ns), ns,
+                    (Evidence(f"Namespace {ns}", "exists", "the cluster-wide grant applies in it"),))
+        for hub in sorted(pod_hubs - {"pod:*/*"}):
+            ns = hub[4:-2]
+            for target, pod in sorted(by_ns.get(ns, {}).items()):
+                put(hub, "runs-as", target, ns, (Evidence(f"Pod {pod}", "spec.serviceAccountName", target[3:]),))
+        for hub in sorted(hubs - {"sa:*/*"}):
+            ns = hub[3:-2]
+            for target, note in self._sa_targets(ns, None):
+                put(hub, "choose-sa", target, ns, (Evidence(f"ServiceAccount {target[3:]}", "exists",
+                                                            f"worth becoming{note}"),))
         put(f"group:{MASTERS}", "system-masters", CLUSTER_ADMIN, CLUSTER,
             (Evidence(f"Group {MASTERS}", "privileged group", "the API server allows it everything, no binding "
                                                                "needed"),))
@@ -501,64 +608,75 @@ class Escalation:
 
 
 # ---- reachability -------------------------------------------------------------------------------
-def shortest_paths_to(steps: Iterable[Step], target: str) -> dict[str, list[Step]]:
-    """For every node that reaches ``target``, one shortest path of steps to it (BFS, deterministic).
+#: Among equally short paths, prefer plain holdings and memberships over techniques.
+_PRIORITY = {"rbac-grant": 0, "system-masters": 1, "member-of": 2}
+
+
+def _order(s: Step) -> tuple[int, str, str, str]:
+    return (_PRIORITY.get(s.technique, 3), s.source, s.technique, s.target)
+
+
+class Reachability:
+    """Shortest step paths into targets; the step index is built once for many targets.
 
     >>> s = [Step("user:a", "impersonate", "group:system:masters"),
     ...      Step("group:system:masters", "system-masters", "cluster-admin")]
-    >>> [str(x) for x in shortest_paths_to(s, "cluster-admin")["user:a"]]
+    >>> [str(x) for x in Reachability(s).paths_to("cluster-admin")["user:a"]]
     ['user:a --impersonate--> group:system:masters', 'group:system:masters --system-masters--> cluster-admin']
     """
-    incoming: dict[str, list[Step]] = defaultdict(list)
-    for s in steps:
-        incoming[s.target].append(s)
-    for v in incoming.values():
-        v.sort()
-    nxt: dict[str, Step] = {}
-    seen = {target}
-    queue = deque([target])
-    while queue:
-        node = queue.popleft()
-        for s in incoming.get(node, ()):
-            if s.source not in seen:
-                seen.add(s.source)
-                nxt[s.source] = s
-                queue.append(s.source)
-    out: dict[str, list[Step]] = {}
-    for src in nxt:
-        path, cur = [], src
-        while cur != target:
-            step = nxt[cur]
-            path.append(step)
-            cur = step.target
-        out[src] = path
-    return out
 
+    def __init__(self, steps: Iterable[Step]) -> None:
+        incoming: dict[str, list[Step]] = defaultdict(list)
+        outgoing: dict[str, list[Step]] = defaultdict(list)
+        for s in steps:
+            incoming[s.target].append(s)
+            if s.technique != "member-of":
+                outgoing[s.source].append(s)
+        for v in (*incoming.values(), *outgoing.values()):
+            v.sort(key=_order)
+        self.incoming, self.outgoing = dict(incoming), dict(outgoing)
 
-def own_paths_to(steps: Iterable[Step], target: str) -> dict[str, list[Step]]:
-    """Like :func:`shortest_paths_to`, but each path starts with a step of the node's own (not ``member-of``).
+    def paths_to(self, target: str) -> dict[str, list[Step]]:
+        """For every node that reaches ``target``, one shortest path of steps (BFS, deterministic)."""
+        nxt: dict[str, Step] = {}
+        seen = {target}
+        queue = deque([target])
+        while queue:
+            node = queue.popleft()
+            for s in self.incoming.get(node, ()):
+                if s.source not in seen:
+                    seen.add(s.source)
+                    nxt[s.source] = s
+                    queue.append(s.source)
+        out: dict[str, list[Step]] = {}
+        for src in nxt:
+            path, cur = [], src
+            while cur != target:
+                step = nxt[cur]
+                path.append(step)
+                cur = step.target
+            out[src] = path
+        return out
 
-    A subject that reaches the target only through a group it belongs to is left to that group.
-    """
-    steps = list(steps)
-    paths = shortest_paths_to(steps, target)
-    out: dict[str, list[Step]] = {}
-    by_source: dict[str, list[Step]] = defaultdict(list)
-    for s in steps:
-        if s.technique != "member-of":
-            by_source[s.source].append(s)
-    for src, outs in by_source.items():
-        best: list[Step] | None = None
-        for s in sorted(outs):
-            rest = [] if s.target == target else paths.get(s.target)
-            if rest is None:
-                continue
-            cand = [s, *rest]
-            if best is None or len(cand) < len(best):
-                best = cand
-        if best is not None:
-            out[src] = best
-    return out
+    def own_paths_to(self, target: str) -> dict[str, list[Step]]:
+        """Like :meth:`paths_to`, but each path starts with a step of the node's own (not ``member-of``).
+
+        A subject that reaches the target only through a group it belongs to is left to that group.
+        """
+        paths = self.paths_to(target)
+        out: dict[str, list[Step]] = {}
+        for src in paths:
+            best: list[Step] | None = None
+            for s in self.outgoing.get(src, ()):
+                rest = [] if s.target == target else paths.get(s.target)
+                if rest is None or src in {x.target for x in rest}:
+                    continue
+                cand = [s, *rest]
+                if best is None or len(cand) < len(best):
+                    best = cand
+            if best is not None:
+                out[src] = best
+        return out
 
 
 def node_namespaces(steps: Iterable[Step]) -> list[str]:

@@ -125,7 +125,7 @@ class RbacObjects:
         computed = aggregate(objs, stored) if self.aggregation != "stored" else {}
         out: dict[str, RoleRecord] = {}
         for name, obj in sorted(objs.items()):
-            rules, mode, sources = stored[name], "", ()
+            rules, mode, sources = stored[name], "", tuple[str, ...]()
             if isinstance(obj.get("aggregationRule"), dict):
                 agg = computed.get(name)
                 if agg is not None and (recompute or not rules):

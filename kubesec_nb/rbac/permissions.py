@@ -153,22 +153,25 @@ def permissions_frame(grants: pd.DataFrame, membership: pd.DataFrame,
     mem = membership.copy()
     mem["key"] = pd.Categorical(mem["key"], categories=grants["key"].cat.categories)
     mem = mem.dropna(subset=["key"])
-    out = mem.merge(grants, on="key", how="inner").drop(columns="key")
-    extra = [(s, k, "cluster", "*", "*", "*", "", False, MASTERS_BINDING, "(hard-wired)", -1, f"Group:{MASTERS}",
-              "") for s, k in masters]
-    extra += [(s, k, "cluster", "*", "", "*", "", True, MASTERS_BINDING, "(hard-wired)", -1, f"Group:{MASTERS}",
-               "") for s, k in masters]
-    if extra:
-        out = pd.concat([out[PERMISSION_COLUMNS].astype(object),
-                         pd.DataFrame(extra, columns=PERMISSION_COLUMNS)], ignore_index=True)
-    else:
-        out = out[PERMISSION_COLUMNS]
-    # Sort on category codes: far cheaper than on strings for hundreds of thousands of rows.
-    keys = ["subject", "scope", "apiGroup", "resource", "verb", "binding", "rule_index"]
+    out = mem.merge(grants, on="key", how="inner")[PERMISSION_COLUMNS]
+    extra = pd.DataFrame(
+        [(s, k, "cluster", "*", g, "*", "", url, MASTERS_BINDING, "(hard-wired)", -1, f"Group:{MASTERS}", "")
+         for s, k in masters for g, url in (("*", False), ("", True))], columns=PERMISSION_COLUMNS)
+    # Ordered categoricals with sorted categories: sorting on their codes is far cheaper than
+    # on strings for hundreds of thousands of rows, and the frame stays small in memory.
     for col in PERMISSION_COLUMNS:
-        if col not in ("rule_index", "nonResourceURL"):
-            out[col] = pd.Categorical(out[col].astype(str), ordered=True,
-                                      categories=sorted(set(out[col].astype(str))))
+        if col in ("rule_index", "nonResourceURL"):
+            continue
+        values = out[col]
+        have = list(values.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype) else list(values.unique())
+        dtype = pd.CategoricalDtype(sorted({str(v) for v in have} | set(extra[col].astype(str))), ordered=True)
+        out[col] = values.astype(str).astype(dtype) if not isinstance(values.dtype, pd.CategoricalDtype) else \
+            values.cat.rename_categories([str(c) for c in values.cat.categories]).cat.set_categories(
+                dtype.categories, ordered=True)
+        extra[col] = extra[col].astype(str).astype(dtype)
+    if not extra.empty:
+        out = pd.concat([out, extra], ignore_index=True)
     out["rule_index"] = out["rule_index"].astype("int64")
     out["nonResourceURL"] = out["nonResourceURL"].astype(bool)
+    keys = ["subject", "scope", "apiGroup", "resource", "verb", "binding", "rule_index"]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)

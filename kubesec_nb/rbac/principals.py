@@ -64,8 +64,8 @@ class Principals:
         self.authorizer = authorizer
         self.options = options
         self.mappings = [m for m in mappings if m.honoured]
-        self.flags = frozenset(
-            ({EXEC_VIA_GET} if self.exec_via_get else set()) | ({SECRET_GET} if options.rbac_secret_get_reads else set()))
+        flags = {EXEC_VIA_GET} if self.exec_via_get else set()
+        self.flags = frozenset(flags | ({SECRET_GET} if options.rbac_secret_get_reads else set()))
         self.probes = ProbeIndex(tuple(dict.fromkeys(n.probe for n in all_needs())))
         self._caps_memo: dict[tuple[frozenset[str], str], Caps] = {}
         self._match_memo: dict[frozenset[str], dict[tuple[str, str], Match]] = {}
@@ -103,9 +103,9 @@ class Principals:
             idents.add(user(f"{NODE_PREFIX}{node}"))
         if self.options.anonymous_auth:
             idents.add(user(ANONYMOUS))
-        for username, groups in self.extra_groups.items():
+        for username, extra in self.extra_groups.items():
             idents.add(user(username))
-            idents.update(Identity("Group", g) for g, _ in groups)
+            idents.update(Identity("Group", g) for g, _ in extra)
         idents.add(Identity("Group", MASTERS))
         out: dict[str, Principal] = {}
         for ident in sorted(idents):
@@ -114,7 +114,7 @@ class Principals:
                 sources.extend(self.extra_groups.get(ident.name, ()))
             if ident.kind == "Group":
                 sources = [(ident.name, "itself")]
-            dedup = tuple(dict.fromkeys(sources))
+            dedup = tuple(dict.fromkeys(sources))  # keeps the first source of each group
             groups = tuple(dict.fromkeys(g for g, _ in dedup))
             out[ident.subject] = Principal(ident, groups, dedup, subject_platform_reason(ident))
         return out
@@ -182,14 +182,15 @@ class Principals:
         return caps
 
     # ---- catalog matches ----------------------------------------------------------------------
-    def matches(self, keys: frozenset[str], rules: Iterable[CatalogRule] = CATALOG) -> dict[tuple[str, str], Match]:
+    def matches(self, keys: frozenset[str], rules: Iterable[CatalogRule] | None = None
+                ) -> dict[tuple[str, str], Match]:
         """``(rule id, scope)`` → (needs met, rules that grant them) for the permission rules ``keys`` meet.
 
         A rule met cluster-wide is reported at ``cluster`` only; a namespace is reported only
         when its RoleBindings are needed for the rule to hold there.
         """
-        rules = tuple(r for r in rules if r.is_permission_rule)
-        memo = self._match_memo.get(keys) if rules == _PERMISSION_RULES else None
+        rules = _PERMISSION_RULES if rules is None else tuple(r for r in rules if r.is_permission_rule)
+        memo = self._match_memo.get(keys) if rules is _PERMISSION_RULES else None
         if memo is not None:
             return memo
         out: dict[tuple[str, str], Match] = {}
@@ -207,7 +208,7 @@ class Principals:
                 reasons = tuple(dict.fromkeys(r for _, a in got for r in a.sources))
                 out[(rule.id, scope)] = (needs, reasons)
         out = _drop_implied(out)
-        if rules == _PERMISSION_RULES:
+        if rules is _PERMISSION_RULES:
             self._match_memo[keys] = out
         return out
 

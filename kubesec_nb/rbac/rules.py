@@ -123,7 +123,8 @@ class Request:
         which the API server checks in the namespace of the RoleBinding being written.
 
         >>> Request.for_query("create", "pods/exec", "shop", "web")
-        Request(verb='create', api_group='', resource='pods', subresource='exec', namespace='shop', name='web', path=None)
+        Request(verb='create', api_group='', resource='pods', subresource='exec', namespace='shop', name='web', \
+path=None)
         >>> Request.for_query("patch", "namespaces", name="shop").namespace
         'shop'
         >>> Request.for_query("get", "nodes", "shop").namespace is None
@@ -159,7 +160,7 @@ def verb_matches(rule: Rule, verb: str) -> bool:
     >>> verb_matches(Rule(verbs=("*",)), "escalate"), verb_matches(Rule(verbs=("get",)), "list")
     (True, False)
     """
-    return any(v == ALL or v == verb for v in rule.verbs)
+    return any(v in (ALL, verb) for v in rule.verbs)
 
 
 def api_group_matches(rule: Rule, group: str) -> bool:
@@ -168,7 +169,7 @@ def api_group_matches(rule: Rule, group: str) -> bool:
     >>> api_group_matches(Rule(api_groups=("",)), "apps"), api_group_matches(Rule(api_groups=("*",)), "")
     (False, True)
     """
-    return any(g == ALL or g == group for g in rule.api_groups)
+    return any(g in (ALL, group) for g in rule.api_groups)
 
 
 def resource_matches(rule: Rule, combined: str, subresource: str) -> bool:
@@ -182,7 +183,7 @@ def resource_matches(rule: Rule, combined: str, subresource: str) -> bool:
     False
     """
     for r in rule.resources:
-        if r == ALL or r == combined:
+        if r in (ALL, combined):
             return True
         if subresource and len(r) == len(subresource) + 2 and r.startswith("*/") and r.endswith(subresource):
             return True
@@ -209,7 +210,7 @@ def non_resource_url_matches(rule: Rule, path: str) -> bool:
     False
     """
     for u in rule.non_resource_urls:
-        if u == ALL or u == path:
+        if u in (ALL, path):
             return True
         if u.endswith("*") and path.startswith(u.rstrip("*")):
             return True

@@ -36,8 +36,10 @@ class Identity:
     ``Group:g`` stands for "any member of g, counting only what g is granted".
 
     >>> i = parse_subject("system:serviceaccount:shop:web")
-    >>> i.subject, i.node_id, i.username, i.implicit_groups
-    ('ServiceAccount:shop:web', 'sa:shop/web', 'system:serviceaccount:shop:web', ('system:serviceaccounts', 'system:serviceaccounts:shop', 'system:authenticated'))
+    >>> i.subject, i.node_id, i.username
+    ('ServiceAccount:shop:web', 'sa:shop/web', 'system:serviceaccount:shop:web')
+    >>> i.implicit_groups
+    ('system:serviceaccounts', 'system:serviceaccounts:shop', 'system:authenticated')
     """
 
     kind: str
