@@ -23,11 +23,8 @@ from kubesec_nb.snapshot.document import Snapshot
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
-<<<<<<< HEAD
-    "rbac": "kubesec_nb.rbac",
-=======
     "network": "kubesec_nb.network",
->>>>>>> main
+    "rbac": "kubesec_nb.rbac",
 }
 
 #: Options every assessment understands, beyond the analyzers' own.
