@@ -249,9 +249,18 @@ class RbacAnalysis:
         labels = [self._platform_bindings.get(r.binding) for r in reasons]
         return sorted({str(x) for x in labels})[0] if labels and all(labels) else None
 
-    def severity(self, base: str, platform: str | None) -> str:
-        """The severity to report: platform-managed grants drop to info unless the option keeps them."""
-        return "info" if platform and self.options.rbac_platform_findings == "info" else base
+    def outcome(self, base: str, platform: str | None) -> tuple[str, str]:
+        """``(status, severity)`` of a finding: platform-managed ones follow ``rbac_platform_findings``.
+
+        >>> from kubesec_nb.snapshot import Snapshot
+        >>> rb = RbacAnalysis(Model(Snapshot()))
+        >>> rb.outcome("high", None), rb.outcome("high", "Kubernetes system")
+        (('fail', 'high'), ('pass', 'high'))
+        """
+        mode = self.options.rbac_platform_findings
+        if not platform or mode == "keep":
+            return "fail", base
+        return ("fail", "info") if mode == "info" else ("pass", base)
 
     @cached_property
     def risky(self) -> pd.DataFrame:
@@ -268,7 +277,7 @@ class RbacAnalysis:
                     base = "critical"
                 rows.append({
                     "subject": s, "subject_kind": p.identity.kind, "check_id": rid, "title": rule.title,
-                    "severity": self.severity(base, plat), "scope": scope, "platform": plat or "",
+                    "severity": base, "scope": scope, "platform": plat or "",
                     "public": is_public, "needs": "; ".join(str(n) for n in needs),
                     "bindings": ", ".join(sorted({r.binding for r in reasons})),
                     "evidence": reasons_evidence(reasons),
@@ -366,7 +375,8 @@ class RbacAnalysis:
         score = Σ severity weight (critical 10, high 5, medium 2, low 1) of each catalog match,
         ×3 when it holds cluster-wide; +40/hops when the subject reaches cluster-admin (40 when it
         holds it, 20 two steps away, ...); +3 per namespace it reaches namespace-admin of (at most 10); ×2 for groups
-        anyone can join. Platform-managed grants count at their reported (info) severity.
+        anyone can join. Platform-managed subjects (Kubernetes controllers, provider components) are
+        ranked after all others, whatever their score.
         """
         risky, esc = self.risky, self.escalations
         by_subject: dict[str, dict[str, Any]] = {}
@@ -419,7 +429,9 @@ class RbacAnalysis:
                 rows.append(e)
         df = pd.DataFrame(rows, columns=RISKY_SUBJECT_COLUMNS)
         if not df.empty:
-            df = df.sort_values(["score", "subject"], ascending=[False, True], kind="stable")
+            df["_p"] = df["platform"] != ""
+            df = df.sort_values(["_p", "score", "subject"], ascending=[True, False, True], kind="stable")
+            df = df.drop(columns="_p")
         return _with_missing(df.reset_index(drop=True), self.missing)
 
     # ---- helpers for checks ---------------------------------------------------------------------

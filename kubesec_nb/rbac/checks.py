@@ -38,16 +38,20 @@ _STEALS = ("pod-create", "pod-exec", "nodes-proxy", "token-request", "impersonat
            "token-secret-create", "rbac-bind")
 
 
+def _status(outcome: tuple[str, str]) -> dict[str, str]:
+    return {"status": outcome[0], "severity": outcome[1]}
+
+
 def _where(scope: str) -> str:
     return "cluster-wide" if scope == "cluster" else f"in namespace {scope}"
 
 
 def _finding(rule: CatalogRule, subject: str, scope: str, evidence: tuple[Evidence, ...], message: str,
-             severity: str | None) -> Finding:
+             outcome: tuple[str, str]) -> Finding:
     ident = parse_subject(subject)
-    return Finding(rule.id, namespace=None if scope == "cluster" else scope, kind=ident.kind,
+    return Finding(rule.id, status=outcome[0], namespace=None if scope == "cluster" else scope, kind=ident.kind,
                    name=ident.name if ident.kind != "ServiceAccount" else f"{ident.namespace}/{ident.name}",
-                   subject=subject, evidence=evidence, message=message, severity=severity)
+                   subject=subject, evidence=evidence, message=message, severity=outcome[1])
 
 
 def _permission_run(rule: CatalogRule) -> Run:
@@ -58,7 +62,8 @@ def _permission_run(rule: CatalogRule) -> Run:
             pub = " [group anyone can join]" if r["public"] else ""
             scope, subject = str(r["scope"]), str(r["subject"])
             msg = f"{subject} can {rule.condition} {_where(scope)} (through {r['needs']}){plat}{pub}"
-            yield _finding(rule, subject, scope, tuple(r["evidence"]), msg, str(r["severity"]))
+            yield _finding(rule, subject, scope, tuple(r["evidence"]), msg,
+                           rb.outcome(str(r["severity"]), str(r["platform"]) or None))
     return run
 
 
@@ -86,7 +91,7 @@ def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
                                     Evidence(b.ref, "roleRef", b.role_ref)),
                           message=f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}"
                                   + (f" [platform-managed: {plat}]" if plat else ""),
-                          severity=rb.severity(sev, plat))
+                          **_status(rb.outcome(sev, plat)))
 
 
 def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
@@ -100,7 +105,7 @@ def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
                                         Evidence(b.ref, "roleRef", b.role_ref)),
                               message=f"{b.ref} binds {b.role_ref} to {s.written}; every pod that does not name a "
                                       "service account gets it" + (f" [platform-managed: {plat}]" if plat else ""),
-                              severity=rb.severity(rule.severity, plat))
+                              **_status(rb.outcome(rule.severity, plat)))
 
 
 def _missing_role(rb: RbacAnalysis) -> Iterator[Finding]:
@@ -111,7 +116,7 @@ def _missing_role(rb: RbacAnalysis) -> Iterator[Finding]:
                       evidence=(Evidence(b.ref, "roleRef", f"{b.role_ref} (not found)"),),
                       message=f"{b.ref} names {b.role_ref}, which does not exist: it grants nothing until someone "
                               f"creates it, then {subjects} get whatever that role holds",
-                      severity=rb.severity(rule.severity, b.platform))
+                      **_status(rb.outcome(rule.severity, b.platform)))
 
 
 def _escalate(target_cluster: bool) -> Run:
@@ -135,7 +140,7 @@ def _escalate(target_cluster: bool) -> Run:
                           evidence=evidence,
                           message=f"{subject} reaches {target} in {r['hops']} step(s): {r['path']}"
                                   + (f" [platform-managed: {plat}]" if plat else ""),
-                          severity=rb.severity(rule.severity, plat or None))
+                          **_status(rb.outcome(rule.severity, plat or None)))
     return run
 
 
