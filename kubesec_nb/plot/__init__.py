@@ -8,6 +8,8 @@ and never reads the clock or uses randomness. Notebooks end a chart cell with
 
 from kubesec_nb.plot._style import figure, severity_colors
 from kubesec_nb.plot.network import exposure_summary, reachability_heatmap
+from kubesec_nb.plot.rbac import dangerous_permissions, risky_subjects
 from kubesec_nb.plot.summary import findings_by_category
 
-__all__ = ["exposure_summary", "figure", "findings_by_category", "reachability_heatmap", "severity_colors"]
+__all__ = ["dangerous_permissions", "exposure_summary", "figure", "findings_by_category", "reachability_heatmap",
+           "risky_subjects", "severity_colors"]
