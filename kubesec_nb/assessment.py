@@ -23,6 +23,7 @@ from kubesec_nb.snapshot.document import Snapshot
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
+    "workloads": "kubesec_nb.workload",
 }
 
 #: Options every assessment understands, beyond the analyzers' own.

@@ -30,7 +30,7 @@ Semantics kept from upstream:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -460,7 +460,8 @@ CHECKS: dict[str, PSSCheck] = {c.id: c for c in (
              "spec.volumes[*] sources", (VersionedCheck(_v(1, 0), _restricted_volumes, ("hostPathVolumes",)),)),
     PSSCheck("runAsNonRoot", "restricted", "containers may run as root (runAsNonRoot not true)",
              "pod and container securityContext.runAsNonRoot",
-             (VersionedCheck(_v(1, 0), _run_as_non_root), VersionedCheck(_v(1, 35), _userns_relaxed(_run_as_non_root)))),
+             (VersionedCheck(_v(1, 0), _run_as_non_root),
+              VersionedCheck(_v(1, 35), _userns_relaxed(_run_as_non_root)))),
     PSSCheck("runAsUser", "restricted", "runAsUser 0", "pod and container securityContext.runAsUser",
              (VersionedCheck(_v(1, 23), _run_as_user), VersionedCheck(_v(1, 35), _userns_relaxed(_run_as_user)))),
     PSSCheck("seccompProfile_restricted", "restricted", "seccomp profile not RuntimeDefault or Localhost",
@@ -517,11 +518,7 @@ def run(pod: Mapping[str, Any] | PodView, version: Version, *, binary: Version |
     """
     view = pod if isinstance(pod, PodView) else PodView(pod)
     b = binary if binary is not None else version
-    steps: Iterable[tuple[str, VersionedCheck]]
-    if level == "all":
-        steps = _all_at(version)
-    else:
-        steps = checks_at(level, version)
+    steps = _all_at(version) if level == "all" else checks_at(level, version)
     out: dict[str, list[Violation]] = {}
     for cid, step in steps:
         found = step.fn(view, b)
