@@ -83,6 +83,21 @@ def summary(findings: pd.DataFrame) -> pd.DataFrame:
     return table.sort_index()
 
 
+def not_assessed(findings: pd.DataFrame) -> pd.DataFrame:
+    """Checks that could not run, with the reason."""
+    rows = findings[findings["status"] == "not_assessed"]
+    return rows[["check_id", "title", "category", "message"]].reset_index(drop=True)
+
+
+def failures(findings: pd.DataFrame, *, min_severity: str = "info", limit: int | None = None) -> pd.DataFrame:
+    """Failing findings at or above ``min_severity``, most severe first, for display."""
+    rank = SEVERITY_RANK[min_severity]
+    rows = findings[(findings["status"] == "fail") & (findings["severity"].map(SEVERITY_RANK) <= rank)]
+    cols = ["severity", "check_id", "title", "namespace", "kind", "name", "subject", "evidence"]
+    rows = rows[cols].reset_index(drop=True)
+    return rows if limit is None else rows.head(limit)
+
+
 def checks_table(findings: pd.DataFrame) -> pd.DataFrame:
     """One row per check: id, title, severity, category, status and failing-object count."""
     if findings.empty:

@@ -8,12 +8,33 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
 from kubesec_nb.errors import OptionError
 from kubesec_nb.snapshot.document import Gap, Snapshot
+from kubesec_nb.snapshot.objects import (  # re-exported for analyzers
+    POD_CONTROLLERS as POD_CONTROLLERS,
+)
+from kubesec_nb.snapshot.objects import (
+    iter_containers as iter_containers,
+)
+from kubesec_nb.snapshot.objects import (
+    labels_of as labels_of,
+)
+from kubesec_nb.snapshot.objects import (
+    map_selector_matches as map_selector_matches,
+)
+from kubesec_nb.snapshot.objects import (
+    object_key as object_key,
+)
+from kubesec_nb.snapshot.objects import (
+    pod_specs as pod_specs,
+)
+from kubesec_nb.snapshot.objects import (
+    selector_matches as selector_matches,
+)
 from kubesec_nb.snapshot.resources import SPEC_BY_GR
 
 Obj = dict[str, Any]
@@ -21,11 +42,6 @@ Obj = dict[str, Any]
 #: The newest Kubernetes minor version kubesec-nb knows; the default when the snapshot has none.
 LATEST_VERSION = (1, 35)
 
-#: Controller kinds that create pods, with the API group they live in.
-POD_CONTROLLERS: dict[str, str] = {
-    "Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
-    "Job": "batch", "CronJob": "batch", "ReplicationController": "",
-}
 _WORKLOAD_RESOURCES = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
                        "jobs.batch", "cronjobs.batch", "replicationcontrollers")
 
@@ -40,22 +56,6 @@ SYSTEM_NAMESPACES = frozenset({
 })
 
 
-def object_key(obj: Mapping[str, Any]) -> str:
-    """``ns/name`` for namespaced objects, ``name`` for cluster-scoped ones.
-
-    >>> object_key({"metadata": {"namespace": "shop", "name": "web"}})
-    'shop/web'
-    """
-    meta = obj.get("metadata") or {}
-    ns, name = meta.get("namespace"), meta.get("name", "")
-    return f"{ns}/{name}" if ns else str(name)
-
-
-def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
-    """An object's labels ({} when it has none)."""
-    return dict((obj.get("metadata") or {}).get("labels") or {})
-
-
 def parse_version(text: str | None) -> tuple[int, int] | None:
     """``(major, minor)`` from ``"1.30"``, ``"v1.30.4-eks-a737599"`` or ``"v1.29.8-gke.1031000"``.
 
@@ -64,50 +64,6 @@ def parse_version(text: str | None) -> tuple[int, int] | None:
     """
     m = re.match(r"^v?(\d+)\.(\d+)", (text or "").strip())
     return (int(m.group(1)), int(m.group(2))) if m else None
-
-
-def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
-    """Evaluate a ``metav1.LabelSelector`` exactly as the API machinery does.
-
-    A null selector matches nothing; ``{}`` matches everything; ``matchLabels`` and
-    ``matchExpressions`` are ANDed; ``NotIn`` and ``DoesNotExist`` match objects that lack
-    the key. An unknown operator matches nothing (the API server would have refused it).
-
-    >>> selector_matches({}, {"app": "web"}), selector_matches(None, {"app": "web"})
-    (True, False)
-    >>> selector_matches({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["db"]}]}, {})
-    True
-    """
-    if selector is None:
-        return False
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        present = key in labels
-        if op == "In":
-            ok = present and labels[key] in values
-        elif op == "NotIn":
-            ok = not present or labels[key] not in values
-        elif op == "Exists":
-            ok = present
-        elif op == "DoesNotExist":
-            ok = not present
-        else:
-            return False
-        if not ok:
-            return False
-    return True
-
-
-def map_selector_matches(selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
-    """A plain ``key: value`` selector (Services, ReplicationControllers). Empty or null matches nothing.
-
-    >>> map_selector_matches({"app": "web"}, {"app": "web", "v": "2"}), map_selector_matches({}, {"a": "b"})
-    (True, False)
-    """
-    return bool(selector) and all(labels.get(k) == v for k, v in (selector or {}).items())
 
 
 class Model:
@@ -296,16 +252,3 @@ class Model:
     def by_key(self, resource: str) -> dict[str, Obj]:
         """Objects of ``resource[.group]`` by ``ns/name`` (or name when cluster-scoped)."""
         return {object_key(o): o for o in self.items(resource)}
-
-
-def iter_containers(pod_spec: Mapping[str, Any]) -> Iterable[tuple[str, int, Mapping[str, Any]]]:
-    """``(field, index, container)`` for init, regular and ephemeral containers of a pod spec.
-
-    >>> [(f, i, c["name"]) for f, i, c in iter_containers({"containers": [{"name": "a"}],
-    ...                                                     "initContainers": [{"name": "i"}]})]
-    [('initContainers', 0, 'i'), ('containers', 0, 'a')]
-    """
-    for field in ("initContainers", "containers", "ephemeralContainers"):
-        for i, c in enumerate(pod_spec.get(field) or []):
-            if isinstance(c, dict):
-                yield field, i, c

@@ -7,5 +7,6 @@ and never reads the clock or uses randomness. Notebooks end a chart cell with
 """
 
 from kubesec_nb.plot._style import figure, severity_colors
+from kubesec_nb.plot.summary import findings_by_category
 
-__all__ = ["figure", "severity_colors"]
+__all__ = ["figure", "findings_by_category", "severity_colors"]

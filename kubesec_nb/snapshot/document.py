@@ -398,7 +398,7 @@ class Snapshot:
         yield f"collected: {m.get('collectedAt') or 'unknown'} by {m.get('collector', 'unknown')}"
         yield "objects:"
         for gr, n in self.counts().items():
-            yield f"  {gr:<52} {n:>7}"
+            yield f"  {gr:<62} {n:>7}"
         yield f"gaps: {len(self.gaps)}"
         for g in self.gaps:
             yield f"  {g.describe()}"

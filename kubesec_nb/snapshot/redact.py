@@ -21,6 +21,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from kubesec_nb.snapshot.objects import iter_containers, pod_specs
+
 #: What a Secret value becomes.
 SECRET_VALUE = "<redacted:secret>"
 REDACTED_PREFIX = "<redacted:"
@@ -157,33 +159,6 @@ def _redact_container(c: dict[str, Any]) -> None:
             c[field] = _redact_args(c[field])
 
 
-def pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    """The pod specs inside an object: a Pod's spec, a controller's template, a CronJob's job template.
-
-    >>> pod_specs({"kind": "Pod", "spec": {"containers": []}})
-    [{'containers': []}]
-    >>> len(pod_specs({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {}}}}}}))
-    1
-    """
-    spec = obj.get("spec")
-    if not isinstance(spec, dict):
-        return []
-    if obj.get("kind") == "Pod":
-        return [spec]
-    if obj.get("kind") == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec") or {})
-    tmpl = spec.get("template") if isinstance(spec, dict) else None
-    inner = tmpl.get("spec") if isinstance(tmpl, dict) else None
-    return [inner] if isinstance(inner, dict) else []
-
-
-def _containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for field in ("initContainers", "containers", "ephemeralContainers"):
-        out.extend(c for c in spec.get(field) or [] if isinstance(c, dict))
-    return out
-
-
 def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
     """Remove secret values from one API object, in place; returns it.
 
@@ -223,6 +198,6 @@ def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
             obj["binaryData"] = dict.fromkeys(obj["binaryData"], marker("binary"))
         return obj
     for spec in pod_specs(obj):
-        for c in _containers(spec):
-            _redact_container(c)
+        for _, _, c in iter_containers(spec):
+            _redact_container(c)  # type: ignore[arg-type]
     return obj

@@ -1,0 +1,42 @@
+# kubesec-nb: `make report` and `make test` work on a fresh machine with Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE ?= eks-shop
+PYTEST_ARGS ?=
+
+.PHONY: setup report test lint unit notebooks goldens samples bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "kubesec-nb needs Python 3.11+"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## The main job: every notebook on the bundled default sample -> reports/$(SAMPLE)/report.html
+report: $(STAMP)
+	$(BIN)/kubesec-nb report $(SAMPLE) -o reports/$(SAMPLE)
+
+## Every test: lint and types, unit and contract tests, doctests, notebooks against their goldens (nbval)
+test: $(STAMP) lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check kubesec_nb tests benchmarks data/samples tools
+	$(BIN)/mypy
+
+goldens: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py
+
+samples: $(STAMP)
+	$(BIN)/python data/samples/generate.py
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) reports benchmarks/out .mypy_cache .ruff_cache
