@@ -10,7 +10,7 @@ platform namespaces (``kube-system``, the providers' own) keep their findings at
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
@@ -35,24 +35,29 @@ def _kind_name(owner: str) -> tuple[str, str]:
     return kind, name
 
 
-def _per_workload(items: Iterable[tuple[str, str, str, Sequence[Evidence], str | None]],
-                  model: Model, what: str) -> Iterator[Finding]:
+Item = tuple[str, str, str, Sequence[Evidence], str | None]
+
+
+def _per_workload(items: Iterable[Item], model: Model, what: str,
+                  counts: Mapping[tuple[str, str], int] | None = None) -> Iterator[Finding]:
     """Findings from ``(namespace, owner, pod key, evidence, severity)`` items, one per workload;
-    the evidence and severity of the first (sorted) pod are kept, the pods are counted."""
+    the evidence and severity of the first (sorted) pod are kept, the pods are counted (or taken
+    from ``counts`` by ``(namespace, owner)`` when the items come from a per-workload table)."""
     groups: dict[tuple[str, str], list[tuple[str, Sequence[Evidence], str | None]]] = defaultdict(list)
     for ns, owner, pod, ev, sev in items:
         groups[(ns, owner)].append((pod, ev, sev))
     for (ns, owner), found in sorted(groups.items()):
         found.sort(key=lambda f: f[0])
         pods = sorted({p for p, _, _ in found})
+        n = max(len(pods), (counts or {}).get((ns, owner), 0))
         kind, name = _kind_name(owner)
         sevs = [s for _, _, s in found if s]
         sev = min(sevs, key=lambda s: ("critical", "high", "medium", "low", "info").index(s)) if sevs else None
         evidence = tuple(e for p, ev, _s in found if p == pods[0] for e in ev)[:8]
         if pods[0]:
-            plural = "s" if len(pods) != 1 else ""
+            plural = "s" if n != 1 else ""
             example = f" (e.g. pod {pods[0]})" if kind != "Pod" else ""
-            what_ = f"{len(pods)} pod{plural}{example}: {what}"
+            what_ = f"{n} pod{plural}{example}: {what}"
         else:
             evidence = tuple(e for _p, ev, _s in found for e in ev)[:8]
             what_ = what
@@ -366,16 +371,29 @@ def _rows(frame: Any) -> list[dict[str, Any]]:
     return [] if frame.empty else [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
 
 
+def _from_table(wa: WorkloadAnalysis, check_id: str, rows: Iterable[dict[str, Any]],
+                evidence: Callable[[dict[str, Any]], Sequence[Evidence]], what: str,
+                owner: str = "workload") -> Iterator[Finding]:
+    """Per-workload findings from rows of a per-workload table (with ``pods`` and ``example_pod``)."""
+    items: list[Item] = []
+    counts: dict[tuple[str, str], int] = {}
+    for r in rows:
+        key = (str(r["namespace"]), str(r[owner]))
+        counts[key] = max(counts.get(key, 0), int(r.get("pods") or 0))
+        items.append((key[0], key[1], str(r.get("example_pod") or ""), tuple(evidence(r)), None))
+    yield from _with_id(check_id, _per_workload(items, wa.model, what, counts))
+
+
 @check("SEC-SECRET-IN-ENV", title="Secrets consumed as environment variables", severity="medium",
        category=SECRETS, analyzer=A, requires=PODS,
        references=("kube-bench 4.4.1", "kubescape C-0207", "prowler core_no_secrets_envs", "checkov CKV_K8S_35"),
        remediation="Mount the Secret as a volume (files can be rotated and are not inherited by child processes "
                    "or dumped with the environment), or read it from a secret manager.")
 def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    items = [(r["namespace"], r["workload"], r["example_pod"],
-              (Evidence(f"Pod {r['example_pod']}", r["field"], f"secret {r['secret']} key {r['key']}"),), None)
-             for r in _rows(wa.secret_refs) if r["via"] in ("env", "envFrom")]
-    yield from _with_id("SEC-SECRET-IN-ENV", _per_workload(items, wa.model, "Secret values in the environment"))
+    yield from _from_table(
+        wa, "SEC-SECRET-IN-ENV", (r for r in _rows(wa.secret_refs) if r["via"] in ("env", "envFrom")),
+        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"secret {r['secret']} key {r['key']}"),),
+        "Secret values in the environment")
 
 
 @check("SEC-LITERAL-CREDENTIAL", title="Credentials written literally in env values or arguments", severity="high",
@@ -384,11 +402,10 @@ def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Move the value into a Secret (or a secret manager) and reference it; rotate the exposed "
                    "credential: anyone who can read the workload spec has it.")
 def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    items = [(r["namespace"], r["object"], r["example_pod"],
-              (Evidence(f"{r['object']} container {r['container']}", r["field"], f"<redacted:{r['detector']}>"),),
-              None) for r in _rows(wa.credentials) if r["kind"] == "workload"]
-    yield from _with_id("SEC-LITERAL-CREDENTIAL", _per_workload(
-        items, wa.model, "literal values that look like credentials (values redacted; detector in evidence)"))
+    yield from _from_table(
+        wa, "SEC-LITERAL-CREDENTIAL", (r for r in _rows(wa.credentials) if r["kind"] == "workload"),
+        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"<redacted:{r['detector']}>"),),
+        "literal values that look like credentials (values redacted; detector in evidence)", owner="object")
 
 
 @check("SEC-CONFIGMAP-CREDENTIAL", title="ConfigMap entries that look like credentials", severity="high",
@@ -417,12 +434,11 @@ def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Set automountServiceAccountToken: false on the pod (or its ServiceAccount); the token only "
                    "helps an attacker who gets into the container.")
 def _sec_automount(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    items = [(r["namespace"], r["workload"], r["example_pod"],
-              (Evidence(f"Pod {r['example_pod']}", r["field"], "true" if r["decided_by"] != "default" else "unset"),
-               Evidence(f"ServiceAccount {r['service_account']}", "RoleBindings/ClusterRoleBindings", "none")), None)
-             for r in _rows(wa.tokens) if r["automount"] and not r["needs_api"]]
-    yield from _with_id("SEC-SA-TOKEN-AUTOMOUNT", _per_workload(
-        items, wa.model, "an API token is mounted although no binding grants its service account anything"))
+    yield from _from_table(
+        wa, "SEC-SA-TOKEN-AUTOMOUNT", (r for r in _rows(wa.tokens) if r["automount"] and not r["needs_api"]),
+        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], "true" if r["decided_by"] != "default" else "unset"),
+                   Evidence(f"ServiceAccount {r['service_account']}", "RoleBindings/ClusterRoleBindings", "none")),
+        "an API token is mounted although no binding grants its service account anything")
 
 
 @check("SEC-DEFAULT-SA-AUTOMOUNT", title="Default service accounts mount tokens automatically", severity="low",
@@ -440,7 +456,7 @@ def _sec_default_sa(wa: WorkloadAnalysis) -> Iterator[Finding]:
                       evidence=(Evidence(f"ServiceAccount {key}", "automountServiceAccountToken",
                                          "unset" if value is None else str(value).lower()),),
                       severity=_platform(wa.model, ns),
-                      message=f"{len(wa.model.pods_using(key))} pods run as it")
+                      message=f"{len(wa.model.pods_using(key))} pod(s) run as it")
 
 
 @check("SEC-LEGACY-SA-TOKEN", title="Long-lived service-account token Secrets", severity="medium", category=SA,
@@ -491,29 +507,31 @@ def _sec_external(wa: WorkloadAnalysis) -> Iterator[Finding]:
 IMAGES = "Image Vulnerability Scanning"
 
 
-def _image_items(wa: WorkloadAnalysis, keep: Callable[[dict[str, Any]], bool],
-                 value: Callable[[dict[str, Any]], str] = lambda r: str(r["image"])
-                 ) -> list[tuple[str, str, str, Sequence[Evidence], str | None]]:
-    return [(r["namespace"], r["workload"], r["example_pod"],
-             (Evidence(f"Pod {r['example_pod']}", r["field"], value(r)),), None)
-            for r in _rows(wa.images) if keep(r)]
+def _image_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[dict[str, Any]], bool], what: str,
+                    policy: bool = False) -> Iterator[Finding]:
+    def evidence(r: dict[str, Any]) -> Sequence[Evidence]:
+        ev = [Evidence(f"Pod {r['example_pod']}", r["field"], str(r["image"]))]
+        if policy:
+            ev.append(Evidence(f"Pod {r['example_pod']}", r["field"].replace(".image", ".imagePullPolicy"),
+                               str(r["pull_policy"])))
+        return ev
+    yield from _from_table(wa, check_id, (r for r in _rows(wa.images) if keep(r)), evidence, what)
 
 
 @check("IMG-NO-DIGEST", title="Images not pinned by digest", severity="low", category=IMAGES, analyzer=A,
        requires=PODS, references=("kubescape C-0306", "trivy KSV-0125"),
        remediation="Reference images by digest (image@sha256:...) so that what runs is what was scanned and signed.")
 def _img_digest(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _with_id("IMG-NO-DIGEST", _per_workload(_image_items(wa, lambda r: not r["digest"]), wa.model,
-                                                       "mutable image references (tag, no digest)"))
+    yield from _image_findings(wa, "IMG-NO-DIGEST", lambda r: not r["digest"],
+                               "mutable image references (tag, no digest)")
 
 
 @check("IMG-LATEST-TAG", title="Images use the latest tag (explicit or implied)", severity="medium", category=IMAGES,
        analyzer=A, requires=PODS, references=("kubescape C-0075", "trivy KSV-0013", "kube-score container-image-tag"),
        remediation="Pin a version tag and, better, a digest.")
 def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _with_id("IMG-LATEST-TAG", _per_workload(
-        _image_items(wa, lambda r: not r["digest"] and r["tag"] in ("", "latest")), wa.model,
-        "images tagged latest or untagged"))
+    yield from _image_findings(wa, "IMG-LATEST-TAG", lambda r: not r["digest"] and r["tag"] in ("", "latest"),
+                               "images tagged latest or untagged")
 
 
 @check("IMG-REGISTRY-NOT-ALLOWED", title="Images from registries outside the allowlist", severity="medium",
@@ -521,9 +539,8 @@ def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Mirror the image into an approved registry, or add the registry to registry_allowlist.")
 def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
     allow = ", ".join(wa.registry_allowlist)
-    yield from _with_id("IMG-REGISTRY-NOT-ALLOWED", _per_workload(
-        _image_items(wa, lambda r: not r["allowed_registry"]), wa.model,
-        f"registries outside the allowlist ({allow})"))
+    yield from _image_findings(wa, "IMG-REGISTRY-NOT-ALLOWED", lambda r: not r["allowed_registry"],
+                               f"registries outside the allowlist ({allow})")
 
 
 @check("IMG-PULL-POLICY", title="latest images not pulled on every start", severity="low", category=IMAGES,
@@ -531,11 +548,10 @@ def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Use imagePullPolicy: Always for mutable tags (or pin a digest): a cached latest image may be "
                    "stale and lets any pod on the node use it without pull credentials.")
 def _img_pull(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    def keep(r: dict[str, Any]) -> bool:
-        return not r["digest"] and r["tag"] in ("", "latest") and r["pull_policy"] != "Always"
-    items = [(ns, o, p, (*ev, Evidence(ev[0].object, ev[0].field.replace(".image", ".imagePullPolicy"), "")), s)
-             for ns, o, p, ev, s in _image_items(wa, keep)]
-    yield from _with_id("IMG-PULL-POLICY", _per_workload(items, wa.model, "latest images with IfNotPresent/Never"))
+    yield from _image_findings(
+        wa, "IMG-PULL-POLICY",
+        lambda r: not r["digest"] and r["tag"] in ("", "latest") and r["pull_policy"] != "Always",
+        "latest images with IfNotPresent/Never", policy=True)
 
 
 def _need_trivy(wa: WorkloadAnalysis) -> None:
