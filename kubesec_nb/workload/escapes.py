@@ -10,8 +10,9 @@ that cause it. The rules follow the container-escape conditions of KubeHound (``
 * a hostPath volume matters only when some container mounts it; it is writable when any
   mount lacks ``readOnly: true``; ``subPath`` narrows the host path it exposes;
 * a path exposes a sensitive location when it is that location or one of its parents
-  (``/`` exposes everything); a path *inside* a location exposes it only where the whole
-  subtree is sensitive (``/var/lib/kubelet/...``), so ``/etc/ssl/certs`` read-only is not;
+  (``/`` exposes everything); a path *inside* a location exposes it only where the subtree is
+  sensitive (``/var/lib/kubelet/...``; ``/etc/...`` when writable), so ``/etc/ssl/certs``
+  read-only is not;
 * a runtime socket gives root on the node whether or not the mount is read-only
   (``connect`` on a socket ignores a read-only mount);
 * capability names are compared after removing a ``CAP_`` prefix and upper-casing, as
@@ -66,12 +67,13 @@ RUNTIME_SOCKETS = (
 
 @dataclass(frozen=True)
 class SensitivePath:
-    """A host location, its impact when mounted writable and read-only, and whether any part of it is sensitive."""
+    """A host location, its impact when mounted writable and read-only, and which mounts *inside* it
+    count as well: ``subtree`` is ``"all"``, ``"rw"`` (writable mounts only) or ``""`` (none)."""
 
     path: str
     writable: str
     read_only: str
-    subtree: bool
+    subtree: str
     what: str
     requires: tuple[str, ...] = ()
 
@@ -79,32 +81,32 @@ class SensitivePath:
 #: Sensitive host locations (KubeHound EXPLOIT_HOST_READ/WRITE/TRAVERSE, CE_UMH_CORE_PATTERN,
 #: CE_VAR_LOG_SYMLINK; IceKube CAN_ACCESS_DANGEROUS_HOST_PATH).
 SENSITIVE_PATHS: tuple[SensitivePath, ...] = (
-    SensitivePath("/", "root", "node-credentials", False, "the node's root filesystem"),
-    SensitivePath("/etc", "root", "read", False, "node configuration (shadow, cron, sudoers)"),
-    SensitivePath("/etc/kubernetes", "node-credentials", "node-credentials", True,
+    SensitivePath("/", "root", "node-credentials", "", "the node's root filesystem"),
+    SensitivePath("/etc", "root", "read", "rw", "node configuration (shadow, cron, sudoers)"),
+    SensitivePath("/etc/kubernetes", "node-credentials", "node-credentials", "all",
                   "kubelet kubeconfig, certificates and cloud config (AKS azure.json)"),
-    SensitivePath("/root", "root", "read", True, "root's home (.ssh/authorized_keys)"),
-    SensitivePath("/home", "write", "read", False, "users' homes (.ssh)"),
-    SensitivePath("/proc", "root", "read", True, "host /proc (core_pattern, sysrq)"),
-    SensitivePath("/sys", "root", "read", False, "host /sys"),
-    SensitivePath("/sys/kernel", "root", "read", True, "kernel settings (uevent_helper)"),
-    SensitivePath("/sys/fs/cgroup", "root", "read", True, "cgroups (release_agent on cgroup v1)"),
-    SensitivePath("/dev", "write", "read", True, "host devices"),
-    SensitivePath("/boot", "root", "read", True, "kernel and boot loader"),
-    SensitivePath("/lib/modules", "root", "read", True, "kernel modules"),
-    SensitivePath("/usr", "root", "read", False, "host binaries"),
-    SensitivePath("/bin", "root", "read", False, "host binaries"),
-    SensitivePath("/sbin", "root", "read", False, "host binaries"),
-    SensitivePath("/var/lib/kubelet", "node-credentials", "node-credentials", True,
+    SensitivePath("/root", "root", "read", "all", "root's home (.ssh/authorized_keys)"),
+    SensitivePath("/home", "write", "read", "", "users' homes (.ssh)"),
+    SensitivePath("/proc", "root", "read", "all", "host /proc (core_pattern, sysrq)"),
+    SensitivePath("/sys", "root", "read", "", "host /sys"),
+    SensitivePath("/sys/kernel", "root", "read", "all", "kernel settings (uevent_helper)"),
+    SensitivePath("/sys/fs/cgroup", "root", "read", "all", "cgroups (release_agent on cgroup v1)"),
+    SensitivePath("/dev", "write", "read", "rw", "host devices"),
+    SensitivePath("/boot", "root", "read", "all", "kernel and boot loader"),
+    SensitivePath("/lib/modules", "root", "read", "rw", "kernel modules"),
+    SensitivePath("/usr", "root", "read", "rw", "host binaries"),
+    SensitivePath("/bin", "root", "read", "rw", "host binaries"),
+    SensitivePath("/sbin", "root", "read", "rw", "host binaries"),
+    SensitivePath("/var/lib/kubelet", "node-credentials", "node-credentials", "all",
                   "kubelet state: client certificates and every pod's volumes"),
-    SensitivePath("/var/lib/kubelet/pods", "tokens", "tokens", True,
+    SensitivePath("/var/lib/kubelet/pods", "tokens", "tokens", "all",
                   "every pod's volumes, service-account tokens included"),
-    SensitivePath("/var/lib/docker", "root", "read", True, "container images and writable layers"),
-    SensitivePath("/var/lib/containerd", "root", "read", True, "container images and snapshots"),
-    SensitivePath("/var/log", "node-credentials", "read", True,
+    SensitivePath("/var/lib/docker", "root", "read", "all", "container images and writable layers"),
+    SensitivePath("/var/lib/containerd", "root", "read", "all", "container images and snapshots"),
+    SensitivePath("/var/log", "node-credentials", "read", "all",
                   "node and pod logs (symlink + pods/log reads any host file as root)",
                   requires=("rbac:get pods/log in the pod's namespace",)),
-    *(SensitivePath(s, "root", "root", True, "container runtime socket") for s in RUNTIME_SOCKETS),
+    *(SensitivePath(s, "root", "root", "all", "container runtime socket") for s in RUNTIME_SOCKETS),
 )
 
 
@@ -177,11 +179,14 @@ def classify_path(path: str, writable: bool) -> tuple[str, tuple[str, ...], tupl
     best: str | None = None
     exposed: list[str] = []
     requires: set[str] = set()
-    for s in SENSITIVE_PATHS:
-        parent = p == "/" or p == s.path or s.path.startswith(p + "/")
-        inside = s.subtree and p.startswith(s.path.rstrip("/") + "/")
-        if not (parent or inside):
-            continue
+    # Locations at or below the path are exposed whole; of the sensitive subtrees that contain
+    # the path, only the deepest one describes it (/var/lib/kubelet/pods is not the kubelet's pki).
+    below = [s for s in SENSITIVE_PATHS if p == "/" or p == s.path or s.path.startswith(p + "/")]
+    above = [s for s in SENSITIVE_PATHS if (s.subtree == "all" or (s.subtree == "rw" and writable))
+             and p.startswith(s.path.rstrip("/") + "/")]
+    if above and not any(s.path == p for s in below):
+        below.append(max(above, key=lambda s: len(s.path)))
+    for s in below:
         impact = s.writable if writable else s.read_only
         exposed.append(s.path)
         requires.update(s.requires)
