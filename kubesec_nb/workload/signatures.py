@@ -88,11 +88,12 @@ def binary_authorization(model: Model) -> tuple[str, str]:
     return "none", f"{att.source}: binaryAuthorization.evaluationMode = {mode or 'unset'}"
 
 
-def _kyverno_filter(f: Mapping[str, Any], ns: str, labels: Mapping[str, str]) -> str:
-    """``full``, ``partial`` or ``no``: does a Kyverno ResourceFilter select pods in ``ns``."""
+def _kyverno_filter(f: Mapping[str, Any], ns: str, labels: Mapping[str, str], exclude: bool) -> str:
+    """``full``, ``partial`` or ``no``: does a Kyverno ResourceFilter select pods in ``ns``
+    (an ``exclude`` filter without kinds applies to every kind)."""
     res = f.get("resources") or {}
     kinds = {str(k).rsplit("/", 1)[-1] for k in res.get("kinds") or ()}
-    if not kinds & _POD_KINDS:
+    if (kinds or not exclude) and not kinds & _POD_KINDS:
         return "no"
     names = res.get("namespaces") or ()
     if names and not any(fnmatchcase(ns, str(p)) for p in names):
@@ -104,16 +105,16 @@ def _kyverno_filter(f: Mapping[str, Any], ns: str, labels: Mapping[str, str]) ->
     return "partial" if narrowing else "full"
 
 
-def _kyverno_block(block: Mapping[str, Any] | None, ns: str, labels: Mapping[str, str]) -> str:
+def _kyverno_block(block: Mapping[str, Any] | None, ns: str, labels: Mapping[str, str], exclude: bool = False) -> str:
     if not block:
         return "no"
     if block.get("any"):
-        results = [_kyverno_filter(f or {}, ns, labels) for f in block["any"]]
+        results = [_kyverno_filter(f or {}, ns, labels, exclude) for f in block["any"]]
         return "full" if "full" in results else ("partial" if "partial" in results else "no")
     if block.get("all"):
-        results = [_kyverno_filter(f or {}, ns, labels) for f in block["all"]]
+        results = [_kyverno_filter(f or {}, ns, labels, exclude) for f in block["all"]]
         return "no" if "no" in results else ("partial" if "partial" in results else "full")
-    return _kyverno_filter(block, ns, labels)  # legacy ``match.resources`` form
+    return _kyverno_filter(block, ns, labels, exclude)  # legacy ``match.resources`` form
 
 
 def _kyverno_action(policy: Mapping[str, Any], rule: Mapping[str, Any], ns: str) -> str:
@@ -146,7 +147,7 @@ def kyverno(model: Model, ns: str) -> list[tuple[str, str]]:
                 if not rule.get("verifyImages"):
                     continue
                 match = _kyverno_block(rule.get("match"), ns, labels)
-                if match == "no" or _kyverno_block(rule.get("exclude"), ns, labels) == "full":
+                if match == "no" or _kyverno_block(rule.get("exclude"), ns, labels, exclude=True) == "full":
                     continue
                 action = _kyverno_action(pol, rule, ns)
                 state = "enforce" if action == "enforce" and match == "full" else "audit"

@@ -96,4 +96,4 @@ def test_replay_covers_every_file_and_check() -> None:
     assert {c.lower() for c in pss.CHECKS} == set(prefixes)
     # the newest step of our checks is the newest folder of the data
     newest = max(int(p.name.split(".")[1]) for p in TESTDATA.glob("baseline/v1.*"))
-    assert pss.MAX_VERSION == (1, newest)
+    assert (1, newest) == pss.MAX_VERSION
