@@ -8,5 +8,7 @@ and never reads the clock or uses randomness. Notebooks end a chart cell with
 
 from kubesec_nb.plot._style import figure, severity_colors
 from kubesec_nb.plot.summary import findings_by_category
+from kubesec_nb.plot.workloads import host_escapes, pod_security_compliance, vulnerabilities, workload_findings
 
-__all__ = ["figure", "findings_by_category", "severity_colors"]
+__all__ = ["figure", "findings_by_category", "host_escapes", "pod_security_compliance", "severity_colors",
+           "vulnerabilities", "workload_findings"]
