@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import pandas as pd
 
-from kubesec_nb.model import Model, object_key
+from kubesec_nb.model import Model
 from kubesec_nb.snapshot.redact import REDACTED_PREFIX, SECRET_VALUE
 
 
@@ -25,10 +26,19 @@ class PodRef(NamedTuple):
 def pod_refs(model: Model) -> list[PodRef]:
     """Every pod of the model with its top-level owner, sorted by ``ns/name``."""
     out = []
+    # Replicas share their controller reference: walk each ownership chain once.
+    owners: dict[tuple[str, str, str, str], str] = {}
     for p in model.pods:
         meta = p.get("metadata") or {}
-        out.append(PodRef(object_key(p), str(meta.get("namespace", "")), str(meta.get("name", "")),
-                          model.owner_label(p), p))
+        ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+        refs = meta.get("ownerReferences") or ()
+        ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+        if ref is None:
+            owner = f"Pod/{name}"
+        else:
+            key = (ns, str(ref.get("kind")), str(ref.get("name")), str(ref.get("uid")))
+            owner = owners.get(key) or owners.setdefault(key, model.owner_label(p))
+        out.append(PodRef(f"{ns}/{name}", ns, name, owner, p))
     return out
 
 
@@ -48,15 +58,16 @@ def detectors(value: Any) -> list[str]:
 
 def collapse(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], sort: Sequence[str]) -> pd.DataFrame:
     """Rows made per pod, merged per workload: identical rows but for ``pod`` become one row with the
-    number of ``pods`` and an ``example_pod``; sorted by ``sort``.
+    number of ``pods`` and an ``example_pod``; sorted by ``sort``. Row values must be hashable.
 
     >>> collapse([{"workload": "Deployment/web", "pod": "a/web-1"}, {"workload": "Deployment/web", "pod": "a/web-2"}],
     ...          ["workload"], ["workload"]).to_dict("records")
     [{'workload': 'Deployment/web', 'pods': 2, 'example_pod': 'a/web-1'}]
     """
     merged: dict[tuple[Any, ...], list[Any]] = {}
+    get = itemgetter(*columns)
     for r in rows:
-        k = tuple(_hashable(r.get(c)) for c in columns)
+        k = get(r)
         entry = merged.get(k)
         if entry is None:
             merged[k] = [r, 1, r.get("pod", "")]
@@ -69,14 +80,6 @@ def collapse(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], sort: Se
     if df.empty:
         return df
     return df.sort_values(list(sort), kind="stable").reset_index(drop=True)
-
-
-def _hashable(v: Any) -> Any:
-    if isinstance(v, list):
-        return tuple(v)
-    if isinstance(v, dict):
-        return tuple(sorted(v.items()))
-    return v
 
 
 def containers(spec: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:

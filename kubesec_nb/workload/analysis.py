@@ -68,6 +68,8 @@ class WorkloadAnalysis:
         self.psa_default_level = psa_default_level
         self.psa_exempt_namespaces = frozenset(_as_tuple(psa_exempt_namespaces, "psa_exempt_namespaces"))
         self._found: dict[pss.Version, dict[str, Found]] = defaultdict(dict)
+        self._records: dict[str, list[dict[str, Any]]] = {}
+        self._by_check: dict[pss.Version, dict[str, list[tuple[PodRef, list[pss.Violation]]]]] = {}
 
     @staticmethod
     def _capabilities(value: Any) -> dict[str, str]:
@@ -111,6 +113,18 @@ class WorkloadAnalysis:
         if hit is None:
             hit = cache[ref.key] = pss.run(ref.pod, version, binary=self.binary, level="all")
         return hit
+
+    def failing(self, check: str, version: pss.Version | None = None) -> list[tuple[PodRef, list[pss.Violation]]]:
+        """The pods failing upstream check ``check`` at ``version`` (default :attr:`version`), with their
+        violations; one pass over the pods serves every check."""
+        v = version or self.version
+        index = self._by_check.get(v)
+        if index is None:
+            index = self._by_check[v] = defaultdict(list)
+            for ref in self.pods:
+                for cid, vs in self.found(ref, v).items():
+                    index[cid].append((ref, vs))
+        return index.get(check, [])
 
     @cached_property
     def policies(self) -> dict[str, psa.NamespacePolicy]:
@@ -282,6 +296,15 @@ class WorkloadAnalysis:
     def signatures(self) -> pd.DataFrame:
         """Per namespace: which mechanisms enforce image signatures, with evidence."""
         return _signatures.signatures(self.model, list(self.policies))
+
+    def records(self, table: str) -> list[dict[str, Any]]:
+        """The rows of table ``table`` (an attribute name) as dicts, converted once."""
+        cache = self._records
+        if table not in cache:
+            frame: pd.DataFrame = getattr(self, table)
+            cache[table] = [] if frame.empty else [{str(k): v for k, v in r.items()}
+                                                   for r in frame.to_dict("records")]
+        return cache[table]
 
     # ---- summary -----------------------------------------------------------------------------
     def compliance(self) -> pd.DataFrame:

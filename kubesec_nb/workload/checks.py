@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
@@ -35,40 +36,41 @@ def _kind_name(owner: str) -> tuple[str, str]:
     return kind, name
 
 
-Item = tuple[str, str, str, Sequence[Evidence], str | None]
+Evid = Sequence[Evidence] | Callable[[], Sequence[Evidence]]
+Item = tuple[str, str, str, Evid, str | None]
+_SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 
-def _per_workload(items: Iterable[Item], model: Model, what: str,
+def _evidence(ev: Evid) -> Sequence[Evidence]:
+    return ev() if callable(ev) else ev
+
+
+def _per_workload(check_id: str, items: Iterable[Item], model: Model, what: str,
                   counts: Mapping[tuple[str, str], int] | None = None) -> Iterator[Finding]:
-    """Findings from ``(namespace, owner, pod key, evidence, severity)`` items, one per workload;
-    the evidence and severity of the first (sorted) pod are kept, the pods are counted (or taken
-    from ``counts`` by ``(namespace, owner)`` when the items come from a per-workload table)."""
-    groups: dict[tuple[str, str], list[tuple[str, Sequence[Evidence], str | None]]] = defaultdict(list)
+    """Findings of ``check_id`` from ``(namespace, owner, pod key, evidence, severity)`` items, one per
+    workload: the evidence of the first pod (sorted) is kept, the highest severity wins, and the pods are
+    counted (or taken from ``counts`` by ``(namespace, owner)`` for items from a per-workload table).
+    Evidence may be a callable, so that it is only built for the pod shown."""
+    groups: dict[tuple[str, str], list[tuple[str, Evid, str | None]]] = defaultdict(list)
     for ns, owner, pod, ev, sev in items:
         groups[(ns, owner)].append((pod, ev, sev))
     for (ns, owner), found in sorted(groups.items()):
-        found.sort(key=lambda f: f[0])
-        pods = sorted({p for p, _, _ in found})
+        pods = {p for p, _, _ in found}
+        first = min(pods)
         n = max(len(pods), (counts or {}).get((ns, owner), 0))
         kind, name = _kind_name(owner)
         sevs = [s for _, _, s in found if s]
-        sev = min(sevs, key=lambda s: ("critical", "high", "medium", "low", "info").index(s)) if sevs else None
-        evidence = tuple(e for p, ev, _s in found if p == pods[0] for e in ev)[:8]
-        if pods[0]:
+        sev = min(sevs, key=_SEVERITY_ORDER.index) if sevs else None
+        shown = [ev for p, ev, _ in found if p == first] if first else [ev for _, ev, _ in found]
+        evidence = tuple(e for ev in shown for e in _evidence(ev))[:8]
+        if first:
             plural = "s" if n != 1 else ""
-            example = f" (e.g. pod {pods[0]})" if kind != "Pod" else ""
+            example = f" (e.g. pod {first})" if kind != "Pod" else ""
             what_ = f"{n} pod{plural}{example}: {what}"
         else:
-            evidence = tuple(e for _p, ev, _s in found for e in ev)[:8]
             what_ = what
-        yield Finding("", namespace=ns, kind=kind, name=name, evidence=evidence,
+        yield Finding(check_id, namespace=ns, kind=kind, name=name, evidence=evidence,
                       severity=_platform(model, ns, sev), message=what_)
-
-
-def _with_id(check_id: str, findings: Iterable[Finding]) -> Iterator[Finding]:
-    for f in findings:
-        yield Finding(check_id, status=f.status, namespace=f.namespace, kind=f.kind, name=f.name, subject=f.subject,
-                      evidence=f.evidence, message=f.message, severity=f.severity)
 
 
 # ---- Pod Security Standards: one check per upstream check id ---------------------------------------
@@ -113,6 +115,10 @@ PSS_META: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _violation_evidence(pod: str, violations: Sequence[pss.Violation]) -> tuple[Evidence, ...]:
+    return tuple(Evidence(f"Pod {pod}", v.field, v.value) for v in violations)
+
+
 def _pss_runner(cid: str) -> Callable[[WorkloadAnalysis], Iterator[Finding]]:
     spec = pss.CHECKS[cid]
 
@@ -120,14 +126,10 @@ def _pss_runner(cid: str) -> Callable[[WorkloadAnalysis], Iterator[Finding]]:
         if spec.at(wa.version) is None:
             raise NotAssessed(f"{cid} is not part of the Pod Security Standards at "
                               f"{psa.version_label(wa.version)} (it starts at {psa.version_label(spec.steps[0])})")
-        items = []
-        for ref in wa.pods:
-            vs = wa.found(ref, wa.version).get(cid)
-            if vs:
-                items.append((ref.namespace, ref.owner, ref.key,
-                              tuple(Evidence(f"Pod {ref.key}", v.field, v.value) for v in vs), None))
+        items: list[Item] = [(ref.namespace, ref.owner, ref.key, partial(_violation_evidence, ref.key, vs), None)
+                             for ref, vs in wa.failing(cid)]
         what = f"{spec.title} ({spec.level}, {cid} at {psa.version_label(wa.version)})"
-        yield from _with_id(PSS_META[cid][0], _per_workload(items, wa.model, what))
+        yield from _per_workload(PSS_META[cid][0], items, wa.model, what)
     return run
 
 
@@ -199,8 +201,8 @@ def _enforce_violation(wa: WorkloadAnalysis) -> Iterator[Finding]:
             items.append((ref.namespace, ref.owner, ref.key,
                           (Evidence(f"Namespace {ref.namespace}", f"metadata.labels[{PREFIX_ENFORCE}]", pol.enforce),
                            *(Evidence(f"Pod {ref.key}", x.field, x.value) for c in ids for x in found[c])), None))
-    yield from _with_id("PSS-ENFORCE-VIOLATION", _per_workload(
-        items, wa.model, "running although the namespace enforces a level they fail (would be rejected now)"))
+    yield from _per_workload("PSS-ENFORCE-VIOLATION", items, wa.model,
+                             "running although the namespace enforces a level they fail (would be rejected now)")
 
 
 @check("PSS-ENFORCE-VERSION-PINNED", title="Pod Security enforce version pinned below the cluster's",
@@ -253,7 +255,7 @@ def _escape_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[Any], 
             for r in e.requires:
                 ev.append(Evidence(f"Pod {e.pod}", "requires", r))
             items.append((e.namespace, owners.get(e.pod, ""), e.pod, tuple(ev), severity(e)))
-    yield from _with_id(check_id, _per_workload(items, wa.model, what))
+    yield from _per_workload(check_id, items, wa.model, what)
 
 
 @check("WL-PRIVILEGED", title="Privileged or Windows HostProcess containers (node takeover)", severity="critical",
@@ -341,7 +343,7 @@ def _wl_root(wa: WorkloadAnalysis) -> Iterator[Finding]:
               for path, c in containers(ref.pod.get("spec") or {}) if runs_as_root(ref.pod, c)]
         if ev:
             items.append((ref.namespace, ref.owner, ref.key, tuple(ev), None))
-    yield from _with_id("WL-RUN-AS-ROOT", _per_workload(items, wa.model, "containers run as UID 0"))
+    yield from _per_workload("WL-RUN-AS-ROOT", items, wa.model, "containers run as UID 0")
 
 
 @check("WL-WRITABLE-ROOT-FILESYSTEM", title="Containers have a writable root filesystem", severity="low",
@@ -349,26 +351,28 @@ def _wl_root(wa: WorkloadAnalysis) -> Iterator[Finding]:
        references=("kubescape C-0017", "polaris notReadOnlyRootFilesystem"),
        remediation="Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the process writes.")
 def _wl_rootfs(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    items = []
+    items: list[Item] = []
     for ref in wa.pods:
         spec = ref.pod.get("spec") or {}
-        ev = [Evidence(f"Pod {ref.key}", f"{path}.securityContext.readOnlyRootFilesystem",
-                       str((c.get("securityContext") or {}).get("readOnlyRootFilesystem", "unset")).lower())
-              for path, c in containers(spec) if path.startswith("spec.containers")
-              and (c.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True]
-        if ev and ((spec.get("os") or {}).get("name")) != "windows":
-            items.append((ref.namespace, ref.owner, ref.key, tuple(ev), None))
-    yield from _with_id("WL-WRITABLE-ROOT-FILESYSTEM", _per_workload(items, wa.model, "writable root filesystems"))
+        if ((spec.get("os") or {}).get("name")) == "windows":
+            continue
+        bad = [(i, c) for i, c in enumerate(spec.get("containers") or ())
+               if ((c or {}).get("securityContext") or {}).get("readOnlyRootFilesystem") is not True]
+        if bad:
+            items.append((ref.namespace, ref.owner, ref.key, partial(_rootfs_evidence, ref.key, bad), None))
+    yield from _per_workload("WL-WRITABLE-ROOT-FILESYSTEM", items, wa.model, "writable root filesystems")
+
+
+def _rootfs_evidence(pod: str, bad: Sequence[tuple[int, Mapping[str, Any]]]) -> tuple[Evidence, ...]:
+    return tuple(Evidence(f"Pod {pod}", f"spec.containers[{i}].securityContext.readOnlyRootFilesystem",
+                          str(((c or {}).get("securityContext") or {}).get("readOnlyRootFilesystem", "unset")).lower())
+                 for i, c in bad)
 
 
 # ---- secrets handling -----------------------------------------------------------------------------
 
 SECRETS = "Kubernetes Secrets"
 SA = "Service Account Security"
-
-
-def _rows(frame: Any) -> list[dict[str, Any]]:
-    return [] if frame.empty else [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
 
 
 def _from_table(wa: WorkloadAnalysis, check_id: str, rows: Iterable[dict[str, Any]],
@@ -381,7 +385,7 @@ def _from_table(wa: WorkloadAnalysis, check_id: str, rows: Iterable[dict[str, An
         key = (str(r["namespace"]), str(r[owner]))
         counts[key] = max(counts.get(key, 0), int(r.get("pods") or 0))
         items.append((key[0], key[1], str(r.get("example_pod") or ""), tuple(evidence(r)), None))
-    yield from _with_id(check_id, _per_workload(items, wa.model, what, counts))
+    yield from _per_workload(check_id, items, wa.model, what, counts)
 
 
 @check("SEC-SECRET-IN-ENV", title="Secrets consumed as environment variables", severity="medium",
@@ -391,7 +395,7 @@ def _from_table(wa: WorkloadAnalysis, check_id: str, rows: Iterable[dict[str, An
                    "or dumped with the environment), or read it from a secret manager.")
 def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _from_table(
-        wa, "SEC-SECRET-IN-ENV", (r for r in _rows(wa.secret_refs) if r["via"] in ("env", "envFrom")),
+        wa, "SEC-SECRET-IN-ENV", (r for r in wa.records("secret_refs") if r["via"] in ("env", "envFrom")),
         lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"secret {r['secret']} key {r['key']}"),),
         "Secret values in the environment")
 
@@ -403,7 +407,7 @@ def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
                    "credential: anyone who can read the workload spec has it.")
 def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _from_table(
-        wa, "SEC-LITERAL-CREDENTIAL", (r for r in _rows(wa.credentials) if r["kind"] == "workload"),
+        wa, "SEC-LITERAL-CREDENTIAL", (r for r in wa.records("credentials") if r["kind"] == "workload"),
         lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"<redacted:{r['detector']}>"),),
         "literal values that look like credentials (values redacted; detector in evidence)", owner="object")
 
@@ -413,7 +417,7 @@ def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
        references=("kubescape C-0012", "polaris sensitiveConfigmapContent", "trivy KSV-01010"),
        remediation="Move the entry into a Secret (RBAC can then restrict who reads it) and rotate it.")
 def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    for r in _rows(wa.credentials):
+    for r in wa.records("credentials"):
         if r["kind"] != "ConfigMap":
             continue
         users = wa.configmap_consumers.get(f"{r['namespace']}/{r['object']}", [])
@@ -435,7 +439,7 @@ def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
                    "helps an attacker who gets into the container.")
 def _sec_automount(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _from_table(
-        wa, "SEC-SA-TOKEN-AUTOMOUNT", (r for r in _rows(wa.tokens) if r["automount"] and not r["needs_api"]),
+        wa, "SEC-SA-TOKEN-AUTOMOUNT", (r for r in wa.records("tokens") if r["automount"] and not r["needs_api"]),
         lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], "true" if r["decided_by"] != "default" else "unset"),
                    Evidence(f"ServiceAccount {r['service_account']}", "RoleBindings/ClusterRoleBindings", "none")),
         "an API token is mounted although no binding grants its service account anything")
@@ -465,7 +469,7 @@ def _sec_default_sa(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Delete kubernetes.io/service-account-token Secrets; use TokenRequest (projected, expiring) "
                    "tokens instead.")
 def _sec_legacy(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    for r in _rows(wa.legacy_tokens):
+    for r in wa.records("legacy_tokens"):
         obj = f"Secret {r['namespace']}/{r['secret']}"
         ev = [Evidence(obj, "type", "kubernetes.io/service-account-token"),
               Evidence(obj, "metadata.annotations[kubernetes.io/service-account.name]",
@@ -492,7 +496,7 @@ def _sec_external(wa: WorkloadAnalysis) -> Iterator[Finding]:
     if state == "missing":
         raise NotAssessed(f"External Secrets usage unknown: {reason}")
     platform = "; ".join(f"{k}: {v}" for k, v in sorted(wa.secret_manager_platform.items()))
-    for r in _rows(wa.secret_stores):
+    for r in wa.records("secret_stores"):
         if r["secret_consumers"] and not r["external"] and not wa.model.is_system_namespace(r["namespace"]):
             ns = r["namespace"]
             yield Finding("SEC-NO-EXTERNAL-SECRET-STORE", namespace=ns, kind="Namespace", name=ns,
@@ -515,7 +519,7 @@ def _image_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[dict[st
             ev.append(Evidence(f"Pod {r['example_pod']}", r["field"].replace(".image", ".imagePullPolicy"),
                                str(r["pull_policy"])))
         return ev
-    yield from _from_table(wa, check_id, (r for r in _rows(wa.images) if keep(r)), evidence, what)
+    yield from _from_table(wa, check_id, (r for r in wa.records("images") if keep(r)), evidence, what)
 
 
 @check("IMG-NO-DIGEST", title="Images not pinned by digest", severity="low", category=IMAGES, analyzer=A,
@@ -566,13 +570,13 @@ def _need_trivy(wa: WorkloadAnalysis) -> None:
 def _img_critical(wa: WorkloadAnalysis) -> Iterator[Finding]:
     _need_trivy(wa)
     items = []
-    for r in _rows(wa.vulnerabilities):
+    for r in wa.records("vulnerabilities"):
         if r["critical"] is not None and not _isna(r["critical"]) and int(r["critical"]) > 0:
             items.append((r["namespace"], r["workload"], "",
                           (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
                            Evidence(f"Trivy {r['reports']}", f"critical (matched by {r['match']})",
                                     f"{int(r['critical'])} ({int(r['fixable'])} fixable of {int(r['total'])})")), None))
-    yield from _with_id("IMG-CRITICAL-VULNERABILITIES", _per_workload(items, wa.model, "images with CRITICAL CVEs"))
+    yield from _per_workload("IMG-CRITICAL-VULNERABILITIES", items, wa.model, "images with CRITICAL CVEs")
 
 
 def _isna(v: Any) -> bool:
@@ -587,8 +591,8 @@ def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
     items = [(r["namespace"], r["workload"], "",
               (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
                Evidence("Trivy reports", "match", r["match"])), None)
-             for r in _rows(wa.vulnerabilities) if r["match"] == "not in report"]
-    yield from _with_id("IMG-NOT-SCANNED", _per_workload(items, wa.model, "images no attached report covers"))
+             for r in wa.records("vulnerabilities") if r["match"] == "not in report"]
+    yield from _per_workload("IMG-NOT-SCANNED", items, wa.model, "images no attached report covers")
 
 
 @check("IMG-SIGNATURE-NOT-ENFORCED", title="No image signature enforcement in the namespace", severity="medium",
@@ -601,7 +605,7 @@ def _img_signatures(wa: WorkloadAnalysis) -> Iterator[Finding]:
     with_pods = {r.namespace for r in wa.pods}
     unknown = []
     fails = []
-    for r in _rows(wa.signatures):
+    for r in wa.records("signatures"):
         ns = r["namespace"]
         if ns not in with_pods or wa.model.is_system_namespace(ns):
             continue
