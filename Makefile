@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= eks-shop
 PYTEST_ARGS ?=
 
-.PHONY: setup report test lint unit notebooks goldens samples bench clean
+.PHONY: setup report test lint unit notebooks goldens samples bench clean nca-venv
 
 setup: $(STAMP)
 
@@ -22,7 +22,7 @@ report: $(STAMP)
 	$(BIN)/kubesec-nb report $(SAMPLE) -o reports/$(SAMPLE)
 
 ## Every test: lint and types, unit and contract tests, doctests, notebooks against their goldens (nbval)
-test: $(STAMP) lint
+test: $(STAMP) lint nca-venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -39,4 +39,14 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) reports benchmarks/out .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NCA_VENV) reports benchmarks/out .mypy_cache .ruff_cache
+
+## network-config-analyzer for the differential test (tests/network/test_nca_differential.py): its pins
+## (networkx==3.2.1, PyYAML==6.0.2) conflict with ours, so it gets its own virtualenv.
+NCA_VENV := .venv-nca
+nca-venv: $(NCA_VENV)/.installed
+
+$(NCA_VENV)/.installed:
+	test -x $(NCA_VENV)/bin/python || $(PYTHON) -m venv $(NCA_VENV)
+	$(NCA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check network-config-analyzer==2.1.0
+	touch $@

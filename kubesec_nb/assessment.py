@@ -23,6 +23,7 @@ from kubesec_nb.snapshot.document import Snapshot
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
+    "network": "kubesec_nb.network",
     "workloads": "kubesec_nb.workload",
 }
 

@@ -52,9 +52,10 @@ def _attach_all(snap: Any, files: Sequence[str], kind: str = "auto") -> None:
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from kubesec_nb.snapshot.document import Snapshot
 
-    kw: dict[str, Any] = {"secrets": args.secrets}
-    if args.timeout is not None:
-        kw["timeout"] = args.timeout
+    kw: dict[str, Any] = {"secrets": args.secrets, "progress": args.progress, "cluster_name": args.cluster_name}
+    for name in ("timeout", "retries", "page_size", "max_backoff"):
+        if getattr(args, name) is not None:
+            kw[name] = getattr(args, name)
     snap = Snapshot.collect(context=args.context, kubeconfig=args.kubeconfig, namespaces=args.namespace or None, **kw)
     _attach_all(snap, args.attach)
     out = snap.save(args.output)
@@ -173,7 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", "--namespace", action="append", default=[], help="only these namespaces (repeatable)")
     s.add_argument("--secrets", choices=("metadata", "skip"), default="metadata",
                    help="collect Secret metadata (never values), or skip Secrets and record a gap")
-    s.add_argument("--timeout", type=float, help="per-request timeout in seconds")
+    s.add_argument("--timeout", type=float, help="per-request connect and read timeout in seconds (default 30)")
+    s.add_argument("--retries", type=int, help="retries of one request on 429, 5xx and timeouts (default 4)")
+    s.add_argument("--max-backoff", type=float, help="longest wait between retries in seconds (default 30)")
+    s.add_argument("--page-size", type=int, help="objects per list page (default 500)")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: only in a terminal)")
+    s.add_argument("--cluster-name", help="cluster name to record (a pod cannot tell which cluster it runs in)")
     s.add_argument("--attach", action="append", default=[], metavar="FILE",
                    help="attach a cloud description or Trivy report (repeatable)")
     s.set_defaults(func=cmd_snapshot)

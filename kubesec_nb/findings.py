@@ -89,10 +89,13 @@ def not_assessed(findings: pd.DataFrame) -> pd.DataFrame:
     return rows[["check_id", "title", "category", "message"]].reset_index(drop=True)
 
 
-def failures(findings: pd.DataFrame, *, min_severity: str = "info", limit: int | None = None) -> pd.DataFrame:
-    """Failing findings at or above ``min_severity``, most severe first, for display."""
+def failures(findings: pd.DataFrame, *, min_severity: str = "info", area: str | None = None,
+             limit: int | None = None) -> pd.DataFrame:
+    """Failing findings at or above ``min_severity`` (of one check ``area`` such as ``NET``), most severe first."""
     rank = SEVERITY_RANK[min_severity]
     rows = findings[(findings["status"] == "fail") & (findings["severity"].map(SEVERITY_RANK) <= rank)]
+    if area:
+        rows = rows[rows["check_id"].str.startswith(f"{area}-")]
     cols = ["severity", "check_id", "title", "namespace", "kind", "name", "subject", "evidence"]
     rows = rows[cols].reset_index(drop=True)
     return rows if limit is None else rows.head(limit)

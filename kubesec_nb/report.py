@@ -27,6 +27,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 #: Notebooks in report order.
 NOTEBOOKS: tuple[str, ...] = (
     "00_overview",
+    "20_network",
 )
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "report-hide"}
 
@@ -72,11 +73,11 @@ def _run_notebook(src: Path, dst: Path, params: dict[str, Any], timeout: int) ->
 
 
 def _combine(paths: list[Path], title: str) -> nbformat.NotebookNode:
-    combined = nbformat.v4.new_notebook()
+    combined: nbformat.NotebookNode = nbformat.v4.new_notebook()
     combined.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                          "title": title}
     for p in paths:
-        nb = nbformat.read(str(p), as_version=4)
+        nb: nbformat.NotebookNode = nbformat.read(str(p), as_version=4)
         for cell in nb.cells:
             if _HIDDEN_TAGS & set(cell.get("metadata", {}).get("tags", [])):
                 continue

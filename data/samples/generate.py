@@ -184,6 +184,9 @@ def _common_apps(c: Cluster, registry: str, *, lb_annotations: dict[str, str], l
     c.workload("CronJob", "batch-jobs", "nightly-report", [container(
         "report", f"{registry}/analytics/report:0.9", envFrom=[{"configMapRef": {"name": "report-config"}}])],
         sa="reporter", restartPolicy="Never")
+    c.workload("Deployment", "batch-jobs", "report-api", [container(
+        "api", f"{registry}/analytics/report-api:0.9", ports=[{"name": "http", "containerPort": 8080}],
+        securityContext=RESTRICTED_SC)], sa="reporter", securityContext=POD_SC_NONROOT)
     c.network_policy("batch-jobs", "deny-egress", {"podSelector": {}, "policyTypes": ["Egress"], "egress": []})
 
     # legacy: root, untagged image, default SA with edit, a long-lived token secret
@@ -284,6 +287,9 @@ def _ci_and_monitoring(c: Cluster, socket: str) -> None:
     c.workload("DaemonSet", "monitoring", "log-shipper", [container(
         "fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.1.9", volumeMounts=[mount("varlog", "/var/log")])],
         volumes=[hostpath("varlog", "/var/log")], labels={"app": "log-shipper"})
+    c.network_policy("monitoring", "node-exporter-ingress", {  # planted: selects hostNetwork pods, no effect
+        "podSelector": {"matchLabels": {"app": "node-exporter"}}, "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "prometheus"}}}], "ports": [{"port": 9100}]}]})
     c.role("monitoring", "log-reader", [rule([""], ["pods", "pods/log"], ["get", "list"])])
     c.bind("log-shipper-logs", "log-reader", ["ServiceAccount:monitoring:default"], ns="monitoring", role_kind="Role")
     c.workload("Deployment", "monitoring", "prometheus", [container(

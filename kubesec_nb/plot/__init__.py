@@ -7,8 +7,9 @@ and never reads the clock or uses randomness. Notebooks end a chart cell with
 """
 
 from kubesec_nb.plot._style import figure, severity_colors
+from kubesec_nb.plot.network import exposure_summary, reachability_heatmap
 from kubesec_nb.plot.summary import findings_by_category
 from kubesec_nb.plot.workloads import host_escapes, pod_security_compliance, vulnerabilities, workload_findings
 
-__all__ = ["figure", "findings_by_category", "host_escapes", "pod_security_compliance", "severity_colors",
-           "vulnerabilities", "workload_findings"]
+__all__ = ["exposure_summary", "figure", "findings_by_category", "host_escapes", "pod_security_compliance",
+           "reachability_heatmap", "severity_colors", "vulnerabilities", "workload_findings"]

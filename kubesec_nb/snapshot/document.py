@@ -200,10 +200,14 @@ class Snapshot:
         snap.normalize()
         return snap
 
-    def add(self, obj: Any, *, file: str | None = None, index: int | None = None,
+    def add(self, obj: Any, *, file: str | None = None, index: int | None = None, where: str | None = None,
             strict: bool = False) -> bool:
-        """Validate, redact and store one object; returns False when its kind is not kept."""
-        where = _obj_label(obj, index) if isinstance(obj, dict) else f"document #{index}"
+        """Validate, redact and store one object; returns False when its kind is not kept.
+
+        ``where`` says where the object came from (``document #3``) for error messages.
+        """
+        label = _obj_label(obj, index) if isinstance(obj, dict) else f"object #{index}"
+        where = f"{where} ({_obj_label(obj)})" if where and isinstance(obj, dict) else (where or label)
         if not isinstance(obj, dict):
             raise SnapshotError(f"expected a mapping, got {type(obj).__name__}", file=file, obj=where)
         api_version, kind = obj.get("apiVersion"), obj.get("kind")

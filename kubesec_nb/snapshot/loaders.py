@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,8 +25,8 @@ from kubesec_nb.snapshot.provider import guess_provider
 from kubesec_nb.snapshot.resources import RESOURCES, spec_for
 
 SUFFIXES = (".json", ".json.gz", ".yaml", ".yml", ".yaml.gz", ".yml.gz")
-#: A document may reuse YAML anchors, but not expand into more shared nodes than this.
-MAX_ALIAS_REUSE = 10_000
+#: A document may reuse YAML anchors, but not expand into more nodes than this.
+MAX_EXPANDED_NODES = 1_000_000
 
 try:  # the C parser is ~10x faster; fall back when PyYAML was built without libyaml
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -58,23 +59,49 @@ def iter_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]])
     return out
 
 
+def expanded_size(doc: Any) -> int:
+    """Nodes in ``doc`` once every YAML alias is expanded (shared containers counted per use).
+
+    >>> shared = [1, 2]
+    >>> expanded_size({"a": shared, "b": shared})
+    7
+    """
+    size: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(doc, False)]
+    while stack:  # iterative post-order: deep documents must not hit the recursion limit
+        node, done = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        children = list(node.values()) if isinstance(node, dict) else node
+        if done:
+            size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
+        elif id(node) not in size:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if isinstance(c, (dict, list)) and id(c) not in size)
+    return size.get(id(doc), 1)
+
+
 def _check_aliases(doc: Any, file: str, index: int) -> None:
-    # PyYAML builds aliases as shared references; a "billion laughs" document is small in
-    # memory but explodes when walked or serialised. Count revisits of shared containers.
-    seen: set[int] = set()
-    reused = 0
-    stack = [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (dict, list)):
-            if id(node) in seen:
-                reused += 1
-                if reused > MAX_ALIAS_REUSE:
-                    raise SnapshotError(f"YAML aliases expand beyond {MAX_ALIAS_REUSE} shared nodes",
-                                        file=file, obj=f"document #{index}")
-                continue
-            seen.add(id(node))
-            stack.extend(node.values() if isinstance(node, dict) else node)
+    # PyYAML builds aliases as shared references: a "billion laughs" document is small in
+    # memory but explodes when walked or serialised.
+    if expanded_size(doc) > MAX_EXPANDED_NODES:
+        raise SnapshotError(f"YAML aliases expand beyond {MAX_EXPANDED_NODES} nodes", file=file,
+                            obj=f"document #{index}")
+
+
+_SEPARATOR = re.compile(r"^---(\s|$)")
+
+
+def _document_at_line(text: str, line: int) -> int:
+    r"""Index of the YAML document containing 0-based ``line``.
+
+    >>> _document_at_line("a: 1\n---\nb: [\n", 2), _document_at_line("---\na: 1\n---\nb: 2\n", 3)
+    (1, 1)
+    """
+    lines = text.splitlines()
+    starts = [i for i, ln in enumerate(lines) if _SEPARATOR.match(ln)]
+    leading = bool(starts) and all(not ln.strip() or ln.lstrip().startswith(("#", "%")) for ln in lines[:starts[0]])
+    return max(0, sum(1 for s in starts if s <= line) - (1 if leading else 0))
 
 
 def parse_documents(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[tuple[int, Any]]:
@@ -95,7 +122,6 @@ def parse_documents(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[tuple
         else:
             yield 0, doc
             return
-    index = 0
     try:
         for index, doc in enumerate(yaml.load_all(text, Loader=_Loader)):
             if doc is None:
@@ -103,10 +129,12 @@ def parse_documents(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[tuple
             _check_aliases(doc, fname, index)
             yield index, doc
     except yaml.YAMLError as exc:
+        # The parser reads ahead, so the document at fault is found from the error's line.
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        at = f" #{_document_at_line(text, mark.line)}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SnapshotError(f"invalid YAML{where}: {problem}", file=fname, obj=f"document #{index}") from None
+        raise SnapshotError(f"invalid YAML{where}: {problem}", file=fname, obj=f"document{at}") from None
 
 
 def _objects(doc: Any, fname: str, index: int) -> Iterator[tuple[str, Any]]:
@@ -158,12 +186,7 @@ def _load(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], sour
                     raise SnapshotError("not a Kubernetes object (no apiVersion and kind)", file=fname, obj=where)
                 if default_namespace and isinstance(obj, dict):
                     _default_namespace(obj, default_namespace)
-                try:
-                    kept = snap.add(obj, file=fname, strict=strict)
-                except SnapshotError as exc:
-                    if (exc.obj and exc.obj.startswith(("document", "object"))) or not exc.obj:
-                        raise
-                    raise SnapshotError(exc.reason, file=fname, obj=f"{where} ({exc.obj})", field=exc.field) from None
+                kept = snap.add(obj, file=fname, where=where, strict=strict)
                 if not kept:
                     skipped[f"{obj.get('apiVersion')}/{obj.get('kind')}"] += 1
     snap.metadata["skipped"] = dict(sorted(skipped.items()))

@@ -1,0 +1,84 @@
+"""The kubesec-nb command: import/info counts, one-line errors, and a report run without leaks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kubesec_nb.cli import main
+from kubesec_nb.snapshot import Snapshot
+from tests.conftest import leaked, leaked_in_tree
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_manifests_then_info_shows_counts(tmp_path: Path, helm_shop: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "shop.json.gz"
+    code, _, err = _run(capsys, "import", str(helm_shop), "-o", str(out), "--server-version", "1.31")
+    assert code == 0 and "from manifests" in err and "policy/v1/PodDisruptionBudget (1)" in err
+    code, text, _ = _run(capsys, "info", str(out))
+    assert code == 0
+    counts = {line.split()[0]: int(line.split()[1]) for line in text.splitlines()
+              if line.startswith("  ") and len(line.split()) == 2 and line.split()[1].isdigit()}
+    assert counts["pods"] == 2 and counts["deployments.apps"] == 1 and counts["cronjobs.batch"] == 1
+    assert counts["namespaces"] == 2 and counts["serviceaccounts"] == 3 and counts["secrets"] == 1
+    assert "server version v1.31" in text and "list nodes: not_collected" in text
+    assert not leaked(out.read_bytes())
+
+
+def test_import_kubectl_is_recognised(tmp_path: Path, kubectl_dump: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "dump.json"
+    code, _, err = _run(capsys, "import", str(kubectl_dump), "-o", str(out), "--complete")
+    assert code == 0 and "from kubectl" in err
+    info = json.loads(main(["info", str(out), "--json"]) or capsys.readouterr().out)
+    assert info["counts"]["pods"] == 2 and info["metadata"]["provider"] == "eks"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["info", "/no/such/file.json"], "no such snapshot file or sample"),
+    (["info", "{fixtures}/kubectl/pods.json"], "not a kubesec-nb snapshot (kind is 'List') (a kubectl dump? use 'kubesec-nb import')"),
+    (["info", "{bad_version}"], "unknown schema version 'kubesec-nb/v0'"),
+    (["import", "{fixtures}/nope", "-o", "x.json"], "no such file or folder"),
+    (["report", "no-such-sample"], "no such snapshot file or sample"),
+    (["report", "eks-shop", "--option", "nonsense=1"], "unknown option(s) nonsense"),
+    (["report", "eks-shop", "--notebook", "99_missing"], "unknown notebook(s) 99_missing"),
+    (["snapshot", "-o", "{tmp}/s.json", "--kubeconfig", "{tmp}/missing-kubeconfig"], "kubeconfig"),
+    (["import", "{fixtures}/kubectl", "-o", "/proc/forbidden/x.json"], "/proc/forbidden"),
+    (["bogus-command"], "invalid choice"),
+])
+def test_user_mistakes_give_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                argv: list[str], message: str) -> None:
+    bad = tmp_path / "v0.json"
+    bad.write_text(json.dumps({"apiVersion": "kubesec-nb/v0", "kind": "Snapshot"}))
+    fixtures = Path(__file__).parent / "fixtures"
+    argv = [a.format(fixtures=fixtures, bad_version=bad, tmp=tmp_path) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse usage errors
+        code = int(exc.code or 0)
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_report_on_canary_snapshot_writes_everything_and_leaks_nothing(
+        tmp_path: Path, helm_shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snap = tmp_path / "shop.json.gz"
+    assert main(["import", str(helm_shop), "-o", str(snap)]) == 0
+    out = tmp_path / "report"
+    code, _, err = _run(capsys, "report", str(snap), "-o", str(out), "--notebook", "00_overview")
+    assert code == 0, err
+    for name in ("report.html", "findings.json", "findings.csv", "findings.sarif", "notebooks/00_overview.ipynb"):
+        assert (out / name).exists(), name
+    assert "kubesec-nb report: manifests" in (out / "report.html").read_text()
+    assert leaked_in_tree(tmp_path) == {}
+    assert Snapshot.load(snap).metadata["source"] == "manifests"
