@@ -307,6 +307,42 @@ class WorkloadAnalysis:
         return cache[table]
 
     # ---- summary -----------------------------------------------------------------------------
+    def facts(self) -> pd.DataFrame:
+        """Key figures of the analysis as a two-column table."""
+        ps, ns = self.pod_security, self.namespaces
+        takeover = {e.pod for e in self.host_escapes if e.compromises_node}
+        rows = [
+            ("Pod Security policy version", f"{psa.version_label(self.version)} (API server "
+                                            f"{psa.version_label(self.binary)})"),
+            ("pods", len(self.pods)),
+            ("workloads", len({(r.namespace, r.owner) for r in self.pods})),
+            ("pods failing baseline", int((ps["baseline"] == "fail").sum()) if not ps.empty else 0),
+            ("pods failing restricted", int((ps["restricted"] == "fail").sum()) if not ps.empty else 0),
+            ("namespaces enforcing nothing", int(ns["enforces_nothing"].sum()) if not ns.empty else 0),
+            ("pods violating their namespace's enforce level", int(ps["violates_enforce"].sum()) if not ps.empty
+             else 0),
+            ("pods that take over their node (root or node credentials)", len(takeover)),
+            ("literal credentials found (values redacted)", len(self.credentials)),
+            ("Trivy reports", ", ".join(s for s, _ in self.trivy_reports) or "none"),
+            ("registry allowlist", ", ".join(self.registry_allowlist)),
+        ]
+        return pd.DataFrame(rows, columns=["fact", "value"]).astype({"value": str})
+
+    def coverage(self) -> pd.DataFrame:
+        """Inputs of the workload analysis and whether they were available (``not_assessed`` with the reason)."""
+        areas = ("pods", "namespaces", "serviceaccounts", "bindings", "secrets", "configmaps", "trivy")
+        rows = [{"input": k, "status": "not_assessed" if k in self.not_assessed else "available",
+                 "reason": self.not_assessed.get(k, "")} for k in areas]
+        return pd.DataFrame(rows, columns=["input", "status", "reason"])
+
+    def pods_failing(self, level: str) -> pd.DataFrame:
+        """Rows of :attr:`pod_security` failing ``level`` (``baseline`` or ``restricted``)."""
+        if level not in ("baseline", "restricted"):
+            raise OptionError(f"level must be baseline or restricted, got {level!r}")
+        ps = self.pod_security
+        cols = ["namespace", "pod", "owner", f"{level}_checks", "violations", "enforce"]
+        return ps[ps[level] == "fail"][cols].reset_index(drop=True) if not ps.empty else ps[cols]
+
     def compliance(self) -> pd.DataFrame:
         """Pods per namespace passing and failing baseline and restricted at :attr:`version`."""
         ps = self.pod_security

@@ -417,16 +417,18 @@ def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
        references=("kubescape C-0012", "polaris sensitiveConfigmapContent", "trivy KSV-01010"),
        remediation="Move the entry into a Secret (RBAC can then restrict who reads it) and rotate it.")
 def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    by_cm: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in wa.records("credentials"):
-        if r["kind"] != "ConfigMap":
-            continue
-        users = wa.configmap_consumers.get(f"{r['namespace']}/{r['object']}", [])
-        yield Finding("SEC-CONFIGMAP-CREDENTIAL", namespace=r["namespace"], kind="ConfigMap", name=r["object"],
-                      evidence=(Evidence(f"ConfigMap {r['namespace']}/{r['object']}", r["field"],
-                                         f"<redacted:{r['detector']}>"),),
-                      severity=_platform(wa.model, r["namespace"]),
-                      message=f"key {r['name']} looks like a credential ({r['detector']}); read by "
-                              f"{', '.join(users) or 'no workload'}")
+        if r["kind"] == "ConfigMap":
+            by_cm[(r["namespace"], r["object"])].append(r)
+    for (ns, name), rows in sorted(by_cm.items()):
+        users = wa.configmap_consumers.get(f"{ns}/{name}", [])
+        keys = ", ".join(f"{r['name']} ({r['detector']})" for r in rows)
+        yield Finding("SEC-CONFIGMAP-CREDENTIAL", namespace=ns, kind="ConfigMap", name=name,
+                      evidence=tuple(Evidence(f"ConfigMap {ns}/{name}", r["field"], f"<redacted:{r['detector']}>")
+                                     for r in rows),
+                      severity=_platform(wa.model, ns),
+                      message=f"keys that look like credentials: {keys}; read by {', '.join(users) or 'no workload'}")
 
 
 @check("SEC-SA-TOKEN-AUTOMOUNT", title="Service-account tokens mounted where no API access is granted",
