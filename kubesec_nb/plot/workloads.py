@@ -42,20 +42,27 @@ def pod_security_compliance(workloads: Any) -> Figure:
     level = ps["restricted"].eq("pass").map({True: "restricted", False: ""})
     level = level.where(level != "", ps["baseline"].eq("pass").map({True: "baseline only", False: "privileged only"}))
     table = pd.crosstab(ps["namespace"], level).reindex(columns=list(_LEVEL_COLORS), fill_value=0)
-    table = table.sort_index(ascending=False)
-    fig, ax = figure(8, 1.0 + 0.32 * len(table))
-    left = pd.Series(0, index=table.index)
-    for name, color in _LEVEL_COLORS.items():
-        ax.barh(table.index, table[name], left=left, color=color, label=f"passes {name}")
-        left = left + table[name]
+    fig, ax, left = _stacked(table.sort_index(ascending=False),
+                             [(name, color, f"passes {name}") for name, color in _LEVEL_COLORS.items()])
     enforce = workloads.namespaces.set_index("namespace")["enforce"].to_dict()
-    for y, ns in enumerate(table.index):
+    for y, ns in enumerate(left.index):
         ax.text(left[ns], y, f"  enforce: {enforce.get(ns, '?')}", va="center", fontsize=7, color="#404040")
     ax.set_xlim(0, left.max() * 1.3 + 1)
     ax.set_xlabel("pods")
     ax.set_title(f"Pod Security compliance by namespace (policy {_version(workloads.version)})")
     _finish(ax)
     return fig
+
+
+def _stacked(table: pd.DataFrame, series: list[tuple[str, str, str]]) -> tuple[Figure, Any, pd.Series]:
+    """Horizontal stacked bars, one per row of ``table``, a segment per ``(column, colour, label)``;
+    returns the figure, its axes and the bar ends."""
+    fig, ax = figure(8, 1.0 + 0.32 * len(table))
+    left = pd.Series(0, index=table.index)
+    for column, color, label in series:
+        ax.barh(table.index, table[column], left=left, color=color, label=label)
+        left = left + table[column]
+    return fig, ax, left
 
 
 def _finish(ax: Any) -> None:
@@ -99,12 +106,7 @@ def host_escapes(workloads: Any) -> Figure:
     best["group"] = best["_r"].map(lambda r: _IMPACT_GROUPS[int(r)][0])
     names = [g for g, _, _ in _IMPACT_GROUPS]
     table = pd.crosstab(best["namespace"], best["group"]).reindex(columns=names, fill_value=0)
-    table = table.sort_index(ascending=False)
-    fig, ax = figure(8, 1.0 + 0.32 * len(table))
-    left = pd.Series(0, index=table.index)
-    for name, _, color in _IMPACT_GROUPS:
-        ax.barh(table.index, table[name], left=left, color=color, label=name)
-        left = left + table[name]
+    fig, ax, _ = _stacked(table.sort_index(ascending=False), [(n, c, n) for n, _, c in _IMPACT_GROUPS])
     ax.set_xlabel("pods")
     ax.set_title("Pods that reach their node, by strongest impact")
     _finish(ax)
@@ -130,13 +132,8 @@ def vulnerabilities(workloads: Any, top: int = 15) -> Figure:
     label = v["namespace"] + "/" + v["workload"]
     table = v.assign(label=label).groupby("label")[sev].sum().astype(int)
     table = table.sort_values(["critical", "high", "medium"], ascending=False, kind="stable").head(top)
-    table = table.iloc[::-1]
-    fig, ax = figure(8, 1.0 + 0.32 * len(table))
-    left = pd.Series(0, index=table.index)
     colors = severity_colors([*SEVERITIES[:4], "info"])
-    for s, color in zip(sev, colors, strict=True):
-        ax.barh(table.index, table[s], left=left, color=color, label=s)
-        left = left + table[s]
+    fig, ax, _ = _stacked(table.iloc[::-1], [(s, c, s) for s, c in zip(sev, colors, strict=True)])
     ax.set_xlabel("vulnerabilities (de-duplicated per image)")
     ax.set_title("Image vulnerabilities per workload (Trivy)")
     _finish(ax)

@@ -263,29 +263,29 @@ def _escape_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[Any], 
        remediation="Remove privileged: true; grant the specific capability needed instead, or move the "
                    "function to a managed add-on.")
 def _wl_privileged(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _escape_findings(wa, "WL-PRIVILEGED",
-                                lambda e: e.technique in ("privileged", "windowsHostProcess", "nsenter"),
-                                lambda e: None, "privileged containers run as root on the node")
+    yield from _technique("WL-PRIVILEGED", ("privileged", "windowsHostProcess", "nsenter"),
+                          "privileged containers run as root on the node")(wa)
 
 
-def _ns_escape(technique: str, check_id: str, what: str) -> Callable[[WorkloadAnalysis], Iterator[Finding]]:
+def _technique(check_id: str, techniques: tuple[str, ...], what: str) -> Callable[[WorkloadAnalysis],
+                                                                                  Iterator[Finding]]:
     def run(wa: WorkloadAnalysis) -> Iterator[Finding]:
-        yield from _escape_findings(wa, check_id, lambda e: e.technique == technique, lambda e: None, what)
+        yield from _escape_findings(wa, check_id, lambda e: e.technique in techniques, lambda e: None, what)
     return run
 
 
 check("WL-HOST-PID", title="Pods share the node's process namespace (hostPID)", severity="high",
       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostPID"],
       remediation="Remove hostPID: true.")(
-    _ns_escape("hostPID", "WL-HOST-PID", "hostPID: host processes are visible and signalable"))
+    _technique("WL-HOST-PID", ("hostPID",), "hostPID: host processes are visible and signalable"))
 check("WL-HOST-IPC", title="Pods share the node's IPC namespace (hostIPC)", severity="medium",
       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostIPC"],
       remediation="Remove hostIPC: true.")(
-    _ns_escape("hostIPC", "WL-HOST-IPC", "hostIPC: host shared memory is readable"))
+    _technique("WL-HOST-IPC", ("hostIPC",), "hostIPC: host shared memory is readable"))
 check("WL-HOST-NETWORK", title="Pods use the node's network namespace (hostNetwork)", severity="high",
       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostNetwork"],
       remediation="Remove hostNetwork: true; NetworkPolicies do not apply to host-network pods.")(
-    _ns_escape("hostNetwork", "WL-HOST-NETWORK",
+    _technique("WL-HOST-NETWORK", ("hostNetwork",),
                "hostNetwork: node-local services and the metadata endpoint are reachable, "
                "NetworkPolicy does not apply"))
 
@@ -317,8 +317,8 @@ def _wl_host_path(wa: WorkloadAnalysis) -> Iterator[Finding]:
        category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["runtime-socket"],
        remediation="Remove the docker/containerd/CRI-O socket mount; whoever talks to it is root on the node.")
 def _wl_socket(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _escape_findings(wa, "WL-RUNTIME-SOCKET", lambda e: e.technique == "runtime-socket",
-                                lambda e: None, "the container runtime socket is reachable (root on the node)")
+    yield from _technique("WL-RUNTIME-SOCKET", ("runtime-socket",),
+                          "the container runtime socket is reachable (root on the node)")(wa)
 
 
 @check("WL-WRITABLE-HOST-PATH", title="Containers write to other host paths", severity="low",

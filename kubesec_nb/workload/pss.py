@@ -182,14 +182,20 @@ def _apparmor(p: PodView, binary: Version) -> Found:
     out: Found = [(f"metadata.annotations[{k}]", _js(v)) for k, v in sorted(p.annotations.items())
                   if k.startswith(_ANN_APPARMOR) and not _apparmor_annotation_ok(v)]
     if binary >= (1, 30):  # the field-based check landed in the 1.0 function of the 1.30 binary
-        ok = ("RuntimeDefault", "Localhost")
-        prof = p.pod_sc.get("appArmorProfile")
-        if prof is not None and (prof or {}).get("type") not in ok:
-            out.append(("spec.securityContext.appArmorProfile.type", _js((prof or {}).get("type", ""))))
-        for path, c in p.containers:
-            prof = _sc(c).get("appArmorProfile")
-            if prof is not None and (prof or {}).get("type") not in ok:
-                out.append((f"{path}.securityContext.appArmorProfile.type", _js((prof or {}).get("type", ""))))
+        out.extend(_bad_profile_types(p, "appArmorProfile"))
+    return out
+
+
+_PROFILE_OK = ("RuntimeDefault", "Localhost")
+
+
+def _bad_profile_types(p: PodView, field: str) -> Found:
+    """Pod and container ``securityContext.<field>.type`` set to anything but RuntimeDefault or Localhost."""
+    out: Found = []
+    for path, sc in [("spec", p.pod_sc)] + [(cp, _sc(c)) for cp, c in p.containers]:
+        prof = sc.get(field)
+        if prof is not None and (prof or {}).get("type") not in _PROFILE_OK:
+            out.append((f"{path}.securityContext.{field}.type", _js((prof or {}).get("type", ""))))
     return out
 
 
@@ -244,19 +250,8 @@ def _seccomp_baseline_1_0(p: PodView, _: Version) -> Found:
     return out
 
 
-_SECCOMP_OK = ("RuntimeDefault", "Localhost")
-
-
 def _seccomp_baseline_1_19(p: PodView, _: Version) -> Found:
-    out: Found = []
-    prof = p.pod_sc.get("seccompProfile")
-    if prof is not None and (prof or {}).get("type") not in _SECCOMP_OK:
-        out.append(("spec.securityContext.seccompProfile.type", _js((prof or {}).get("type", ""))))
-    for path, c in p.containers:
-        prof = _sc(c).get("seccompProfile")
-        if prof is not None and (prof or {}).get("type") not in _SECCOMP_OK:
-            out.append((f"{path}.securityContext.seccompProfile.type", _js((prof or {}).get("type", ""))))
-    return out
+    return _bad_profile_types(p, "seccompProfile")
 
 
 _SYSCTLS_1_0 = frozenset({"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies",
@@ -382,14 +377,14 @@ def _seccomp_restricted(p: PodView, _: Version) -> Found:
     prof = p.pod_sc.get("seccompProfile")
     pod_set = False
     if prof is not None:
-        if (prof or {}).get("type") in _SECCOMP_OK:
+        if (prof or {}).get("type") in _PROFILE_OK:
             pod_set = True
         else:
             explicit.append(("spec.securityContext.seccompProfile.type", _js((prof or {}).get("type", ""))))
     for path, c in p.containers:
         prof = _sc(c).get("seccompProfile")
         if prof is not None:
-            if (prof or {}).get("type") not in _SECCOMP_OK:
+            if (prof or {}).get("type") not in _PROFILE_OK:
                 explicit.append((f"{path}.securityContext.seccompProfile.type", _js((prof or {}).get("type", ""))))
         elif not pod_set:
             implicit.append((f"{path}.securityContext.seccompProfile.type", "unset"))
