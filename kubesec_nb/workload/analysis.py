@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
@@ -358,8 +358,3 @@ class WorkloadAnalysis:
             "restricted_fail": g["restricted"].apply(lambda s: int((s == "fail").sum())),
         }).reset_index()
         return out[cols].sort_values("namespace").reset_index(drop=True)
-
-
-def namespaces_of(frames: Sequence[pd.DataFrame]) -> list[str]:
-    """Sorted namespaces appearing in any of ``frames``."""
-    return sorted({str(n) for f in frames if not f.empty for n in f["namespace"]})

@@ -15,7 +15,7 @@ own registries plus ``registry.k8s.io`` (all three clouds' when the provider is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -177,8 +177,3 @@ def images(pods: Sequence[PodRef], allowlist: Sequence[str]) -> pd.DataFrame:
                          "allowed_registry": allowed_registry(img, allowlist), "field": f"{path}.image",
                          "pod": ref.key})
     return collapse(rows, IMAGE_COLUMNS, ["namespace", "workload", "container", "image", "running_digest"])
-
-
-def image_set(frame: pd.DataFrame) -> Iterable[str]:
-    """The distinct image references of an :func:`images` table, sorted."""
-    return sorted(set(frame["image"])) if not frame.empty else []
