@@ -25,6 +25,7 @@ from kubesec_nb.snapshot.document import Snapshot
 ANALYZERS: dict[str, str] = {
     "network": "kubesec_nb.network",
     "rbac": "kubesec_nb.rbac",
+    "workloads": "kubesec_nb.workload",
 }
 
 #: Options every assessment understands, beyond the analyzers' own.

@@ -40,7 +40,7 @@ from kubesec_nb.snapshot.resources import SPEC_BY_GR
 Obj = dict[str, Any]
 
 #: The newest Kubernetes minor version kubesec-nb knows; the default when the snapshot has none.
-LATEST_VERSION = (1, 35)
+LATEST_VERSION = (1, 37)
 
 _WORKLOAD_RESOURCES = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
                        "jobs.batch", "cronjobs.batch", "replicationcontrollers")

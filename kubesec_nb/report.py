@@ -28,6 +28,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS: tuple[str, ...] = (
     "00_overview",
     "20_network",
+    "30_workloads",
 )
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "report-hide"}
 

@@ -193,7 +193,8 @@ def _common_apps(c: Cluster, registry: str, *, lb_annotations: dict[str, str], l
     c.namespace("legacy")
     c.service_account("legacy", "deployer")
     c.secret("legacy", "deployer-token", ["ca.crt", "namespace", "token"], type="kubernetes.io/service-account-token",
-             annotations={"kubernetes.io/service-account.name": "deployer"})
+             annotations={"kubernetes.io/service-account.name": "deployer"},
+             labels={"kubernetes.io/legacy-token-last-used": "2026-11-18"})
     c.workload("Deployment", "legacy", "old-app", [container(
         "app", "nginx", ports=[{"containerPort": 80}], env=[{"name": "ADMIN_PASSWORD", "value": "changeme123"}])],
         replicas=1)
@@ -296,6 +297,24 @@ def _ci_and_monitoring(c: Cluster, socket: str) -> None:
         "prometheus", "quay.io/prometheus/prometheus:v2.54.1", ports=[{"name": "web", "containerPort": 9090}],
         securityContext=RESTRICTED_SC)], sa="prometheus", securityContext=POD_SC_NONROOT)
     c.service("monitoring", "prometheus", {"app": "prometheus"}, [{"name": "web", "port": 9090, "targetPort": "web"}])
+
+
+def _falco(c: Cluster, socket: str) -> None:
+    """Runtime threat detection: Falco needs the host's /proc, /dev, kernel modules and the runtime socket."""
+    c.namespace("falco", {"pod-security.kubernetes.io/enforce": "privileged"})
+    c.service_account("falco", "falco")
+    c.cluster_role("falco", [rule([""], ["nodes", "namespaces", "pods", "replicationcontrollers", "services", "events",
+                                         "configmaps"], READ), rule(["apps"], ["daemonsets", "deployments",
+                                                                             "replicasets", "statefulsets"], READ)])
+    c.bind("falco", "falco", ["ServiceAccount:falco:falco"])
+    c.workload("DaemonSet", "falco", "falco", [container(
+        "falco", "docker.io/falcosecurity/falco:0.39.1", securityContext={"privileged": True},
+        volumeMounts=[mount("proc", "/host/proc", True), mount("dev", "/host/dev", True),
+                      mount("boot", "/host/boot", True), mount("modules", "/host/lib/modules", True),
+                      mount("runtime", "/host" + socket)])],
+        sa="falco", labels={"app.kubernetes.io/name": "falco"},
+        volumes=[hostpath("proc", "/proc"), hostpath("dev", "/dev"), hostpath("boot", "/boot"),
+                 hostpath("modules", "/lib/modules"), hostpath("runtime", socket)])
 
 
 def _ingress_nginx(c: Cluster, lb_annotations: dict[str, str], address: dict[str, str]) -> None:
@@ -435,6 +454,7 @@ def eks_shop() -> Snapshot:
     _ci_and_monitoring(c, "/run/containerd/containerd.sock")
     _ingress_nginx(c, nlb, {"lb_hostname": "a1b2c3d4e5f6-1234567890.elb.eu-west-1.amazonaws.com"})
     _velero(c)
+    _falco(c, "/run/containerd/containerd.sock")
     # IRSA on application service accounts
     for ns, sa, role in (("storefront", "web", "storefront-s3"), ("data", "backup", "backup-admin"),
                          ("ci", "jenkins", "ci-admin")):
@@ -577,6 +597,7 @@ def gke_media() -> Snapshot:
     _common_rbac(c)
     _ci_and_monitoring(c, "/run/containerd/containerd.sock")
     _ingress_nginx(c, {}, {"lb": "35.195.7.41"})
+    _falco(c, "/run/containerd/containerd.sock")
     # planted: every authenticated Google account can view the cluster
     c.bind("all-authenticated-view", "view", ["Group:system:authenticated"])
     # Workload Identity
@@ -613,6 +634,27 @@ def gke_media() -> Snapshot:
           spec={"defaultBackend": {"service": {"name": "streamer", "port": {"number": 80}}}},
           status={"loadBalancer": {"ingress": [{"ip": "34.120.8.77"}]}})
     c.obj("security.istio.io/v1", "PeerAuthentication", "default", "istio-system", spec={"mtls": {"mode": "PERMISSIVE"}})
+    # Kyverno verifies image signatures, but only in the media namespace
+    c.namespace("kyverno")
+    c.service_account("kyverno", "kyverno-admission-controller")
+    c.workload("Deployment", "kyverno", "kyverno-admission-controller", [container(
+        "kyverno", "ghcr.io/kyverno/kyverno:v1.12.6", securityContext=RESTRICTED_SC)],
+        sa="kyverno-admission-controller", securityContext=POD_SC_NONROOT)
+    c.crd("clusterpolicies", "kyverno.io", "ClusterPolicy", "Cluster")
+    c.obj("kyverno.io/v1", "ClusterPolicy", "verify-media-images", spec={
+        "validationFailureAction": "Enforce", "webhookTimeoutSeconds": 30,
+        "rules": [{"name": "verify-signature", "match": {"any": [{"resources": {"kinds": ["Pod"],
+                                                                              "namespaces": ["media"]}}]},
+                   "verifyImages": [{"imageReferences": ["europe-docker.pkg.dev/media-prod/apps/*"],
+                                     "attestors": [{"entries": [{"keys": {"publicKeys": "-----BEGIN PUBLIC KEY-----\n"
+                                                                                        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n"
+                                                                                        "-----END PUBLIC KEY-----"}}]}]}]}]})
+    c.obj("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "kyverno-resource-validating-webhook-cfg",
+          webhooks=[{"name": "validate.kyverno.svc-fail", "failurePolicy": "Fail", "sideEffects": "NoneOnDryRun",
+                     "admissionReviewVersions": ["v1"], "clientConfig": {"service": {
+                         "name": "kyverno-svc", "namespace": "kyverno", "path": "/validate/fail"}},
+                     "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                                "resources": ["pods"], "scope": "Namespaced"}]}])
     c.namespace("istio-system")
     c.attachments.append(Attachment("gke-cluster", "gke-media-describe.json", {
         "name": "gke-media", "location": "europe-west1", "currentMasterVersion": "1.29.8-gke.1031000",
@@ -638,7 +680,7 @@ def gke_media() -> Snapshot:
                                                           "shieldedInstanceConfig": {"enableIntegrityMonitoring": True}},
                        "management": {"autoUpgrade": True, "autoRepair": True}}]}))
     return c.snapshot(context="gke_media-prod_europe-west1_gke-media",
-                      installed_groups=("gateway.networking.k8s.io", "security.istio.io",
+                      installed_groups=("gateway.networking.k8s.io", "security.istio.io", "kyverno.io",
                                         "admissionregistration.k8s.io"))
 
 
@@ -693,6 +735,7 @@ def aks_bank() -> Snapshot:
     _ci_and_monitoring(c, "/run/containerd/containerd.sock")
     _ingress_nginx(c, {"service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/healthz"},
                    {"lb": "20.73.150.3"})
+    _falco(c, "/run/containerd/containerd.sock")
     # AKS Workload Identity: annotation plus the pod label
     for o in c.objs:
         if o["kind"] == "ServiceAccount" and (o["metadata"]["namespace"], o["metadata"]["name"]) in (
@@ -714,6 +757,23 @@ def aks_bank() -> Snapshot:
     c.crd("secretproviderclasses", "secrets-store.csi.x-k8s.io", "SecretProviderClass")
     c.obj("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass", "payments-kv", "payments",
           spec={"provider": "azure", "parameters": {"keyvaultName": "bank-kv", "tenantId": sub}})
+    c.namespace("external-secrets")
+    c.service_account("external-secrets", "external-secrets", {"azure.workload.identity/client-id":
+                                                               "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"})
+    c.workload("Deployment", "external-secrets", "external-secrets", [container(
+        "external-secrets", "ghcr.io/external-secrets/external-secrets:v0.10.4", securityContext=RESTRICTED_SC)],
+        sa="external-secrets", securityContext=POD_SC_NONROOT, pod_labels={"azure.workload.identity/use": "true"})
+    c.bind("external-secrets-secrets", "secret-writer", ["ServiceAccount:external-secrets:external-secrets"])
+    c.cluster_role("secret-writer", [rule([""], ["secrets"], ["get", "list", "watch", "create", "update", "delete"])])
+    for plural, kind, scope in (("externalsecrets", "ExternalSecret", "Namespaced"),
+                                ("clustersecretstores", "ClusterSecretStore", "Cluster")):
+        c.crd(plural, "external-secrets.io", kind, scope)
+    c.obj("external-secrets.io/v1beta1", "ClusterSecretStore", "bank-kv", spec={"provider": {"azurekv": {
+        "vaultUrl": "https://bank-kv.vault.azure.net", "authType": "WorkloadIdentity",
+        "serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}})
+    c.obj("external-secrets.io/v1beta1", "ExternalSecret", "web-db", "storefront", spec={
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "bank-kv"}, "refreshInterval": "1h",
+        "target": {"name": "web-db"}, "data": [{"secretKey": "DB_PASSWORD", "remoteRef": {"key": "web-db-password"}}]})
     c.attachments.append(Attachment("aks-cluster", "aks-bank-show.json", {
         "id": f"/subscriptions/{sub}/resourcegroups/bank-rg/providers/Microsoft.ContainerService/managedClusters/aks-bank",
         "name": "aks-bank", "type": "Microsoft.ContainerService/ManagedClusters", "location": "westeurope",
@@ -739,7 +799,7 @@ def aks_bank() -> Snapshot:
          "workspaceId": f"/subscriptions/{sub}/resourcegroups/bank-rg/providers/microsoft.operationalinsights/"
                         "workspaces/bank-law"}]))
     return c.snapshot(context="aks-bank", installed_groups=("templates.gatekeeper.sh", "secrets-store.csi.x-k8s.io",
-                                                            "admissionregistration.k8s.io"))
+                                                            "external-secrets.io", "admissionregistration.k8s.io"))
 
 
 # ---- synthetic clusters for benchmarks ------------------------------------------------------------------

@@ -63,6 +63,8 @@ _BENIGN_VALUE = re.compile(
     r"sha256:[0-9a-f]{64}|arn:aws[\w\-]*:[^\s]*)$"
 )
 _FLAG = re.compile(r"^(--?[\w.\-]+)=(.+)$", re.S)
+# One ``key = value`` / ``key: value`` / ``"key": "value"`` line of a config file held in a value.
+_ASSIGNMENT = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z_][\w.\-]*)["']?\s*[=:]\s*["']?([^\s"'#,;]+)""")
 
 
 def entropy(value: str) -> float:
@@ -94,6 +96,8 @@ def detect(name: str, value: str) -> str | None:
     for detector, rx in _PATTERNS:
         if rx.search(value):
             return detector
+    if _SENSITIVE_NAME.search(value) and _config_assignment(value):
+        return "config-assignment"
     if _BENIGN_VALUE.match(value.strip()):
         return None
     if _SENSITIVE_NAME.search(name) and not _BENIGN_NAME.search(name) and len(value) >= 4:
@@ -104,6 +108,26 @@ def detect(name: str, value: str) -> str | None:
         if (hexish and len(compact) >= 32 and entropy(compact) >= 3.0) or entropy(compact) >= 4.2:
             return "high-entropy"
     return None
+
+
+def _config_assignment(value: str) -> bool:
+    """True when a line of ``value`` assigns a non-trivial value to a credential-named key
+    (``aws_secret_access_key = ...`` in a properties file, ``"password": "..."`` in JSON).
+
+    >>> _config_assignment("region = eu-west-1" + chr(10) + "aws_secret_access_key = wJalrXUtnFEMI")
+    True
+    >>> _config_assignment("token_ttl: 3600"), _config_assignment('{"password_file": "/run/pw"}')
+    (False, False)
+    """
+    for line in value.splitlines():
+        m = _ASSIGNMENT.match(line)
+        if m is None:
+            continue
+        key, val = m.group(1), m.group(2)
+        if (_SENSITIVE_NAME.search(key) and not _BENIGN_NAME.search(key) and len(val) >= 4
+                and not _BENIGN_VALUE.match(val)):
+            return True
+    return False
 
 
 def marker(detector: str) -> str:

@@ -133,6 +133,8 @@ RESOURCES: tuple[ResourceSpec, ...] = (
        optional=True, needed_for="admission policy"),
     _r("policy.sigstore.dev", "v1beta1,v1alpha1", "clusterimagepolicies", "ClusterImagePolicy", False,
        optional=True, needed_for="image signatures"),
+    _r("constraints.gatekeeper.sh", "v1beta1,v1", "ratifyverification", "RatifyVerification", False,
+       optional=True, needed_for="image signatures"),
     _r("secrets-store.csi.x-k8s.io", "v1", "secretproviderclasses", "SecretProviderClass", optional=True,
        needed_for="cloud secret managers"),
     _r("external-secrets.io", "v1,v1beta1", "externalsecrets", "ExternalSecret", optional=True,

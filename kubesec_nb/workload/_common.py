@@ -1,0 +1,90 @@
+"""Helpers the workload modules share: pod references with their owner, and per-workload tables."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from kubesec_nb.model import Model
+from kubesec_nb.snapshot.redact import REDACTED_PREFIX, SECRET_VALUE
+
+
+class PodRef(NamedTuple):
+    """A pod with the keys every table needs."""
+
+    key: str  # ns/name
+    namespace: str
+    name: str
+    owner: str  # Kind/name of the top controller, Pod/name for bare pods
+    pod: Mapping[str, Any]
+
+
+def pod_refs(model: Model) -> list[PodRef]:
+    """Every pod of the model with its top-level owner, sorted by ``ns/name``."""
+    out = []
+    # Replicas share their controller reference: walk each ownership chain once.
+    owners: dict[tuple[str, str, str, str], str] = {}
+    for p in model.pods:
+        meta = p.get("metadata") or {}
+        ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+        refs = meta.get("ownerReferences") or ()
+        ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+        if ref is None:
+            owner = f"Pod/{name}"
+        else:
+            key = (ns, str(ref.get("kind")), str(ref.get("name")), str(ref.get("uid")))
+            owner = owners.get(key) or owners.setdefault(key, model.owner_label(p))
+        out.append(PodRef(f"{ns}/{name}", ns, name, owner, p))
+    return out
+
+
+_MARKER = re.compile(r"<redacted:([A-Za-z0-9_.\-]+)>")
+
+
+def detectors(value: Any) -> list[str]:
+    """The credential detectors named by redaction markers in a value (Secret markers excluded).
+
+    >>> detectors("--password=<redacted:key-name>"), detectors("<redacted:secret>"), detectors("plain")
+    (['key-name'], [], [])
+    """
+    if not isinstance(value, str) or REDACTED_PREFIX not in value or value == SECRET_VALUE:
+        return []
+    return [d for d in _MARKER.findall(value) if d not in ("secret", "binary")]
+
+
+def collapse(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], sort: Sequence[str]) -> pd.DataFrame:
+    """Rows made per pod, merged per workload: identical rows but for ``pod`` become one row with the
+    number of ``pods`` and an ``example_pod``; sorted by ``sort``. Row values must be hashable.
+
+    >>> collapse([{"workload": "Deployment/web", "pod": "a/web-1"}, {"workload": "Deployment/web", "pod": "a/web-2"}],
+    ...          ["workload"], ["workload"]).to_dict("records")
+    [{'workload': 'Deployment/web', 'pods': 2, 'example_pod': 'a/web-1'}]
+    """
+    merged: dict[tuple[Any, ...], list[Any]] = {}
+    get = itemgetter(*columns)
+    for r in rows:
+        k = get(r)
+        entry = merged.get(k)
+        if entry is None:
+            merged[k] = [r, 1, r.get("pod", "")]
+        else:
+            entry[1] += 1
+            entry[2] = min(entry[2], r.get("pod", ""))
+    records = [{**{c: entry[0].get(c) for c in columns}, "pods": entry[1], "example_pod": entry[2]}
+               for entry in merged.values()]
+    df = pd.DataFrame(records, columns=[*columns, "pods", "example_pod"])
+    if df.empty:
+        return df
+    return df.sort_values(list(sort), kind="stable").reset_index(drop=True)
+
+
+def containers(spec: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """``(field path, container)`` of init, regular and ephemeral containers."""
+    for kind in ("initContainers", "containers", "ephemeralContainers"):
+        for i, c in enumerate(spec.get(kind) or ()):
+            if isinstance(c, dict):
+                yield f"spec.{kind}[{i}]", c

@@ -1,0 +1,624 @@
+"""The workload checks in the shared registry: Pod Security (``PSS-*``), host escapes and security
+contexts (``WL-*``), secrets handling (``SEC-*``) and images (``IMG-*``).
+
+Findings are per workload (the pod's top-level controller, or the bare pod): one finding names
+the workload, the number of its pods, and the fields and values of one example pod. Workloads in
+platform namespaces (``kube-system``, the providers' own) keep their findings at severity
+``info``: the cluster operator cannot change them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
+from kubesec_nb.model import Model
+from kubesec_nb.workload import psa, pss
+from kubesec_nb.workload._common import containers
+from kubesec_nb.workload.analysis import WorkloadAnalysis
+from kubesec_nb.workload.escapes import runs_as_root
+from kubesec_nb.workload.signatures import api_state
+
+A = "workloads"
+POD_SECURITY = "Pod Security and Security Contexts"
+PODS = ("pods",)
+
+
+def _platform(model: Model, ns: str | None, severity: str | None = None) -> str | None:
+    return "info" if model.is_system_namespace(ns) else severity
+
+
+def _kind_name(owner: str) -> tuple[str, str]:
+    kind, _, name = owner.partition("/")
+    return kind, name
+
+
+Evid = Sequence[Evidence] | Callable[[], Sequence[Evidence]]
+Item = tuple[str, str, str, Evid, str | None]
+_SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def _evidence(ev: Evid) -> Sequence[Evidence]:
+    return ev() if callable(ev) else ev
+
+
+def _per_workload(check_id: str, items: Iterable[Item], model: Model, what: str,
+                  counts: Mapping[tuple[str, str], int] | None = None) -> Iterator[Finding]:
+    """Findings of ``check_id`` from ``(namespace, owner, pod key, evidence, severity)`` items, one per
+    workload: the evidence of the first pod (sorted) is kept, the highest severity wins, and the pods are
+    counted (or taken from ``counts`` by ``(namespace, owner)`` for items from a per-workload table).
+    Evidence may be a callable, so that it is only built for the pod shown."""
+    groups: dict[tuple[str, str], list[tuple[str, Evid, str | None]]] = defaultdict(list)
+    for ns, owner, pod, ev, sev in items:
+        groups[(ns, owner)].append((pod, ev, sev))
+    for (ns, owner), found in sorted(groups.items()):
+        pods = {p for p, _, _ in found}
+        first = min(pods)
+        n = max(len(pods), (counts or {}).get((ns, owner), 0))
+        kind, name = _kind_name(owner)
+        sevs = [s for _, _, s in found if s]
+        sev = min(sevs, key=_SEVERITY_ORDER.index) if sevs else None
+        shown = [ev for p, ev, _ in found if p == first] if first else [ev for _, ev, _ in found]
+        evidence = tuple(e for ev in shown for e in _evidence(ev))[:8]
+        if first:
+            plural = "s" if n != 1 else ""
+            example = f" (e.g. pod {first})" if kind != "Pod" else ""
+            what_ = f"{n} pod{plural}{example}: {what}"
+        else:
+            what_ = what
+        yield Finding(check_id, namespace=ns, kind=kind, name=name, evidence=evidence,
+                      severity=_platform(model, ns, sev), message=what_)
+
+
+# ---- Pod Security Standards: one check per upstream check id ---------------------------------------
+
+#: upstream id → (kubesec-nb id, severity, remediation)
+PSS_META: dict[str, tuple[str, str, str]] = {
+    "hostNamespaces": ("PSS-HOST-NAMESPACES", "high", "Remove hostNetwork, hostPID and hostIPC from the pod spec."),
+    "privileged": ("PSS-PRIVILEGED", "critical", "Remove securityContext.privileged (or set it to false)."),
+    "capabilities_baseline": ("PSS-CAPABILITIES-BASELINE", "high",
+                              "Add only capabilities of the baseline set (e.g. NET_BIND_SERVICE); drop the rest."),
+    "hostPathVolumes": ("PSS-HOST-PATH-VOLUMES", "high",
+                        "Replace hostPath volumes with emptyDir, ConfigMap, Secret, CSI or PVC volumes."),
+    "hostPorts": ("PSS-HOST-PORTS", "medium", "Remove hostPort; expose the container through a Service."),
+    "appArmorProfile": ("PSS-APPARMOR-PROFILE", "medium",
+                        "Use the RuntimeDefault or a Localhost AppArmor profile, never Unconfined."),
+    "seLinuxOptions": ("PSS-SELINUX-OPTIONS", "medium",
+                       "Leave seLinuxOptions.user/role unset and use a container_* SELinux type."),
+    "procMount": ("PSS-PROC-MOUNT", "medium", "Leave securityContext.procMount unset or Default."),
+    "seccompProfile_baseline": ("PSS-SECCOMP-PROFILE-BASELINE", "medium",
+                                "Do not set the seccomp profile to Unconfined."),
+    "sysctls": ("PSS-SYSCTLS", "medium", "Set only the safe sysctls of the baseline level."),
+    "windowsHostProcess": ("PSS-WINDOWS-HOST-PROCESS", "critical",
+                           "Remove windowsOptions.hostProcess (HostProcess containers run on the host)."),
+    "hostProbesAndHostLifecycle": ("PSS-HOST-PROBES-AND-HOST-LIFECYCLE", "medium",
+                                   "Remove .host from probes and lifecycle handlers (it lets the kubelet "
+                                   "reach other hosts on the pod's behalf)."),
+    "restrictedVolumes": ("PSS-RESTRICTED-VOLUMES", "low",
+                          "Use only configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
+                          "persistentVolumeClaim, projected and secret volumes."),
+    "allowPrivilegeEscalation": ("PSS-ALLOW-PRIVILEGE-ESCALATION", "medium",
+                                 "Set securityContext.allowPrivilegeEscalation: false on every container."),
+    "runAsNonRoot": ("PSS-RUN-AS-NON-ROOT", "medium",
+                     "Set securityContext.runAsNonRoot: true on the pod (or every container)."),
+    "runAsUser": ("PSS-RUN-AS-USER", "medium", "Do not set runAsUser: 0; run as a non-zero UID."),
+    "seccompProfile_restricted": ("PSS-SECCOMP-PROFILE-RESTRICTED", "low",
+                                  "Set securityContext.seccompProfile.type: RuntimeDefault on the pod."),
+    "capabilities_restricted": ("PSS-CAPABILITIES-RESTRICTED", "low",
+                                "Drop ALL capabilities and add back at most NET_BIND_SERVICE."),
+    "procMount_restricted": ("PSS-PROC-MOUNT-RESTRICTED", "medium",
+                             "Leave securityContext.procMount unset or Default (no relaxation for user "
+                             "namespaces under restricted)."),
+}
+
+
+def _violation_evidence(pod: str, violations: Sequence[pss.Violation]) -> tuple[Evidence, ...]:
+    return tuple(Evidence(f"Pod {pod}", v.field, v.value) for v in violations)
+
+
+def _pss_runner(cid: str) -> Callable[[WorkloadAnalysis], Iterator[Finding]]:
+    spec = pss.CHECKS[cid]
+
+    def run(wa: WorkloadAnalysis) -> Iterator[Finding]:
+        if spec.at(wa.version) is None:
+            raise NotAssessed(f"{cid} is not part of the Pod Security Standards at "
+                              f"{psa.version_label(wa.version)} (it starts at {psa.version_label(spec.steps[0])})")
+        items: list[Item] = [(ref.namespace, ref.owner, ref.key, partial(_violation_evidence, ref.key, vs), None)
+                             for ref, vs in wa.failing(cid)]
+        what = f"{spec.title} ({spec.level}, {cid} at {psa.version_label(wa.version)})"
+        yield from _per_workload(PSS_META[cid][0], items, wa.model, what)
+    return run
+
+
+for _cid, (_kid, _sev, _fix) in PSS_META.items():
+    _spec = pss.CHECKS[_cid]
+    check(_kid, title=f"Pod Security {_spec.level}: {_spec.title}", severity=_sev, category=POD_SECURITY,
+          remediation=_fix, analyzer=A, requires=PODS,
+          references=(f"pod-security-admission {_cid}", f"Pod Security Standards ({_spec.level})"),
+          description=f"Fields: {_spec.fields}. Version steps: "
+                      f"{', '.join(psa.version_label(v) for v in _spec.steps)}.")(_pss_runner(_cid))
+
+
+# ---- Pod Security Admission on namespaces ------------------------------------------------------
+
+
+@check("PSS-NAMESPACE-NOT-ENFORCED", title="Namespace enforces no Pod Security level", severity="medium",
+       category=POD_SECURITY, analyzer=A, requires=("namespaces",),
+       remediation="Label the namespace pod-security.kubernetes.io/enforce=baseline (or restricted); check the "
+                   "dry run table for the pods it would reject first.",
+       references=("kube-bench gke 4.2.1", "kubescape C-0192", "IceKube CREATE_PRIVILEGED_WORKLOAD"))
+def _ns_not_enforced(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    for ns, pol in wa.policies.items():
+        if ns not in wa.model.namespaces:
+            continue
+        if pol.enforce == "privileged" or pol.exempt:
+            why = ("exempt by the psa_exempt_namespaces option" if pol.exempt else
+                   "pod-security.kubernetes.io/enforce=privileged" if PREFIX_ENFORCE in pol.labelled else
+                   f"no pod-security.kubernetes.io/enforce label (default level {wa.psa_default_level})")
+            yield Finding("PSS-NAMESPACE-NOT-ENFORCED", namespace=ns, kind="Namespace", name=ns,
+                          evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{PREFIX_ENFORCE}]",
+                                             "privileged" if PREFIX_ENFORCE in pol.labelled else "unset"),),
+                          severity=_platform(wa.model, ns), message=f"any pod may be created: {why}")
+
+
+PREFIX_ENFORCE = psa.PREFIX + "enforce"
+
+
+@check("PSS-NAMESPACE-LABEL-INVALID", title="Invalid Pod Security namespace label", severity="low",
+       category=POD_SECURITY, analyzer=A, requires=("namespaces",),
+       remediation="Use privileged|baseline|restricted for levels and latest|v1.N for versions.",
+       references=("pod-security-admission api.PolicyToEvaluate",))
+def _ns_label_invalid(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    for ns, pol in wa.policies.items():
+        for err in pol.errors:
+            label, _, rest = err.partition("=")
+            value, _, why = rest.partition(": ")
+            fallback = "restricted (fail closed)" if label == PREFIX_ENFORCE else (
+                "privileged (fail open)" if not label.endswith("-version") else "latest")
+            yield Finding("PSS-NAMESPACE-LABEL-INVALID", namespace=ns, kind="Namespace", name=ns,
+                          evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{label}]", value),),
+                          message=f"{why}; evaluated as {fallback}")
+
+
+@check("PSS-ENFORCE-VIOLATION", title="Running pods violate their namespace's enforced Pod Security level",
+       severity="medium", category=POD_SECURITY, analyzer=A, requires=("namespaces", "pods"),
+       remediation="Fix the pods (they would be rejected if recreated) or lower the namespace's enforce level "
+                   "deliberately; the pods were created before the label or through an exemption.",
+       references=("pod-security-admission namespace label dry run",))
+def _enforce_violation(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    items = []
+    for ref in wa.pods:
+        pol = wa.policies[ref.namespace]
+        if pol.enforce == "privileged" or pol.exempt:
+            continue
+        v = pss.policy_version(pol.enforce_version, wa.binary)
+        found = wa.found(ref, v)
+        ids = pss.split(found, v)[0 if pol.enforce == "baseline" else 1]
+        if ids:
+            items.append((ref.namespace, ref.owner, ref.key,
+                          (Evidence(f"Namespace {ref.namespace}", f"metadata.labels[{PREFIX_ENFORCE}]", pol.enforce),
+                           *(Evidence(f"Pod {ref.key}", x.field, x.value) for c in ids for x in found[c])), None))
+    yield from _per_workload("PSS-ENFORCE-VIOLATION", items, wa.model,
+                             "running although the namespace enforces a level they fail (would be rejected now)")
+
+
+@check("PSS-ENFORCE-VERSION-PINNED", title="Pod Security enforce version pinned below the cluster's",
+       severity="low", category=POD_SECURITY, analyzer=A, requires=("namespaces",),
+       remediation="Set pod-security.kubernetes.io/enforce-version to latest (after a dry run) so new checks "
+                   "and tightened rules apply.",
+       references=("pod-security-admission version steps",))
+def _version_pinned(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    for ns, pol in wa.policies.items():
+        if pol.enforce == "privileged" or pol.enforce_version is None:
+            continue
+        pinned = pss.policy_version(pol.enforce_version, wa.binary)
+        if pinned >= wa.version:
+            continue
+        changed = sorted(c.id for c in pss.CHECKS.values() if c.at(pinned) is not c.at(wa.version)
+                         and (c.level == "baseline" or pol.enforce == "restricted"))
+        yield Finding("PSS-ENFORCE-VERSION-PINNED", namespace=ns, kind="Namespace", name=ns,
+                      evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{PREFIX_ENFORCE}-version]",
+                                         psa.version_label(pol.enforce_version)),),
+                      severity=_platform(wa.model, ns),
+                      message=f"{pol.enforce} evaluated at {psa.version_label(pinned)} instead of "
+                              f"{psa.version_label(wa.version)}; checks that differ: {', '.join(changed) or 'none'}")
+
+
+# ---- host escapes ---------------------------------------------------------------------------------
+
+ESCAPE_REFS = {
+    "privileged": ("KubeHound CE_PRIV_MOUNT", "KubeHound CE_NSENTER", "IceKube IS_PRIVILEGED", "kubescape C-0057"),
+    "hostPID": ("KubeHound CE_NSENTER", "kubescape C-0038", "kube-bench eks 4.2.2"),
+    "hostIPC": ("kubescape C-0038", "kube-bench eks 4.2.3"),
+    "hostNetwork": ("kubescape C-0041", "kube-bench eks 4.2.4"),
+    "capability": ("KubeHound CE_MODULE_LOAD", "KubeHound CE_SYS_PTRACE", "IceKube CAN_CGROUP_BREAKOUT",
+                   "IceKube CAN_LOAD_KERNEL_MODULES", "IceKube CAN_ACCESS_HOST_FD", "kubescape C-0046"),
+    "hostPath": ("KubeHound EXPLOIT_HOST_READ", "KubeHound EXPLOIT_HOST_WRITE", "KubeHound EXPLOIT_HOST_TRAVERSE",
+                 "KubeHound CE_VAR_LOG_SYMLINK", "IceKube CAN_ACCESS_DANGEROUS_HOST_PATH", "kubescape C-0048"),
+    "runtime-socket": ("IceKube CAN_ACCESS_DANGEROUS_HOST_PATH", "kubesec DockerSock", "kubescape C-0074"),
+}
+
+
+def _escape_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[Any], bool],
+                     severity: Callable[[Any], str | None], what: str) -> Iterator[Finding]:
+    owners = {r.key: r.owner for r in wa.pods}
+    items = []
+    for e in wa.host_escapes:
+        if keep(e):
+            ev = [Evidence(f"Pod {e.pod}", e.field, e.value)]
+            ev.extend(Evidence(f"Pod {e.pod}", m.rsplit(" ", 1)[0], m.rsplit(" ", 1)[1].strip("()")) for m in e.mounts)
+            if e.node:
+                ev.append(Evidence(e.node.replace("node:", "Node "), "compromised", e.impact))
+            for r in e.requires:
+                ev.append(Evidence(f"Pod {e.pod}", "requires", r))
+            items.append((e.namespace, owners.get(e.pod, ""), e.pod, tuple(ev), severity(e)))
+    yield from _per_workload(check_id, items, wa.model, what)
+
+
+@check("WL-PRIVILEGED", title="Privileged or Windows HostProcess containers (node takeover)", severity="critical",
+       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["privileged"],
+       remediation="Remove privileged: true; grant the specific capability needed instead, or move the "
+                   "function to a managed add-on.")
+def _wl_privileged(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _technique("WL-PRIVILEGED", ("privileged", "windowsHostProcess", "nsenter"),
+                          "privileged containers run as root on the node")(wa)
+
+
+def _technique(check_id: str, techniques: tuple[str, ...], what: str) -> Callable[[WorkloadAnalysis],
+                                                                                  Iterator[Finding]]:
+    def run(wa: WorkloadAnalysis) -> Iterator[Finding]:
+        yield from _escape_findings(wa, check_id, lambda e: e.technique in techniques, lambda e: None, what)
+    return run
+
+
+check("WL-HOST-PID", title="Pods share the node's process namespace (hostPID)", severity="high",
+      category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostPID"],
+      remediation="Remove hostPID: true.")(
+    _technique("WL-HOST-PID", ("hostPID",), "hostPID: host processes are visible and signalable"))
+check("WL-HOST-IPC", title="Pods share the node's IPC namespace (hostIPC)", severity="medium",
+      category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostIPC"],
+      remediation="Remove hostIPC: true.")(
+    _technique("WL-HOST-IPC", ("hostIPC",), "hostIPC: host shared memory is readable"))
+check("WL-HOST-NETWORK", title="Pods use the node's network namespace (hostNetwork)", severity="high",
+      category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostNetwork"],
+      remediation="Remove hostNetwork: true; NetworkPolicies do not apply to host-network pods.")(
+    _technique("WL-HOST-NETWORK", ("hostNetwork",),
+               "hostNetwork: node-local services and the metadata endpoint are reachable, "
+               "NetworkPolicy does not apply"))
+
+
+def _impact_severity(e: Any) -> str | None:
+    return "critical" if e.impact == "root" and not e.requires else None
+
+
+@check("WL-DANGEROUS-CAPABILITIES", title="Containers add dangerous Linux capabilities", severity="high",
+       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["capability"],
+       remediation="Drop ALL and add back only what the process needs; SYS_ADMIN, SYS_MODULE, SYS_PTRACE, "
+                   "DAC_READ_SEARCH and NET_ADMIN break the container boundary.")
+def _wl_caps(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _escape_findings(wa, "WL-DANGEROUS-CAPABILITIES", lambda e: e.technique == "capability",
+                                _impact_severity, "capabilities that reach the node")
+
+
+@check("WL-SENSITIVE-HOST-PATH", title="Containers mount sensitive host paths", severity="high",
+       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostPath"],
+       remediation="Remove the hostPath volume; if a node agent needs it, mount the narrowest path read-only "
+                   "and run it in a dedicated, locked-down namespace.")
+def _wl_host_path(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _escape_findings(wa, "WL-SENSITIVE-HOST-PATH",
+                                lambda e: e.technique == "hostPath" and bool(e.exposes), _impact_severity,
+                                "host paths that expose node files, credentials or tokens")
+
+
+@check("WL-RUNTIME-SOCKET", title="Containers mount the container runtime socket", severity="critical",
+       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["runtime-socket"],
+       remediation="Remove the docker/containerd/CRI-O socket mount; whoever talks to it is root on the node.")
+def _wl_socket(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _technique("WL-RUNTIME-SOCKET", ("runtime-socket",),
+                          "the container runtime socket is reachable (root on the node)")(wa)
+
+
+@check("WL-WRITABLE-HOST-PATH", title="Containers write to other host paths", severity="low",
+       category=POD_SECURITY, analyzer=A, requires=PODS, references=("KubeHound EXPLOIT_HOST_WRITE",),
+       remediation="Mount host paths readOnly: true, or use an emptyDir or a PVC.")
+def _wl_writable(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _escape_findings(wa, "WL-WRITABLE-HOST-PATH",
+                                lambda e: e.technique == "hostPath" and not e.exposes and bool(e.writable),
+                                lambda e: None, "writable hostPath mounts (files persist on and affect the node)")
+
+
+@check("WL-RUN-AS-ROOT", title="Containers explicitly run as root (runAsUser: 0)", severity="medium",
+       category=POD_SECURITY, analyzer=A, requires=PODS,
+       references=("kubescape C-0013", "KubeHound CE_UMH_CORE_PATTERN"),
+       remediation="Run as a non-zero UID (runAsUser) and set runAsNonRoot: true.")
+def _wl_root(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    items = []
+    for ref in wa.pods:
+        ev = [Evidence(f"Pod {ref.key}", f"{path}.securityContext.runAsUser"
+                       if (c.get("securityContext") or {}).get("runAsUser") is not None
+                       else "spec.securityContext.runAsUser", "0")
+              for path, c in containers(ref.pod.get("spec") or {}) if runs_as_root(ref.pod, c)]
+        if ev:
+            items.append((ref.namespace, ref.owner, ref.key, tuple(ev), None))
+    yield from _per_workload("WL-RUN-AS-ROOT", items, wa.model, "containers run as UID 0")
+
+
+@check("WL-WRITABLE-ROOT-FILESYSTEM", title="Containers have a writable root filesystem", severity="low",
+       category=POD_SECURITY, analyzer=A, requires=PODS,
+       references=("kubescape C-0017", "polaris notReadOnlyRootFilesystem"),
+       remediation="Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the process writes.")
+def _wl_rootfs(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    items: list[Item] = []
+    for ref in wa.pods:
+        spec = ref.pod.get("spec") or {}
+        if ((spec.get("os") or {}).get("name")) == "windows":
+            continue
+        bad = [(i, c) for i, c in enumerate(spec.get("containers") or ())
+               if ((c or {}).get("securityContext") or {}).get("readOnlyRootFilesystem") is not True]
+        if bad:
+            items.append((ref.namespace, ref.owner, ref.key, partial(_rootfs_evidence, ref.key, bad), None))
+    yield from _per_workload("WL-WRITABLE-ROOT-FILESYSTEM", items, wa.model, "writable root filesystems")
+
+
+def _rootfs_evidence(pod: str, bad: Sequence[tuple[int, Mapping[str, Any]]]) -> tuple[Evidence, ...]:
+    return tuple(Evidence(f"Pod {pod}", f"spec.containers[{i}].securityContext.readOnlyRootFilesystem",
+                          str(((c or {}).get("securityContext") or {}).get("readOnlyRootFilesystem", "unset")).lower())
+                 for i, c in bad)
+
+
+# ---- secrets handling -----------------------------------------------------------------------------
+
+SECRETS = "Kubernetes Secrets"
+SA = "Service Account Security"
+
+
+def _from_table(wa: WorkloadAnalysis, check_id: str, rows: Iterable[dict[str, Any]],
+                evidence: Callable[[dict[str, Any]], Sequence[Evidence]], what: str,
+                owner: str = "workload") -> Iterator[Finding]:
+    """Per-workload findings from rows of a per-workload table (with ``pods`` and ``example_pod``)."""
+    items: list[Item] = []
+    counts: dict[tuple[str, str], int] = {}
+    for r in rows:
+        key = (str(r["namespace"]), str(r[owner]))
+        counts[key] = max(counts.get(key, 0), int(r.get("pods") or 0))
+        items.append((key[0], key[1], str(r.get("example_pod") or ""), tuple(evidence(r)), None))
+    yield from _per_workload(check_id, items, wa.model, what, counts)
+
+
+@check("SEC-SECRET-IN-ENV", title="Secrets consumed as environment variables", severity="medium",
+       category=SECRETS, analyzer=A, requires=PODS,
+       references=("kube-bench 4.4.1", "kubescape C-0207", "prowler core_no_secrets_envs", "checkov CKV_K8S_35"),
+       remediation="Mount the Secret as a volume (files can be rotated and are not inherited by child processes "
+                   "or dumped with the environment), or read it from a secret manager.")
+def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _from_table(
+        wa, "SEC-SECRET-IN-ENV", (r for r in wa.records("secret_refs") if r["via"] in ("env", "envFrom")),
+        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"secret {r['secret']} key {r['key']}"),),
+        "Secret values in the environment")
+
+
+@check("SEC-LITERAL-CREDENTIAL", title="Credentials written literally in env values or arguments", severity="high",
+       category=SECRETS, analyzer=A, requires=PODS,
+       references=("kubescape C-0012", "polaris sensitiveContainerEnvVar", "trivy KSV-0109"),
+       remediation="Move the value into a Secret (or a secret manager) and reference it; rotate the exposed "
+                   "credential: anyone who can read the workload spec has it.")
+def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _from_table(
+        wa, "SEC-LITERAL-CREDENTIAL", (r for r in wa.records("credentials") if r["kind"] == "workload"),
+        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"<redacted:{r['detector']}>"),),
+        "literal values that look like credentials (values redacted; detector in evidence)", owner="object")
+
+
+@check("SEC-CONFIGMAP-CREDENTIAL", title="ConfigMap entries that look like credentials", severity="high",
+       category=SECRETS, analyzer=A, requires=("configmaps",),
+       references=("kubescape C-0012", "polaris sensitiveConfigmapContent", "trivy KSV-01010"),
+       remediation="Move the entry into a Secret (RBAC can then restrict who reads it) and rotate it.")
+def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    by_cm: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in wa.records("credentials"):
+        if r["kind"] == "ConfigMap":
+            by_cm[(r["namespace"], r["object"])].append(r)
+    for (ns, name), rows in sorted(by_cm.items()):
+        users = wa.configmap_consumers.get(f"{ns}/{name}", [])
+        keys = ", ".join(f"{r['name']} ({r['detector']})" for r in rows)
+        yield Finding("SEC-CONFIGMAP-CREDENTIAL", namespace=ns, kind="ConfigMap", name=name,
+                      evidence=tuple(Evidence(f"ConfigMap {ns}/{name}", r["field"], f"<redacted:{r['detector']}>")
+                                     for r in rows),
+                      severity=_platform(wa.model, ns),
+                      message=f"keys that look like credentials: {keys}; read by {', '.join(users) or 'no workload'}")
+
+
+@check("SEC-SA-TOKEN-AUTOMOUNT", title="Service-account tokens mounted where no API access is granted",
+       severity="medium", category=SA, analyzer=A,
+       requires=("pods", "serviceaccounts", "rolebindings.rbac.authorization.k8s.io",
+                 "clusterrolebindings.rbac.authorization.k8s.io"),
+       references=("kube-bench 4.1.6", "kubescape C-0034", "polaris automountServiceAccountToken",
+                   "checkov CKV_K8S_38"),
+       remediation="Set automountServiceAccountToken: false on the pod (or its ServiceAccount); the token only "
+                   "helps an attacker who gets into the container.")
+def _sec_automount(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _from_table(
+        wa, "SEC-SA-TOKEN-AUTOMOUNT", (r for r in wa.records("tokens") if r["automount"] and not r["needs_api"]),
+        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], "true" if r["decided_by"] != "default" else "unset"),
+                   Evidence(f"ServiceAccount {r['service_account']}", "RoleBindings/ClusterRoleBindings", "none")),
+        "an API token is mounted although no binding grants its service account anything")
+
+
+@check("SEC-DEFAULT-SA-AUTOMOUNT", title="Default service accounts mount tokens automatically", severity="low",
+       category=SA, analyzer=A, requires=("serviceaccounts",),
+       references=("kube-bench 4.1.5", "kubescape C-0189"),
+       remediation="Set automountServiceAccountToken: false on every namespace's default ServiceAccount and "
+                   "give workloads that need the API their own account.")
+def _sec_default_sa(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    for key, sa in sorted(wa.model.service_accounts.items()):
+        ns, _, name = key.partition("/")
+        if name != "default" or sa.get("automountServiceAccountToken") is False:
+            continue
+        value = sa.get("automountServiceAccountToken")
+        yield Finding("SEC-DEFAULT-SA-AUTOMOUNT", namespace=ns, kind="ServiceAccount", name=name,
+                      evidence=(Evidence(f"ServiceAccount {key}", "automountServiceAccountToken",
+                                         "unset" if value is None else str(value).lower()),),
+                      severity=_platform(wa.model, ns),
+                      message=f"{len(wa.model.pods_using(key))} pod(s) run as it")
+
+
+@check("SEC-LEGACY-SA-TOKEN", title="Long-lived service-account token Secrets", severity="medium", category=SA,
+       analyzer=A, requires=("secrets",), references=("IceKube GET_AUTHENTICATION_TOKEN_FOR",
+                                                       "Kubernetes LegacyServiceAccountTokenCleanUp"),
+       remediation="Delete kubernetes.io/service-account-token Secrets; use TokenRequest (projected, expiring) "
+                   "tokens instead.")
+def _sec_legacy(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    for r in wa.records("legacy_tokens"):
+        obj = f"Secret {r['namespace']}/{r['secret']}"
+        ev = [Evidence(obj, "type", "kubernetes.io/service-account-token"),
+              Evidence(obj, "metadata.annotations[kubernetes.io/service-account.name]",
+                       r["service_account"].split("/", 1)[1])]
+        if r["last_used"]:
+            ev.append(Evidence(obj,
+                               "metadata.labels[kubernetes.io/legacy-token-last-used]", r["last_used"]))
+        state = "invalidated" if r["invalid_since"] else "valid"
+        yield Finding("SEC-LEGACY-SA-TOKEN", namespace=r["namespace"], kind="Secret", name=r["secret"],
+                      evidence=tuple(ev), severity=_platform(wa.model, r["namespace"], "low" if r["invalid_since"]
+                                                             else None),
+                      message=f"never-expiring token for {r['service_account']} ({state}; "
+                              f"{'account missing; ' if not r['service_account_exists'] else ''}"
+                              f"mounted by {', '.join(r['mounted_by']) or 'no workload'})")
+
+
+@check("SEC-NO-EXTERNAL-SECRET-STORE", title="Namespaces use Secrets without an external secret manager",
+       severity="low", category="Cloud Secret Management", analyzer=A, requires=PODS,
+       references=("kube-bench 4.4.2", "kubescape C-0234"),
+       remediation="Serve secrets from the cloud secret manager (GCP Secret Manager, AWS Secrets Manager, "
+                   "Azure Key Vault) through the Secrets Store CSI driver or External Secrets Operator.")
+def _sec_external(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    state, reason = api_state(wa.model, "externalsecrets.external-secrets.io")
+    if state == "missing":
+        raise NotAssessed(f"External Secrets usage unknown: {reason}")
+    platform = "; ".join(f"{k}: {v}" for k, v in sorted(wa.secret_manager_platform.items()))
+    for r in wa.records("secret_stores"):
+        if r["secret_consumers"] and not r["external"] and not wa.model.is_system_namespace(r["namespace"]):
+            ns = r["namespace"]
+            yield Finding("SEC-NO-EXTERNAL-SECRET-STORE", namespace=ns, kind="Namespace", name=ns,
+                          evidence=(Evidence(f"Namespace {ns}", "pods with secrets-store.csi.k8s.io volumes", "0"),
+                                    Evidence(f"Namespace {ns}", "ExternalSecrets", "0")),
+                          message=f"{r['secret_consumers']} workloads read Kubernetes Secrets directly"
+                                  + (f" ({platform})" if platform else ""))
+
+
+# ---- images -----------------------------------------------------------------------------------------
+
+IMAGES = "Image Vulnerability Scanning"
+
+
+def _image_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[dict[str, Any]], bool], what: str,
+                    policy: bool = False) -> Iterator[Finding]:
+    def evidence(r: dict[str, Any]) -> Sequence[Evidence]:
+        ev = [Evidence(f"Pod {r['example_pod']}", r["field"], str(r["image"]))]
+        if policy:
+            ev.append(Evidence(f"Pod {r['example_pod']}", r["field"].replace(".image", ".imagePullPolicy"),
+                               str(r["pull_policy"])))
+        return ev
+    yield from _from_table(wa, check_id, (r for r in wa.records("images") if keep(r)), evidence, what)
+
+
+@check("IMG-NO-DIGEST", title="Images not pinned by digest", severity="low", category=IMAGES, analyzer=A,
+       requires=PODS, references=("kubescape C-0306", "trivy KSV-0125"),
+       remediation="Reference images by digest (image@sha256:...) so that what runs is what was scanned and signed.")
+def _img_digest(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _image_findings(wa, "IMG-NO-DIGEST", lambda r: not r["digest"],
+                               "mutable image references (tag, no digest)")
+
+
+@check("IMG-LATEST-TAG", title="Images use the latest tag (explicit or implied)", severity="medium", category=IMAGES,
+       analyzer=A, requires=PODS, references=("kubescape C-0075", "trivy KSV-0013", "kube-score container-image-tag"),
+       remediation="Pin a version tag and, better, a digest.")
+def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _image_findings(wa, "IMG-LATEST-TAG", lambda r: not r["digest"] and r["tag"] in ("", "latest"),
+                               "images tagged latest or untagged")
+
+
+@check("IMG-REGISTRY-NOT-ALLOWED", title="Images from registries outside the allowlist", severity="medium",
+       category=IMAGES, analyzer=A, requires=PODS, references=("kubescape C-0001", "kubescape C-0078"),
+       remediation="Mirror the image into an approved registry, or add the registry to registry_allowlist.")
+def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    allow = ", ".join(wa.registry_allowlist)
+    yield from _image_findings(wa, "IMG-REGISTRY-NOT-ALLOWED", lambda r: not r["allowed_registry"],
+                               f"registries outside the allowlist ({allow})")
+
+
+@check("IMG-PULL-POLICY", title="latest images not pulled on every start", severity="low", category=IMAGES,
+       analyzer=A, requires=PODS, references=("kubescape C-0075",),
+       remediation="Use imagePullPolicy: Always for mutable tags (or pin a digest): a cached latest image may be "
+                   "stale and lets any pod on the node use it without pull credentials.")
+def _img_pull(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    yield from _image_findings(
+        wa, "IMG-PULL-POLICY",
+        lambda r: not r["digest"] and r["tag"] in ("", "latest") and r["pull_policy"] != "Always",
+        "latest images with IfNotPresent/Never", policy=True)
+
+
+def _need_trivy(wa: WorkloadAnalysis) -> None:
+    if not wa.trivy_reports:
+        raise NotAssessed(wa.not_assessed.get("trivy", "no Trivy report attached"))
+
+
+@check("IMG-CRITICAL-VULNERABILITIES", title="Workloads run images with critical vulnerabilities", severity="high",
+       category=IMAGES, analyzer=A, requires=PODS, references=("kubescape C-0083", "kubescape C-0085", "trivy k8s"),
+       remediation="Rebuild on a patched base image or upgrade the vulnerable packages; prioritise exposed and "
+                   "privileged workloads.")
+def _img_critical(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    _need_trivy(wa)
+    items = []
+    for r in wa.records("vulnerabilities"):
+        if r["critical"] is not None and not _isna(r["critical"]) and int(r["critical"]) > 0:
+            items.append((r["namespace"], r["workload"], "",
+                          (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
+                           Evidence(f"Trivy {r['reports']}", f"critical (matched by {r['match']})",
+                                    f"{int(r['critical'])} ({int(r['fixable'])} fixable of {int(r['total'])})")), None))
+    yield from _per_workload("IMG-CRITICAL-VULNERABILITIES", items, wa.model, "images with CRITICAL CVEs")
+
+
+def _isna(v: Any) -> bool:
+    return v is None or v != v or str(v) == "<NA>"
+
+
+@check("IMG-NOT-SCANNED", title="Running images missing from the vulnerability report", severity="low",
+       category=IMAGES, analyzer=A, requires=PODS, references=("trivy k8s",),
+       remediation="Scan every running image (trivy k8s --report all, or trivy image per image) and attach the report.")
+def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    _need_trivy(wa)
+    items = [(r["namespace"], r["workload"], "",
+              (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
+               Evidence("Trivy reports", "match", r["match"])), None)
+             for r in wa.records("vulnerabilities") if r["match"] == "not in report"]
+    yield from _per_workload("IMG-NOT-SCANNED", items, wa.model, "images no attached report covers")
+
+
+@check("IMG-SIGNATURE-NOT-ENFORCED", title="No image signature enforcement in the namespace", severity="medium",
+       category="Image Signing and Verification", analyzer=A, requires=PODS,
+       references=("kube-bench gke 5.1.4", "checkov CKV_GCP_66", "kubescape C-0237"),
+       remediation="Enforce signatures at admission: GKE Binary Authorization, Kyverno verifyImages (Enforce), "
+                   "sigstore policy-controller (label the namespace policy.sigstore.dev/include=true) or "
+                   "Ratify with Gatekeeper.")
+def _img_signatures(wa: WorkloadAnalysis) -> Iterator[Finding]:
+    with_pods = {r.namespace for r in wa.pods}
+    unknown = []
+    fails = []
+    for r in wa.records("signatures"):
+        ns = r["namespace"]
+        if ns not in with_pods or wa.model.is_system_namespace(ns):
+            continue
+        if r["enforced"] == "not_assessed":
+            unknown.append(f"{ns}: {'; '.join(e for e in r['evidence'] if 'could not' in e or ':' in e) or 'unknown'}")
+        elif r["enforced"] == "no":
+            cells = ", ".join(f"{k}={r[k]}" for k in ("binary_authorization", "kyverno", "sigstore", "ratify"))
+            fails.append(Finding("IMG-SIGNATURE-NOT-ENFORCED", namespace=ns, kind="Namespace", name=ns,
+                                 evidence=tuple(Evidence(f"Namespace {ns}", k, str(r[k]))
+                                                for k in ("binary_authorization", "kyverno", "sigstore", "ratify")),
+                                 message=f"any image may run ({cells})"))
+    if not fails and unknown:
+        raise NotAssessed("signature enforcement unknown in " + " | ".join(unknown))
+    yield from fails
