@@ -27,6 +27,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 #: Notebooks in report order.
 NOTEBOOKS: tuple[str, ...] = (
     "00_overview",
+    "10_rbac",
     "20_network",
     "30_workloads",
 )

@@ -7,7 +7,6 @@ the reason in ``df.attrs["missing"]``, and decisions are marked not assessed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
@@ -443,13 +442,45 @@ class RbacAnalysis:
     def identity(self, subject: str) -> Identity:
         return parse_subject(subject)
 
-    def summary(self) -> Mapping[str, Any]:
-        """Counts for an overview cell."""
-        return {"roles": len(self.objects.roles), "clusterroles": len(self.objects.clusterroles),
-                "bindings": len(self.objects.bindings), "dangling bindings": len(self.objects.dangling),
-                "subjects": len(self.principals.principals), "steps": len(self.steps),
-                "reach cluster-admin": int((self.escalations["target"] == CLUSTER_ADMIN).sum()),
-                "missing": self.missing or ""}
+    # ---- notebook views ----------------------------------------------------------------------------
+    def facts(self) -> pd.DataFrame:
+        """Key facts for a notebook header: object counts, options in force, what is missing."""
+        esc = self.escalations
+        rows = [("Roles / ClusterRoles", f"{len(self.objects.roles)} / {len(self.objects.clusterroles)}"),
+                ("bindings (to missing roles)", f"{len(self.objects.bindings)} ({len(self.objects.dangling)})"),
+                ("aggregated ClusterRoles computed", str(sum(r.aggregation == "computed"
+                                                              for r in self.objects.clusterroles.values()))),
+                ("subjects known", str(len(self.principals.principals))),
+                ("escalation steps", str(len(self.steps))),
+                ("subjects reaching cluster-admin (not platform)",
+                 str(int(((esc["target"] == CLUSTER_ADMIN) & (esc["platform"] == "")).sum()))),
+                ("'get' runs exec/attach (before 1.35)", str(self.exec_via_get)),
+                ("public groups", ", ".join(sorted(self.public_groups)) or "none"),
+                ("EKS authentication mode", self.eks_auth_mode if self.model.provider == "eks" else "n/a"),
+                ("cloud identity links", str(len(self.cloud_identities))),
+                ("missing RBAC input", self.missing or "none")]
+        return pd.DataFrame(rows, columns=["fact", "value"])
+
+    def holders(self, include_platform: bool = False) -> pd.DataFrame:
+        """Who holds each risky permission (``risky`` without evidence objects), most severe first."""
+        df = self.risky if include_platform else self.risky[self.risky["platform"] == ""]
+        return df[["severity", "check_id", "subject", "scope", "needs", "bindings", "platform"]].reset_index(drop=True)
+
+    def escalation_routes(self, include_platform: bool = False) -> pd.DataFrame:
+        """Escalation paths that are not plain holdings: subject, target, hops and the path."""
+        e = self.escalations
+        e = e[~e["direct"]]
+        if not include_platform:
+            e = e[e["platform"] == ""]
+        return e[["subject", "target", "hops", "techniques", "path", "platform"]].reset_index(drop=True)
+
+    def platform_managed(self) -> pd.DataFrame:
+        """Platform-managed grants that match the catalog: labelled, counted per subject and label."""
+        df = self.risky[self.risky["platform"] != ""]
+        if df.empty:
+            return pd.DataFrame(columns=["platform", "subject", "checks"])
+        g = df.groupby(["platform", "subject"], sort=True)["check_id"]
+        return g.agg(lambda c: ", ".join(sorted(set(c)))).reset_index().rename(columns={"check_id": "checks"})
 
 
 __all__ = ["RbacAnalysis", "namespace_admin", "user"]
