@@ -64,7 +64,8 @@ def dangerous_permissions(risky: pd.DataFrame, top: int = 12) -> Figure:
                                                                    fill_value=0)
     # most severe permissions first, then the most widely held
     rank = {c: SEVERITY_RANK[CATALOG_BY_ID[c].severity] if c in CATALOG_BY_ID else len(SEVERITIES) for c in table.index}
-    order = sorted(table.index, key=lambda c: (rank[c], -int(table.loc[c].sum()), c))[:top]
+    totals = table.sum(axis=1).to_dict()
+    order = sorted(table.index, key=lambda c: (rank[c], -int(totals[c]), c))[:top]
     table = table.loc[order].iloc[::-1]
     table.index = [f"{c} ({CATALOG_BY_ID[c].severity})" if c in CATALOG_BY_ID else c for c in table.index]
     left = pd.Series(0, index=table.index)
