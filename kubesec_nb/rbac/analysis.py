@@ -56,6 +56,7 @@ class RbacAnalysis:
     def __init__(self, model: Model, options: Options | None = None) -> None:
         self.model = model
         self.options = options or Options()
+        self._path_memo: dict[str, dict[str, list[Step]]] = {}
 
     # ---- building blocks -----------------------------------------------------------------------
     @cached_property
@@ -311,6 +312,35 @@ class RbacAnalysis:
         return frozenset(p.identity.node_id for p in self.principals.principals.values() if p.platform)
 
     @cached_property
+    def _reach(self) -> Reachability:
+        return Reachability(self.steps)
+
+    def reach(self, subject: Any) -> pd.DataFrame:
+        """What one subject reaches (cluster-admin, namespace admin, ``secrets:*``, cloud identities), and how.
+
+        Unlike :attr:`escalations`, paths may start with the groups the subject is in.
+        Accepts subject strings or node ids (``sa:ns/name``, ``cloud:aws:<arn>``).
+        """
+        node = subject if isinstance(subject, str) and subject.startswith(("cloud:", "sa:", "user:", "group:")) \
+            else self.principal(subject).identity.node_id
+        targets = [CLUSTER_ADMIN, "secrets:*",
+                   *sorted({s.target for s in self.steps if s.target.startswith(("namespace-admin:", "cloud:"))})]
+        rows = []
+        for target in targets:
+            path = self._paths_to(target).get(node)
+            if path:
+                rows.append({"target": target, "hops": len(path),
+                             "path": " → ".join([node, *(f"[{s.technique}] {s.target}" for s in path)]),
+                             "steps": tuple(path)})
+        return pd.DataFrame(rows, columns=["target", "hops", "path", "steps"])
+
+    def _paths_to(self, target: str) -> dict[str, list[Step]]:
+        memo = self._path_memo.get(target)
+        if memo is None:
+            memo = self._path_memo[target] = self._reach.paths_to(target)
+        return memo
+
+    @cached_property
     def escalations(self) -> pd.DataFrame:
         """Who reaches cluster-admin or namespace-admin of a namespace, and by which shortest path.
 
@@ -319,7 +349,7 @@ class RbacAnalysis:
         rows are omitted for subjects that reach cluster-admin (it implies every namespace).
         """
         steps = self.steps
-        reach = Reachability(steps)
+        reach = self._reach
         rows: list[dict[str, Any]] = []
         top = reach.own_paths_to(CLUSTER_ADMIN)
         for node, path in top.items():

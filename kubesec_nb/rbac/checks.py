@@ -200,9 +200,14 @@ def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
         if not who:
             continue
         ev = (*link.evidence, *(Evidence(src, tech, f"obtains {node}") for src, tech in who))
+        by_source: dict[str, list[str]] = {}
+        for src, tech in who:
+            by_source.setdefault(src, []).append(tech)
+        listed = "; ".join(f"{src} ({', '.join(t)})" for src, t in list(by_source.items())[:10])
+        more = f"; and {len(by_source) - 10} more" if len(by_source) > 10 else ""
         yield Finding(rule.id, namespace=ns, kind="ServiceAccount", name=name, subject=f"ServiceAccount:{ns}:{name}",
-                      evidence=ev, message=f"{len(who)} subject(s) can act as {link.service_account} and so as "
-                                           f"{link.cloud}: " + ", ".join(f"{a} ({t})" for a, t in who[:10]))
+                      evidence=ev, message=f"{len(by_source)} subject(s) can act as {link.service_account} and so "
+                                           f"as {link.cloud}: {listed}{more}")
 
 
 def _legacy_tokens(rb: RbacAnalysis) -> Iterator[Finding]:

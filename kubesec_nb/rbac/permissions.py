@@ -6,8 +6,8 @@ so that tens of thousands of service accounts stay within seconds.
 
 Scope is ``cluster`` for ClusterRoleBindings, else the RoleBinding's namespace. Rows a
 RoleBinding can never make effective are left out: non-resource URLs and known
-cluster-scoped resources (a ``namespaces`` row in a namespace scope means that namespace
-object; ``bind`` on ``clusterroles`` is kept, as the API server checks it in the
+cluster-scoped resources (a ``namespaces`` row in a namespace scope is that Namespace object,
+named in ``resourceNames``; ``bind`` on ``clusterroles`` is kept, as the API server checks it in the
 binding's namespace). Non-resource URL rows have ``nonResourceURL`` True, the URL pattern
 in ``resource`` and an empty ``apiGroup``. Members of ``system:masters`` get one ``*``/``*``/``*`` row
 and one ``*`` URL row from ``(system:masters)``.
@@ -33,16 +33,22 @@ WHO_CAN_COLUMNS = ["subject", "subject_kind", "via", "scope", "binding", "role",
 MASTERS_BINDING = f"({MASTERS})"
 
 
-def _expand(rule: Rule, namespaced: bool) -> list[tuple[str, str, str, str, bool]]:
-    """``(verb, apiGroup, resource, resourceNames, nonResourceURL)`` rows of one rule at a scope kind."""
+def _expand(rule: Rule, scope: str) -> list[tuple[str, str, str, str, bool]]:
+    """``(verb, apiGroup, resource, resourceNames, nonResourceURL)`` rows of one rule at a scope."""
+    namespaced = scope != "cluster"
     names = ",".join(rule.resource_names)
     rows = []
     for v in rule.verbs:
         for g in rule.api_groups:
             for r in rule.resources:
                 base = r.split("/", 1)[0]
-                if namespaced and base != "namespaces" and not (v == "bind" and base == "clusterroles") and \
-                        is_cluster_scoped(g, base):
+                if namespaced and base == "namespaces":
+                    # a RoleBinding reaches its own Namespace object only
+                    if rule.resource_names and scope not in rule.resource_names:
+                        continue
+                    rows.append((v, g, r, scope, False))
+                    continue
+                if namespaced and not (v == "bind" and base == "clusterroles") and is_cluster_scoped(g, base):
                     continue
                 rows.append((v, g, r, names, False))
         if not namespaced:
@@ -50,20 +56,27 @@ def _expand(rule: Rule, namespaced: bool) -> list[tuple[str, str, str, str, bool
     return rows
 
 
+def _names_namespaces(rules: tuple[Rule, ...]) -> bool:
+    return any(r.split("/", 1)[0] == "namespaces" for rule in rules for r in rule.resources)
+
+
 def grant_frame(authorizer: Authorizer) -> pd.DataFrame:
     """One row per (binding subject key, scope, verb, group, resource), with binding and role."""
     exp_rows: list[tuple[int, int, str, str, str, str, bool]] = []
-    exp_ids: dict[tuple[str, bool], int] = {}
+    exp_ids: dict[tuple[str, str], int] = {}
     grant_rows: list[tuple[str, str, str, str, str, int]] = []
     for g in authorizer.grants:
         if g.role is None:
             continue
-        namespaced = g.binding.kind == "RoleBinding"
-        eid = exp_ids.get((g.role.ref, namespaced))
+        scope = g.binding.scope
+        # a namespaced expansion depends on the namespace only through rules on Namespace objects
+        kind = scope if scope == "cluster" or _names_namespaces(g.role.rules) else "namespace"
+        key = (g.role.ref, kind)
+        eid = exp_ids.get(key)
         if eid is None:
-            eid = exp_ids[(g.role.ref, namespaced)] = len(exp_ids)
+            eid = exp_ids[key] = len(exp_ids)
             for i, rule in enumerate(g.role.rules):
-                exp_rows.extend((eid, i, *row) for row in _expand(rule, namespaced))
+                exp_rows.extend((eid, i, *row) for row in _expand(rule, scope))
         grant_rows.append((g.key, g.binding.scope, g.binding.ref, g.role.ref, g.subject.written,
                            eid))
     plat = {b.ref: b.platform or "" for b in authorizer.objects.bindings}

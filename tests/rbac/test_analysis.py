@@ -116,6 +116,14 @@ def test_escalation_paths(rb: Any) -> None:
     assert "User:oncall-user" not in set(e["subject"]) and "Group:oncall" in set(e["subject"])
 
 
+def test_reach_follows_groups(rb: Any) -> None:
+    r = rb.reach("User:oncall-user")
+    row = r[r["target"] == "cluster-admin"].iloc[0]
+    assert row["path"].startswith("user:oncall-user → [member-of] group:oncall → [impersonate] group:system:masters")
+    assert rb.reach("cloud:aws:arn:aws:iam::111122223333:role/ops")["target"].tolist()[0] == "cluster-admin"
+    assert rb.reach("User:nobody").empty
+
+
 def test_risky_subjects_ranked(rb: Any) -> None:
     r = rb.risky_subjects
     assert list(r.columns[:3]) == ["subject", "subject_kind", "score"]
