@@ -51,7 +51,24 @@ def _with_missing(df: pd.DataFrame, missing: str | None) -> pd.DataFrame:
 
 
 class RbacAnalysis:
-    """RBAC analysis of one model. Build with :func:`kubesec_nb.rbac.analyze`."""
+    """RBAC analysis of one model. Build with :func:`kubesec_nb.rbac.analyze`.
+
+    >>> from kubesec_nb.snapshot import Snapshot
+    >>> rbac = "rbac.authorization.k8s.io"
+    >>> snap = Snapshot.from_objects([
+    ...     {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": {"name": "secrets"},
+    ...      "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}]},
+    ...     {"apiVersion": f"{rbac}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "oncall"},
+    ...      "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "secrets"},
+    ...      "subjects": [{"kind": "Group", "name": "oncall"}]}])
+    >>> rb = RbacAnalysis(Model(snap), Options.parse({"idp_groups": {"alice": ["oncall"]}}))
+    >>> rb.who_can("list", "secrets", "shop")[["subject", "via"]].values.tolist()[:2]
+    [['Group:oncall', 'Group:oncall'], ['Group:system:masters', 'Group:system:masters']]
+    >>> rb.permissions.query("subject == 'User:alice'")[["scope", "verb", "resource", "via"]].values.tolist()
+    [['cluster', 'list', 'secrets', 'Group:oncall']]
+    >>> [str(s) for s in rb.steps if s.source == "group:oncall"]
+    ['group:oncall --rbac-grant--> secrets:*']
+    """
 
     def __init__(self, model: Model, options: Options | None = None) -> None:
         self.model = model
