@@ -12,12 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from kubesec_nb.checks import SEVERITY_RANK, Evidence
+from kubesec_nb.checks import SEVERITY_RANK
 from kubesec_nb.model import Model
 from kubesec_nb.rbac.authorizer import Authorizer, Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG_BY_ID
 from kubesec_nb.rbac.cloud import CloudLink, CloudMapping, cloud_mappings, eks_auth_mode, service_account_links
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Escalation, Reachability, Step, namespace_admin, reasons_evidence
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Escalation, Reachability, Step, reasons_evidence
 from kubesec_nb.rbac.objects import RbacObjects
 from kubesec_nb.rbac.options import Options
 from kubesec_nb.rbac.permissions import (
@@ -30,7 +30,7 @@ from kubesec_nb.rbac.permissions import (
 )
 from kubesec_nb.rbac.principals import Principal, Principals
 from kubesec_nb.rbac.rules import Request
-from kubesec_nb.rbac.subjects import MASTERS, NODE_PREFIX, Identity, parse_subject, user
+from kubesec_nb.rbac.subjects import MASTERS, NODE_PREFIX, parse_subject
 
 SEVERITY_WEIGHT = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
 RISKY_COLUMNS = ["subject", "subject_kind", "check_id", "title", "severity", "scope", "platform", "public",
@@ -480,15 +480,6 @@ class RbacAnalysis:
             df = df.drop(columns="_p")
         return _with_missing(df.reset_index(drop=True), self.missing)
 
-    # ---- helpers for checks ---------------------------------------------------------------------
-    def subject_evidence(self, subject: str) -> tuple[Evidence, ...]:
-        """How a subject gets its groups (for findings)."""
-        p = self.principal(subject)
-        return tuple(Evidence(p.subject, "group", f"{g} ({why})") for g, why in p.group_sources if why != "implicit")
-
-    def identity(self, subject: str) -> Identity:
-        return parse_subject(subject)
-
     # ---- notebook views ----------------------------------------------------------------------------
     def facts(self) -> pd.DataFrame:
         """Key facts for a notebook header: object counts, options in force, what is missing."""
@@ -530,4 +521,4 @@ class RbacAnalysis:
         return g.agg(lambda c: ", ".join(sorted(set(c)))).reset_index().rename(columns={"check_id": "checks"})
 
 
-__all__ = ["RbacAnalysis", "namespace_admin", "user"]
+__all__ = ["RbacAnalysis"]

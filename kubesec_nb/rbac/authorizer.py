@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from kubesec_nb.rbac.objects import BindingRecord, RbacObjects, RoleRecord, SubjectRef
-from kubesec_nb.rbac.rules import Request, Rule, rule_allows
+from kubesec_nb.rbac.rules import Request, rule_allows
 from kubesec_nb.rbac.subjects import MASTERS
 
 
@@ -170,11 +170,3 @@ class Authorizer:
         return Decision(allowed=masters or bool(reasons), subject=subject, request=req, groups=groups,
                         reasons=tuple(reasons), dangling=tuple(sorted(set(dangling))), notes=notes,
                         masters=masters, assessed=not (missing and not (masters or reasons)))
-
-
-def rules_of(grants: Iterable[Grant]) -> Iterator[tuple[Grant, int, Rule]]:
-    """``(grant, rule index, rule)`` for every rule of resolved grants."""
-    for g in grants:
-        if g.role is not None:
-            for i, r in enumerate(g.role.rules):
-                yield g, i, r

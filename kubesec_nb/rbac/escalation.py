@@ -41,7 +41,7 @@ how many others it stands for.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -62,7 +62,8 @@ from kubesec_nb.rbac.catalog import (
 )
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY, CloudLink, CloudMapping
 from kubesec_nb.rbac.objects import RbacObjects, RoleRecord
-from kubesec_nb.rbac.subjects import MASTERS, SA_PREFIX, Identity
+from kubesec_nb.rbac.principals import Principals
+from kubesec_nb.rbac.subjects import MASTERS, SA_PREFIX
 
 CLUSTER_ADMIN = "cluster-admin"
 SECRETS_ALL = "secrets:*"
@@ -150,12 +151,9 @@ def reasons_evidence(reasons: Iterable[Reason]) -> tuple[Evidence, ...]:
 class Escalation:
     """Builds the steps of every principal, and reachability of cluster-admin and namespace-admin."""
 
-    def __init__(self, principals: object, objects: RbacObjects, links: list[CloudLink],
+    def __init__(self, principals: Principals, objects: RbacObjects, links: list[CloudLink],
                  mappings: list[CloudMapping], *, namespace_admin_mode: str, csr_mints_masters: bool,
                  aws_auth_honoured: bool) -> None:
-        from kubesec_nb.rbac.principals import Principals
-
-        assert isinstance(principals, Principals)
         self.p = principals
         self.model: Model = principals.model
         self.objects = objects
@@ -677,18 +675,3 @@ class Reachability:
             if best is not None:
                 out[src] = best
         return out
-
-
-def node_namespaces(steps: Iterable[Step]) -> list[str]:
-    """Namespaces that appear as ``namespace-admin:<ns>`` targets."""
-    return sorted({s.target.split(":", 1)[1] for s in steps if s.target.startswith("namespace-admin:")})
-
-
-def identity_node(identity: Identity) -> str:
-    """Attack-graph node id of an identity (re-exported for convenience)."""
-    return identity.node_id
-
-
-def summarize(paths: Mapping[str, list[Step]]) -> dict[str, str]:
-    """``node → 'tech → target; ...'`` text of each path."""
-    return {k: " ; ".join(f"{s.technique} → {s.target}" for s in v) for k, v in paths.items()}

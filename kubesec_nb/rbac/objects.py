@@ -176,7 +176,3 @@ class RbacObjects:
     def dangling(self) -> list[BindingRecord]:
         """Bindings whose role does not exist (they grant nothing until someone creates it)."""
         return [b for b in self.bindings if self.role_of(b) is None]
-
-    def all_roles(self) -> list[RoleRecord]:
-        """Every ClusterRole then every Role."""
-        return [*self.clusterroles.values(), *self.roles.values()]

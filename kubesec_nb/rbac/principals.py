@@ -13,7 +13,7 @@ thousands of service accounts share the same groups).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -232,9 +232,6 @@ class Principals:
                 out[k] = v
         return out
 
-    def principal_for_key(self, key: str) -> Principal | None:
-        return self.principals.get(identity_of_key(key).subject)
-
 
 _PERMISSION_RULES = tuple(r for r in CATALOG if r.is_permission_rule)
 
@@ -246,11 +243,3 @@ def _drop_implied(found: dict[tuple[str, str], Match]) -> dict[tuple[str, str], 
     wild = {scope for rid, scope in found if rid == "RBAC-NAMESPACE-WILDCARD"}
     return {(rid, scope): v for (rid, scope), v in found.items()
             if scope not in wild or rid == "RBAC-NAMESPACE-WILDCARD"}
-
-
-def platform_of_reasons(reasons: Iterable[Reason], platform_bindings: Mapping[str, str | None]) -> str | None:
-    """The platform label when every granting binding is platform-managed, else None."""
-    labels = [platform_bindings.get(r.binding) for r in reasons]
-    if labels and all(labels):
-        return sorted({str(x) for x in labels})[0]
-    return None
