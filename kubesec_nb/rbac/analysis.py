@@ -220,9 +220,8 @@ class RbacAnalysis:
         """
         req = Request.for_query(verb, resource, namespace, name)
         members = self.principals.members if expand_groups else {}
-        platform = {s: p.platform or "" for s, p in self.principals.principals.items()}
         df = who_can_frame(self._who_index.matching(req), members, self._subject_kinds, self._subject_of_key,
-                           platform, self._masters if expand_groups else [f"Group:{MASTERS}"])
+                           self._masters if expand_groups else [f"Group:{MASTERS}"])
         df.attrs["request"] = str(req)
         return _with_missing(df, self.missing)
 

@@ -136,9 +136,11 @@ class WhoCanIndex:
 
 
 def who_can_frame(matches: Iterable[tuple[Grant, int, Rule]], members: Mapping[str, list[str]],
-                  kinds: Mapping[str, str], subject_of_key: Mapping[str, str],
-                  platform: Mapping[str, str], masters: Iterable[str]) -> pd.DataFrame:
-    """Rows for the grants that allow a request, expanded to group members."""
+                  kinds: Mapping[str, str], subject_of_key: Mapping[str, str], masters: Iterable[str]) -> pd.DataFrame:
+    """Rows for the grants that allow a request, expanded to group members.
+
+    ``platform`` is why the granting binding is platform-managed (empty when it is not).
+    """
     rows: list[tuple[Any, ...]] = []
     for g, i, rule in matches:
         assert g.role is not None
@@ -149,7 +151,7 @@ def who_can_frame(matches: Iterable[tuple[Grant, int, Rule]], members: Mapping[s
             rows.extend((m, kinds.get(m, ""), g.subject.written, *base) for m in members.get(g.key[2:], ()))
     for m in masters:
         rows.append((m, kinds.get(m, ""), f"Group:{MASTERS}", "cluster", MASTERS_BINDING, "(hard-wired)", -1,
-                     "everything", platform.get(m, "")))
+                     "everything", "Kubernetes (hard-wired group)"))
     df = pd.DataFrame(rows, columns=WHO_CAN_COLUMNS)
     return df.sort_values(["subject", "scope", "binding", "rule_index"], kind="stable").drop_duplicates(
         ).reset_index(drop=True)
