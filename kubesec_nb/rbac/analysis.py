@@ -387,10 +387,13 @@ class RbacAnalysis:
         subject = self._node_subject.get(node, node)
         p = self.principals.principals.get(subject)
         direct = len(path) == 1 and path[0].technique in ("rbac-grant", "system-masters")
+        # platform-managed: a platform subject whose first step comes from platform-managed bindings only
+        first = [self._platform_bindings[e.object] for e in path[0].evidence if e.object in self._platform_bindings]
+        platform = (p.platform or "") if p and all(first) else ""
         return {"subject": subject, "node": node, "target": target, "hops": len(path), "direct": direct,
                 "techniques": " → ".join(s.technique for s in path),
                 "path": " → ".join([node, *(f"[{s.technique}] {s.target}" for s in path)]),
-                "platform": (p.platform or "") if p else "", "steps": tuple(path)}
+                "platform": platform, "steps": tuple(path)}
 
     # ---- cloud identities --------------------------------------------------------------------------
     @cached_property
