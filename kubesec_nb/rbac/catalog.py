@@ -1,7 +1,8 @@
 """The risky-permission catalog, as data.
 
 Each :class:`CatalogRule` has a stable id (the check id), title, severity, category,
-remediation, the tools that check the same thing, and a condition. Permission rules have a
+remediation, the tools that check the same thing, and a condition (a phrase that reads after
+"<subject> can"). Permission rules have a
 condition made of :class:`Need` clauses: every clause (AND) must have one of its needs (OR)
 allowed at one scope — cluster-wide (ClusterRoleBindings) or inside one namespace
 (ClusterRoleBindings plus that namespace's RoleBindings). Rules without needs are
@@ -139,12 +140,12 @@ CATALOG: tuple[CatalogRule, ...] = (
         RBAC, "Bind cluster-admin only to break-glass identities; grant workloads and people narrow roles.",
         (f"{_KS} C-0035/C-0185/C-0187", "krane subjects-with-open-cluster-wide-access", "rbac-police cluster_admin",
          "KubiScan risky-any-verb"),
-        "'*' on '*' in apiGroup '*' through a ClusterRoleBinding", WILDCARD, scope="cluster"),
+        "do '*' on '*' in apiGroup '*' through a ClusterRoleBinding", WILDCARD, scope="cluster"),
     CatalogRule(
         "RBAC-NAMESPACE-WILDCARD", "Wildcard admin in a namespace ('*' on '*')", "high", RBAC,
         "Replace '*' rules with the verbs and resources the subject needs; prefer the built-in edit/view roles.",
         ("krane subjects-with-open-ns-level-access", f"{_KS} C-0272"),
-        "'*' on '*' in apiGroup '*' through a RoleBinding", WILDCARD, scope="namespace"),
+        "do '*' on '*' in apiGroup '*' through a RoleBinding", WILDCARD, scope="namespace"),
     CatalogRule(
         "RBAC-SECRETS-READ", "Can read Secrets", "high", SECRETS,
         "Grant get on the few named Secrets a workload needs (resourceNames); never list/watch.",
@@ -190,7 +191,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         "the kubelet fine-grained subresources (nodes/metrics, nodes/stats).",
         (f"{_KS} C-0279", "KubiScan risky-execute-command-node-proxy", "rbac-police nodes_proxy",
          "rbac-tool Create Node Proxy", "IceKube CAN_EXEC_THROUGH_KUBELET", "KubeHound #408"),
-        "any verb on nodes/proxy", (_any(PROXY_VERBS, ("nodes/proxy",)),)),
+        "use any verb on nodes/proxy", (_any(PROXY_VERBS, ("nodes/proxy",)),)),
     CatalogRule(
         "RBAC-SA-TOKEN-CREATE", "Can mint service account tokens (TokenRequest)", "high", SA,
         "Remove create on serviceaccounts/token, or limit it with resourceNames to the accounts a controller "

@@ -61,7 +61,8 @@ def _permission_run(rule: CatalogRule) -> Run:
             plat = f" [platform-managed: {r['platform']}]" if r["platform"] else ""
             pub = " [group anyone can join]" if r["public"] else ""
             scope, subject = str(r["scope"]), str(r["subject"])
-            msg = f"{subject} can {rule.condition} {_where(scope)} (through {r['needs']}){plat}{pub}"
+            where = "" if scope in rule.namespaces else f" {_where(scope)}"
+            msg = f"{subject} can {rule.condition}{where} (through {r['needs']}){plat}{pub}"
             yield _finding(rule, subject, scope, tuple(r["evidence"]), msg,
                            rb.outcome(str(r["severity"]), str(r["platform"]) or None))
     return run
