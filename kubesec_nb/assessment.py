@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Mapping
 from functools import cached_property
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -20,6 +20,10 @@ from kubesec_nb import findings as _findings
 from kubesec_nb.errors import OptionError
 from kubesec_nb.model import Model
 from kubesec_nb.snapshot.document import Snapshot
+
+if TYPE_CHECKING:  # analyzers are imported lazily, on first use
+    from kubesec_nb.network.analysis import NetworkAnalysis
+    from kubesec_nb.workload.analysis import WorkloadAnalysis
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
@@ -76,11 +80,15 @@ class Assessment:
             self._analyzers[name] = mod.analyze(self.model, **own)
         return self._analyzers[name]
 
-    def __getattr__(self, name: str) -> Any:
-        # a.rbac, a.network, a.workloads ... resolve to analyzers.
-        if name.startswith("_") or name not in ANALYZERS:
-            raise AttributeError(name)
-        return self.analyzer(name)
+    @property
+    def network(self) -> NetworkAnalysis:
+        """NetworkPolicy reachability, exposure and the reachability graph (:mod:`kubesec_nb.network`)."""
+        return cast("NetworkAnalysis", self.analyzer("network"))
+
+    @property
+    def workloads(self) -> WorkloadAnalysis:
+        """Pod Security, host escapes, secrets handling and images (:mod:`kubesec_nb.workload`)."""
+        return cast("WorkloadAnalysis", self.analyzer("workloads"))
 
     @cached_property
     def findings(self) -> pd.DataFrame:
