@@ -23,6 +23,7 @@ from kubesec_nb.snapshot.document import Snapshot
 
 if TYPE_CHECKING:  # analyzers are imported lazily, on first use
     from kubesec_nb.network.analysis import NetworkAnalysis
+    from kubesec_nb.rbac.analysis import RbacAnalysis
     from kubesec_nb.workload.analysis import WorkloadAnalysis
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
@@ -86,6 +87,11 @@ class Assessment:
         return cast("NetworkAnalysis", self.analyzer("network"))
 
     @property
+    def rbac(self) -> RbacAnalysis:
+        """The authorizer, effective permissions, who-can, escalation and cloud identities (:mod:`kubesec_nb.rbac`)."""
+        return cast("RbacAnalysis", self.analyzer("rbac"))
+
+    @property
     def workloads(self) -> WorkloadAnalysis:
         """Pod Security, host escapes, secrets handling and images (:mod:`kubesec_nb.workload`)."""
         return cast("WorkloadAnalysis", self.analyzer("workloads"))
@@ -104,7 +110,7 @@ class Assessment:
     @property
     def risky_subjects(self) -> pd.DataFrame:
         """Subjects ranked by what they hold and reach (see ``kubesec_nb.rbac``)."""
-        return self.analyzer("rbac").risky_subjects  # type: ignore[no-any-return]
+        return self.rbac.risky_subjects
 
     @property
     def gaps(self) -> pd.DataFrame:
