@@ -22,6 +22,7 @@ Modules (imports go downward):
 ``principals``      every known caller, its groups and capabilities
 ``escalation``      escalation steps (attack-graph edges) and shortest paths
 ``permissions``     the effective-permissions table and who-can
+``ranking``         risky subjects ranked by what they hold and reach
 ``analysis``        ``RbacAnalysis`` (what ``a.rbac`` is)
 ``checks``          the registered checks
 ==================  ===================================================================

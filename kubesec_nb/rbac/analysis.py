@@ -29,15 +29,12 @@ from kubesec_nb.rbac.permissions import (
     who_can_frame,
 )
 from kubesec_nb.rbac.principals import Principal, Principals
+from kubesec_nb.rbac.ranking import rank_subjects
 from kubesec_nb.rbac.rules import Request
 from kubesec_nb.rbac.subjects import MASTERS, NODE_PREFIX, parse_subject
 
-SEVERITY_WEIGHT = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
 RISKY_COLUMNS = ["subject", "subject_kind", "check_id", "title", "severity", "scope", "platform", "public",
                  "needs", "bindings", "evidence"]
-RISKY_SUBJECT_COLUMNS = ["subject", "subject_kind", "score", "top_severity", "risky_rules", "cluster_wide",
-                         "namespaces", "reaches_cluster_admin", "cluster_admin_hops", "namespace_admin_of",
-                         "public", "platform", "checks"]
 
 
 def _hub(node: str) -> bool:
@@ -418,69 +415,13 @@ class RbacAnalysis:
     # ---- risky subjects ----------------------------------------------------------------------------
     @cached_property
     def risky_subjects(self) -> pd.DataFrame:
-        """Subjects ranked by the severity and breadth of what they hold and reach.
+        """Subjects ranked by the severity and breadth of what they hold and reach (see :mod:`.ranking`)."""
+        def kind_of(subject: str) -> str:
+            p = self.principals.principals.get(subject)
+            return p.identity.kind if p else subject.split(":", 1)[0]
 
-        score = Σ severity weight (critical 10, high 5, medium 2, low 1) of each catalog match,
-        ×3 when it holds cluster-wide; +40/hops when the subject reaches cluster-admin (40 when it
-        holds it, 20 two steps away, ...); +3 per namespace it reaches namespace-admin of (at most 10); ×2 for groups
-        anyone can join. Platform-managed subjects (Kubernetes controllers, provider components) are
-        ranked after all others, whatever their score.
-        """
-        risky, esc = self.risky, self.escalations
-        by_subject: dict[str, dict[str, Any]] = {}
-
-        def entry(s: str) -> dict[str, Any]:
-            if s not in by_subject:
-                p = self.principals.principals.get(s)
-                by_subject[s] = {"subject": s, "subject_kind": p.identity.kind if p else s.split(":", 1)[0],
-                                 "score": 0.0, "top_severity": "", "risky_rules": 0, "cluster_wide": 0,
-                                 "namespaces": set(), "reaches_cluster_admin": False, "cluster_admin_hops": 0,
-                                 "namespace_admin_of": 0, "public": False,
-                                 "platform": (p.platform or "") if p else "", "checks": set()}
-            return by_subject[s]
-
-        for r in risky.to_dict("records"):
-            e = entry(str(r["subject"]))
-            sev = str(r["severity"])
-            e["score"] += SEVERITY_WEIGHT[sev] * (3 if r["scope"] == "cluster" else 1)
-            e["checks"].add(str(r["check_id"]))
-            e["public"] = e["public"] or bool(r["public"])
-            if r["scope"] == "cluster":
-                e["cluster_wide"] += 1
-            else:
-                e["namespaces"].add(str(r["scope"]))
-            if not e["top_severity"] or SEVERITY_RANK[sev] < SEVERITY_RANK[e["top_severity"]]:
-                e["top_severity"] = sev
-        for r in esc.to_dict("records"):
-            e = entry(str(r["subject"]))
-            if r["target"] == CLUSTER_ADMIN:
-                hops = int(r["hops"])
-                e["reaches_cluster_admin"] = True
-                e["cluster_admin_hops"] = hops
-                e["score"] += 40 / max(hops, 1)
-            else:
-                e["namespace_admin_of"] += 1
-                if e["namespace_admin_of"] <= 10:
-                    e["score"] += 3
-        rows = []
-        for e in by_subject.values():
-            e["risky_rules"] = len(e["checks"])
-            e["checks"] = ", ".join(sorted(e["checks"]))
-            e["namespaces"] = len(e["namespaces"])
-            subj = str(e["subject"])
-            if subj.startswith("Group:") and subj[6:] in self.public_groups:
-                e["public"] = True
-            if e["public"]:
-                e["score"] *= 2
-            e["score"] = round(float(e["score"]), 1)
-            if e["score"] > 0:
-                rows.append(e)
-        df = pd.DataFrame(rows, columns=RISKY_SUBJECT_COLUMNS)
-        if not df.empty:
-            df["_p"] = df["platform"] != ""
-            df = df.sort_values(["_p", "score", "subject"], ascending=[True, False, True], kind="stable")
-            df = df.drop(columns="_p")
-        return _with_missing(df.reset_index(drop=True), self.missing)
+        df = rank_subjects(self.risky, self.escalations, kind_of, self.public_groups)
+        return _with_missing(df, self.missing)
 
     # ---- notebook views ----------------------------------------------------------------------------
     def facts(self) -> pd.DataFrame:
