@@ -442,6 +442,10 @@ def eks_shop() -> Snapshot:
                      "  username: ci-deployer\n  groups:\n  - deployers\n"),
         "mapUsers": (f"- userarn: arn:aws:iam::{ACCOUNT}:user/alice\n  username: alice\n  groups:\n  - oncall\n"),
     })
+    # planted: anonymous requests may scrape metrics (a common shortcut for an external Prometheus)
+    c.cluster_role("metrics-reader", [rule([""], ["nodes/metrics"], ["get"]),
+                                      {"nonResourceURLs": ["/metrics", "/metrics/*"], "verbs": ["get"]}])
+    c.bind("anonymous-metrics", "metrics-reader", ["User:system:anonymous"])
     c.configmap("kube-system", "coredns", {"Corefile": ".:53 {\n    errors\n    health\n    kubernetes cluster.local "
                                                        "in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n}\n"})
     nlb = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
