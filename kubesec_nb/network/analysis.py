@@ -341,6 +341,12 @@ class NetworkAnalysis:
         ep = self.entry_points
         return ep[ep["exposed"].astype(bool)].reset_index(drop=True)
 
+    @property
+    def internal_entry_points(self) -> pd.DataFrame:
+        """Entry points kept off the internet (internal load balancers, private node addresses), with the reason."""
+        ep = self.entry_points
+        return ep[ep["scope"] == "internal"].reset_index(drop=True)
+
     # ---- graph --------------------------------------------------------------------------------------
     def graph(self) -> nx.DiGraph:
         """Pod-level reachability graph for the attack graph.
@@ -462,6 +468,12 @@ class NetworkAnalysis:
                 reasons.append("policies present but not enforced (no plugin detected)")
             rows.append({"namespace": ns, "confidence": "low" if reasons else "high", "reasons": "; ".join(reasons)})
         return pd.DataFrame(rows, columns=["namespace", "confidence", "reasons"])
+
+    @property
+    def low_confidence(self) -> pd.DataFrame:
+        """Namespaces whose results are less certain, with the reasons (empty: every namespace is fully modelled)."""
+        c = self.confidence
+        return c[c["confidence"] != "high"].reset_index(drop=True)
 
     def assumptions(self) -> dict[str, Any]:
         """The profile in force and why it was chosen."""
