@@ -93,6 +93,7 @@ class Model:
         #: Where :attr:`version` came from: ``option``, ``server`` or ``default``.
         self.version_source = "option" if k8s_version else ("server" if server else "default")
         self.provider: str = str(snapshot.metadata.get("provider") or "unknown")
+        self._owners: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}
 
     # ---- plain access --------------------------------------------------------------------
     def items(self, resource: str) -> list[Obj]:
@@ -215,20 +216,26 @@ class Model:
 
         ReplicaSet → Deployment and Job → CronJob are followed; an owner missing from the
         snapshot stops the walk at the last known object. Returns None for bare pods.
+        Replicas share a controller reference, so each chain is walked once.
         """
-        ns = (obj.get("metadata") or {}).get("namespace", "")
-        found: tuple[str, str, str] | None = None
-        current: Mapping[str, Any] | None = obj
+        meta = obj.get("metadata") or {}
+        ref = _controller_ref(meta)
+        if ref is None:
+            return None
+        ns = str(meta.get("namespace", ""))
+        key = (ns, str(ref["kind"]), str(ref.get("name", "")), str(ref.get("uid")))
+        if key not in self._owners:
+            self._owners[key] = self._walk_owners(ns, ref)
+        return self._owners[key]
+
+    def _walk_owners(self, ns: str, ref: Mapping[str, Any]) -> tuple[str, str, str]:
+        found = self._by_uid.get(str(ref.get("uid"))) or (str(ref["kind"]), ns, str(ref.get("name", "")))
         for _ in range(8):  # ownership chains are short; the bound guards against cycles
-            refs = ((current or {}).get("metadata") or {}).get("ownerReferences") or []
-            ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-            if not ref or ref.get("kind") not in POD_CONTROLLERS:
+            current = self.workloads.get(found)
+            parent = _controller_ref(current["metadata"]) if current is not None else None
+            if parent is None:
                 break
-            key = self._by_uid.get(str(ref.get("uid"))) or (ref["kind"], ns, ref.get("name", ""))
-            found = key
-            current = self.workloads.get(key)
-            if current is None:
-                break
+            found = self._by_uid.get(str(parent.get("uid"))) or (str(parent["kind"]), ns, str(parent.get("name", "")))
         return found
 
     def owner_label(self, obj: Mapping[str, Any]) -> str:
@@ -252,3 +259,10 @@ class Model:
     def by_key(self, resource: str) -> dict[str, Obj]:
         """Objects of ``resource[.group]`` by ``ns/name`` (or name when cluster-scoped)."""
         return {object_key(o): o for o in self.items(resource)}
+
+
+def _controller_ref(meta: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The owner reference of a pod controller (the ``controller: true`` one, else the first), if any."""
+    refs = meta.get("ownerReferences") or []
+    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+    return ref if ref is not None and ref.get("kind") in POD_CONTROLLERS else None

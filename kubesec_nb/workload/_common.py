@@ -26,19 +26,10 @@ class PodRef(NamedTuple):
 def pod_refs(model: Model) -> list[PodRef]:
     """Every pod of the model with its top-level owner, sorted by ``ns/name``."""
     out = []
-    # Replicas share their controller reference: walk each ownership chain once.
-    owners: dict[tuple[str, str, str, str], str] = {}
     for p in model.pods:
         meta = p.get("metadata") or {}
         ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
-        refs = meta.get("ownerReferences") or ()
-        ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-        if ref is None:
-            owner = f"Pod/{name}"
-        else:
-            key = (ns, str(ref.get("kind")), str(ref.get("name")), str(ref.get("uid")))
-            owner = owners.get(key) or owners.setdefault(key, model.owner_label(p))
-        out.append(PodRef(f"{ns}/{name}", ns, name, owner, p))
+        out.append(PodRef(f"{ns}/{name}", ns, name, model.owner_label(p), p))
     return out
 
 
