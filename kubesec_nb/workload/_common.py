@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from kubesec_nb.model import Model
+from kubesec_nb.model import Model, iter_containers, object_key
 from kubesec_nb.snapshot.redact import REDACTED_PREFIX, SECRET_VALUE
 
 
@@ -27,9 +27,8 @@ def pod_refs(model: Model) -> list[PodRef]:
     """Every pod of the model with its top-level owner, sorted by ``ns/name``."""
     out = []
     for p in model.pods:
-        meta = p.get("metadata") or {}
-        ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
-        out.append(PodRef(f"{ns}/{name}", ns, name, model.owner_label(p), p))
+        meta = p["metadata"]  # a model's pods are namespaced and named
+        out.append(PodRef(object_key(p), meta["namespace"], meta["name"], model.owner_label(p), p))
     return out
 
 
@@ -73,9 +72,10 @@ def collapse(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], sort: Se
     return df.sort_values(list(sort), kind="stable").reset_index(drop=True)
 
 
-def containers(spec: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    """``(field path, container)`` of init, regular and ephemeral containers."""
-    for kind in ("initContainers", "containers", "ephemeralContainers"):
-        for i, c in enumerate(spec.get(kind) or ()):
-            if isinstance(c, dict):
-                yield f"spec.{kind}[{i}]", c
+def containers(spec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(field path, container)`` of init, regular and ephemeral containers (see :func:`iter_containers`).
+
+    >>> containers({"containers": [{"name": "a"}], "initContainers": [{"name": "i"}]})
+    [('spec.initContainers[0]', {'name': 'i'}), ('spec.containers[0]', {'name': 'a'})]
+    """
+    return [(f"spec.{field}[{i}]", c) for field, i, c in iter_containers(spec)]

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubesec_nb.model import object_key
-from kubesec_nb.workload._common import containers as iter_containers
+from kubesec_nb.workload._common import containers
 
 IMPACTS = ("root", "node-credentials", "tokens", "write", "read", "processes", "network", "ipc", "pod-network")
 IMPACT_RANK = {i: n for n, i in enumerate(IMPACTS)}
@@ -214,10 +214,10 @@ def pod_escapes(pod: Mapping[str, Any], *, capabilities: Mapping[str, str] | Non
     caps_impact = DANGEROUS_CAPABILITIES if capabilities is None else capabilities
     spec = pod.get("spec") or {}
     key, node = object_key(pod), _node(pod)
-    containers = list(iter_containers(spec))
+    conts = containers(spec)
     out: list[HostEscape] = []
     host_pid, host_net = spec.get("hostPID") is True, spec.get("hostNetwork") is True
-    privileged = [(path, c) for path, c in containers if (c.get("securityContext") or {}).get("privileged") is True]
+    privileged = [(path, c) for path, c in conts if (c.get("securityContext") or {}).get("privileged") is True]
     for path, c in privileged:
         out.append(HostEscape(key, "privileged", node, f"{path}.securityContext.privileged", "true",
                               container=c.get("name"), impact="root"))
@@ -233,7 +233,7 @@ def pod_escapes(pod: Mapping[str, Any], *, capabilities: Mapping[str, str] | Non
         out.append(HostEscape(key, "windowsHostProcess", node, "spec.securityContext.windowsOptions.hostProcess",
                               "true", impact="root"))
     pod_host_process = (sc.get("windowsOptions") or {}).get("hostProcess") is True
-    for path, c in containers:
+    for path, c in conts:
         csc = c.get("securityContext") or {}
         if (csc.get("windowsOptions") or {}).get("hostProcess") is True and not pod_host_process:
             out.append(HostEscape(key, "windowsHostProcess", node, f"{path}.securityContext.windowsOptions.hostProcess",
@@ -251,19 +251,19 @@ def pod_escapes(pod: Mapping[str, Any], *, capabilities: Mapping[str, str] | Non
                 impact = "network"
             out.append(HostEscape(key, "capability", node, f"{path}.securityContext.capabilities.add[{i}]", str(raw),
                                   detail=cap, container=c.get("name"), impact=impact))
-    out.extend(_host_path_escapes(key, node, spec, containers))
+    out.extend(_host_path_escapes(key, node, spec, conts))
     return out
 
 
 def _host_path_escapes(key: str, node: str | None, spec: Mapping[str, Any],
-                       containers: list[tuple[str, Mapping[str, Any]]]) -> list[HostEscape]:
+                       conts: list[tuple[str, Mapping[str, Any]]]) -> list[HostEscape]:
     volumes = {v.get("name"): (i, v) for i, v in enumerate(spec.get("volumes") or ())
                if isinstance(v, dict) and v.get("hostPath") is not None}
     if not volumes:
         return []
     # effective host path -> (volume index, writable, mount fields, first container)
     exposed: dict[tuple[int, str], list[tuple[bool, str, str]]] = {}
-    for path, c in containers:
+    for path, c in conts:
         for j, m in enumerate(c.get("volumeMounts") or ()):
             if not isinstance(m, dict) or m.get("name") not in volumes:
                 continue

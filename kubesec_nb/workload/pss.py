@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from kubesec_nb.workload._common import containers
+
 Version = tuple[int, int]
 LEVELS = ("privileged", "baseline", "restricted")
 
@@ -68,10 +70,7 @@ class PodView:
         self.meta: Mapping[str, Any] = pod.get("metadata") or {}
         self.spec: Mapping[str, Any] = pod.get("spec") or {}
         self.annotations: Mapping[str, Any] = self.meta.get("annotations") or {}
-        self.containers: list[tuple[str, Mapping[str, Any]]] = [
-            (f"spec.{kind}[{i}]", c)
-            for kind in ("initContainers", "containers", "ephemeralContainers")
-            for i, c in enumerate(self.spec.get(kind) or ()) if isinstance(c, dict)]
+        self.containers: list[tuple[str, Mapping[str, Any]]] = containers(self.spec)
         self.windows = ((self.spec.get("os") or {}).get("name")) == "windows"
         # relaxPolicyForUserNamespacePod: hostUsers explicitly false.
         self.user_ns = self.spec.get("hostUsers") is False
