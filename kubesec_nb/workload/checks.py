@@ -14,8 +14,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
+import pandas as pd
+
+from kubesec_nb.checks import SEVERITY_RANK, Evidence, Finding, NotAssessed, check
 from kubesec_nb.model import Model
+from kubesec_nb.snapshot.redact import marker
 from kubesec_nb.workload import psa, pss
 from kubesec_nb.workload._common import containers
 from kubesec_nb.workload.analysis import WorkloadAnalysis
@@ -38,7 +41,6 @@ def _kind_name(owner: str) -> tuple[str, str]:
 
 Evid = Sequence[Evidence] | Callable[[], Sequence[Evidence]]
 Item = tuple[str, str, str, Evid, str | None]
-_SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 
 def _evidence(ev: Evid) -> Sequence[Evidence]:
@@ -60,7 +62,7 @@ def _per_workload(check_id: str, items: Iterable[Item], model: Model, what: str,
         n = max(len(pods), (counts or {}).get((ns, owner), 0))
         kind, name = _kind_name(owner)
         sevs = [s for _, _, s in found if s]
-        sev = min(sevs, key=_SEVERITY_ORDER.index) if sevs else None
+        sev = min(sevs, key=SEVERITY_RANK.__getitem__) if sevs else None
         shown = [ev for p, ev, _ in found if p == first] if first else [ev for _, ev, _ in found]
         evidence = tuple(e for ev in shown for e in _evidence(ev))[:8]
         if first:
@@ -144,6 +146,8 @@ for _cid, (_kid, _sev, _fix) in PSS_META.items():
 
 # ---- Pod Security Admission on namespaces ------------------------------------------------------
 
+PREFIX_ENFORCE = psa.PREFIX + "enforce"
+
 
 @check("PSS-NAMESPACE-NOT-ENFORCED", title="Namespace enforces no Pod Security level", severity="medium",
        category=POD_SECURITY, analyzer=A, requires=("namespaces",),
@@ -156,15 +160,12 @@ def _ns_not_enforced(wa: WorkloadAnalysis) -> Iterator[Finding]:
             continue
         if pol.enforce == "privileged" or pol.exempt:
             why = ("exempt by the psa_exempt_namespaces option" if pol.exempt else
-                   "pod-security.kubernetes.io/enforce=privileged" if PREFIX_ENFORCE in pol.labelled else
+                   f"{PREFIX_ENFORCE}=privileged" if PREFIX_ENFORCE in pol.labelled else
                    f"no pod-security.kubernetes.io/enforce label (default level {wa.psa_default_level})")
             yield Finding("PSS-NAMESPACE-NOT-ENFORCED", namespace=ns, kind="Namespace", name=ns,
                           evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{PREFIX_ENFORCE}]",
                                              "privileged" if PREFIX_ENFORCE in pol.labelled else "unset"),),
                           severity=_platform(wa.model, ns), message=f"any pod may be created: {why}")
-
-
-PREFIX_ENFORCE = psa.PREFIX + "enforce"
 
 
 @check("PSS-NAMESPACE-LABEL-INVALID", title="Invalid Pod Security namespace label", severity="low",
@@ -408,7 +409,7 @@ def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
 def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _from_table(
         wa, "SEC-LITERAL-CREDENTIAL", (r for r in wa.records("credentials") if r["kind"] == "workload"),
-        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"<redacted:{r['detector']}>"),),
+        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], marker(r["detector"])),),
         "literal values that look like credentials (values redacted; detector in evidence)", owner="object")
 
 
@@ -425,7 +426,7 @@ def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
         users = wa.configmap_consumers.get(f"{ns}/{name}", [])
         keys = ", ".join(f"{r['name']} ({r['detector']})" for r in rows)
         yield Finding("SEC-CONFIGMAP-CREDENTIAL", namespace=ns, kind="ConfigMap", name=name,
-                      evidence=tuple(Evidence(f"ConfigMap {ns}/{name}", r["field"], f"<redacted:{r['detector']}>")
+                      evidence=tuple(Evidence(f"ConfigMap {ns}/{name}", r["field"], marker(r["detector"]))
                                      for r in rows),
                       severity=_platform(wa.model, ns),
                       message=f"keys that look like credentials: {keys}; read by {', '.join(users) or 'no workload'}")
@@ -573,16 +574,12 @@ def _img_critical(wa: WorkloadAnalysis) -> Iterator[Finding]:
     _need_trivy(wa)
     items = []
     for r in wa.records("vulnerabilities"):
-        if r["critical"] is not None and not _isna(r["critical"]) and int(r["critical"]) > 0:
+        if not pd.isna(r["critical"]) and int(r["critical"]) > 0:
             items.append((r["namespace"], r["workload"], "",
                           (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
                            Evidence(f"Trivy {r['reports']}", f"critical (matched by {r['match']})",
                                     f"{int(r['critical'])} ({int(r['fixable'])} fixable of {int(r['total'])})")), None))
     yield from _per_workload("IMG-CRITICAL-VULNERABILITIES", items, wa.model, "images with CRITICAL CVEs")
-
-
-def _isna(v: Any) -> bool:
-    return v is None or v != v or str(v) == "<NA>"
 
 
 @check("IMG-NOT-SCANNED", title="Running images missing from the vulnerability report", severity="low",
