@@ -89,6 +89,10 @@ class WorkloadAnalysis:
         """Every pod with its top-level owner."""
         return pod_refs(self.model)
 
+    def owner_of(self, pod: str) -> str:
+        """``Kind/name`` of the top-level owner of pod ``ns/name`` (``Pod/name`` for a bare pod)."""
+        return self.model.owner_label(self.model.pod_by_key[pod])
+
     @cached_property
     def not_assessed(self) -> dict[str, str]:
         """Area → why its input is missing (pods, namespaces, service accounts, bindings, secrets ...)."""
@@ -227,8 +231,7 @@ class WorkloadAnalysis:
     @cached_property
     def escapes(self) -> pd.DataFrame:
         """:attr:`host_escapes` as a table, with the pod's owner."""
-        owners = {r.key: r.owner for r in self.pods}
-        rows = [{"namespace": e.namespace, "pod": e.pod.split("/", 1)[1], "owner": owners.get(e.pod, ""),
+        rows = [{"namespace": e.namespace, "pod": e.pod.split("/", 1)[1], "owner": self.owner_of(e.pod),
                  "node": e.node or "", "technique": e.technique, "detail": e.detail, "container": e.container or "",
                  "writable": e.writable, "impact": e.impact, "compromises_node": e.compromises_node,
                  "requires": e.requires, "field": e.field, "value": e.value, "exposes": e.exposes, "mounts": e.mounts}

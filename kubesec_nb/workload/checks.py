@@ -22,7 +22,7 @@ from kubesec_nb.snapshot.redact import marker
 from kubesec_nb.workload import psa, pss
 from kubesec_nb.workload._common import containers
 from kubesec_nb.workload.analysis import WorkloadAnalysis
-from kubesec_nb.workload.escapes import runs_as_root
+from kubesec_nb.workload.escapes import HostEscape, runs_as_root
 from kubesec_nb.workload.signatures import api_state
 
 A = "workloads"
@@ -243,92 +243,79 @@ ESCAPE_REFS = {
 }
 
 
-def _escape_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[Any], bool],
-                     severity: Callable[[Any], str | None], what: str) -> Iterator[Finding]:
-    owners = {r.key: r.owner for r in wa.pods}
+def _escape_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[HostEscape], bool],
+                     severity: Callable[[HostEscape], str | None], what: str) -> Iterator[Finding]:
     items = []
     for e in wa.host_escapes:
         if keep(e):
             ev = [Evidence(f"Pod {e.pod}", e.field, e.value)]
-            ev.extend(Evidence(f"Pod {e.pod}", m.rsplit(" ", 1)[0], m.rsplit(" ", 1)[1].strip("()")) for m in e.mounts)
+            for m in e.mounts:  # "<field> (rw|ro)"
+                field, _, mode = m.rpartition(" ")
+                ev.append(Evidence(f"Pod {e.pod}", field, mode.strip("()")))
             if e.node:
                 ev.append(Evidence(e.node.replace("node:", "Node "), "compromised", e.impact))
             for r in e.requires:
                 ev.append(Evidence(f"Pod {e.pod}", "requires", r))
-            items.append((e.namespace, owners.get(e.pod, ""), e.pod, tuple(ev), severity(e)))
+            items.append((e.namespace, wa.owner_of(e.pod), e.pod, tuple(ev), severity(e)))
     yield from _per_workload(check_id, items, wa.model, what)
 
 
-@check("WL-PRIVILEGED", title="Privileged or Windows HostProcess containers (node takeover)", severity="critical",
-       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["privileged"],
-       remediation="Remove privileged: true; grant the specific capability needed instead, or move the "
-                   "function to a managed add-on.")
-def _wl_privileged(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _technique("WL-PRIVILEGED", ("privileged", "windowsHostProcess", "nsenter"),
-                          "privileged containers run as root on the node")(wa)
-
-
-def _technique(check_id: str, techniques: tuple[str, ...], what: str) -> Callable[[WorkloadAnalysis],
-                                                                                  Iterator[Finding]]:
+def _escape_check(check_id: str, keep: Callable[[HostEscape], bool], what: str,
+                  severity_of: Callable[[HostEscape], str | None] = lambda e: None, **meta: Any) -> None:
+    """Register a ``WL-`` check: one finding per workload with host escapes that ``keep`` selects;
+    ``severity_of`` may raise a finding's severity above the check's."""
     def run(wa: WorkloadAnalysis) -> Iterator[Finding]:
-        yield from _escape_findings(wa, check_id, lambda e: e.technique in techniques, lambda e: None, what)
-    return run
+        yield from _escape_findings(wa, check_id, keep, severity_of, what)
+    check(check_id, category=POD_SECURITY, analyzer=A, requires=PODS, **meta)(run)
 
 
-check("WL-HOST-PID", title="Pods share the node's process namespace (hostPID)", severity="high",
-      category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostPID"],
-      remediation="Remove hostPID: true.")(
-    _technique("WL-HOST-PID", ("hostPID",), "hostPID: host processes are visible and signalable"))
-check("WL-HOST-IPC", title="Pods share the node's IPC namespace (hostIPC)", severity="medium",
-      category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostIPC"],
-      remediation="Remove hostIPC: true.")(
-    _technique("WL-HOST-IPC", ("hostIPC",), "hostIPC: host shared memory is readable"))
-check("WL-HOST-NETWORK", title="Pods use the node's network namespace (hostNetwork)", severity="high",
-      category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostNetwork"],
-      remediation="Remove hostNetwork: true; NetworkPolicies do not apply to host-network pods.")(
-    _technique("WL-HOST-NETWORK", ("hostNetwork",),
-               "hostNetwork: node-local services and the metadata endpoint are reachable, "
-               "NetworkPolicy does not apply"))
+def _technique(*names: str) -> Callable[[HostEscape], bool]:
+    return lambda e: e.technique in names
 
 
-def _impact_severity(e: Any) -> str | None:
+def _impact_severity(e: HostEscape) -> str | None:
     return "critical" if e.impact == "root" and not e.requires else None
 
 
-@check("WL-DANGEROUS-CAPABILITIES", title="Containers add dangerous Linux capabilities", severity="high",
-       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["capability"],
-       remediation="Drop ALL and add back only what the process needs; SYS_ADMIN, SYS_MODULE, SYS_PTRACE, "
-                   "DAC_READ_SEARCH and NET_ADMIN break the container boundary.")
-def _wl_caps(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _escape_findings(wa, "WL-DANGEROUS-CAPABILITIES", lambda e: e.technique == "capability",
-                                _impact_severity, "capabilities that reach the node")
-
-
-@check("WL-SENSITIVE-HOST-PATH", title="Containers mount sensitive host paths", severity="high",
-       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["hostPath"],
-       remediation="Remove the hostPath volume; if a node agent needs it, mount the narrowest path read-only "
-                   "and run it in a dedicated, locked-down namespace.")
-def _wl_host_path(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _escape_findings(wa, "WL-SENSITIVE-HOST-PATH",
-                                lambda e: e.technique == "hostPath" and bool(e.exposes), _impact_severity,
-                                "host paths that expose node files, credentials or tokens")
-
-
-@check("WL-RUNTIME-SOCKET", title="Containers mount the container runtime socket", severity="critical",
-       category=POD_SECURITY, analyzer=A, requires=PODS, references=ESCAPE_REFS["runtime-socket"],
-       remediation="Remove the docker/containerd/CRI-O socket mount; whoever talks to it is root on the node.")
-def _wl_socket(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _technique("WL-RUNTIME-SOCKET", ("runtime-socket",),
-                          "the container runtime socket is reachable (root on the node)")(wa)
-
-
-@check("WL-WRITABLE-HOST-PATH", title="Containers write to other host paths", severity="low",
-       category=POD_SECURITY, analyzer=A, requires=PODS, references=("KubeHound EXPLOIT_HOST_WRITE",),
-       remediation="Mount host paths readOnly: true, or use an emptyDir or a PVC.")
-def _wl_writable(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _escape_findings(wa, "WL-WRITABLE-HOST-PATH",
-                                lambda e: e.technique == "hostPath" and not e.exposes and bool(e.writable),
-                                lambda e: None, "writable hostPath mounts (files persist on and affect the node)")
+_escape_check("WL-PRIVILEGED", _technique("privileged", "windowsHostProcess", "nsenter"),
+              "privileged containers run as root on the node",
+              title="Privileged or Windows HostProcess containers (node takeover)", severity="critical",
+              references=ESCAPE_REFS["privileged"],
+              remediation="Remove privileged: true; grant the specific capability needed instead, or move the "
+                          "function to a managed add-on.")
+_escape_check("WL-HOST-PID", _technique("hostPID"), "hostPID: host processes are visible and signalable",
+              title="Pods share the node's process namespace (hostPID)", severity="high",
+              references=ESCAPE_REFS["hostPID"], remediation="Remove hostPID: true.")
+_escape_check("WL-HOST-IPC", _technique("hostIPC"), "hostIPC: host shared memory is readable",
+              title="Pods share the node's IPC namespace (hostIPC)", severity="medium",
+              references=ESCAPE_REFS["hostIPC"], remediation="Remove hostIPC: true.")
+_escape_check("WL-HOST-NETWORK", _technique("hostNetwork"),
+              "hostNetwork: node-local services and the metadata endpoint are reachable, "
+              "NetworkPolicy does not apply",
+              title="Pods use the node's network namespace (hostNetwork)", severity="high",
+              references=ESCAPE_REFS["hostNetwork"],
+              remediation="Remove hostNetwork: true; NetworkPolicies do not apply to host-network pods.")
+_escape_check("WL-DANGEROUS-CAPABILITIES", _technique("capability"), "capabilities that reach the node",
+              _impact_severity,
+              title="Containers add dangerous Linux capabilities", severity="high",
+              references=ESCAPE_REFS["capability"],
+              remediation="Drop ALL and add back only what the process needs; SYS_ADMIN, SYS_MODULE, SYS_PTRACE, "
+                          "DAC_READ_SEARCH and NET_ADMIN break the container boundary.")
+_escape_check("WL-SENSITIVE-HOST-PATH", lambda e: e.technique == "hostPath" and bool(e.exposes),
+              "host paths that expose node files, credentials or tokens", _impact_severity,
+              title="Containers mount sensitive host paths", severity="high", references=ESCAPE_REFS["hostPath"],
+              remediation="Remove the hostPath volume; if a node agent needs it, mount the narrowest path read-only "
+                          "and run it in a dedicated, locked-down namespace.")
+_escape_check("WL-RUNTIME-SOCKET", _technique("runtime-socket"),
+              "the container runtime socket is reachable (root on the node)",
+              title="Containers mount the container runtime socket", severity="critical",
+              references=ESCAPE_REFS["runtime-socket"],
+              remediation="Remove the docker/containerd/CRI-O socket mount; whoever talks to it is root on the node.")
+_escape_check("WL-WRITABLE-HOST-PATH", lambda e: e.technique == "hostPath" and not e.exposes and bool(e.writable),
+              "writable hostPath mounts (files persist on and affect the node)",
+              title="Containers write to other host paths", severity="low",
+              references=("KubeHound EXPLOIT_HOST_WRITE",),
+              remediation="Mount host paths readOnly: true, or use an emptyDir or a PVC.")
 
 
 @check("WL-RUN-AS-ROOT", title="Containers explicitly run as root (runAsUser: 0)", severity="medium",
