@@ -137,8 +137,19 @@ class WorkloadAnalysis:
         return {ns: psa.resolve(ns, self.model.namespace_labels(ns), default_level=self.psa_default_level,
                                 exempt=ns in self.psa_exempt_namespaces) for ns in names}
 
-    def _enforce_version(self, policy: psa.NamespacePolicy) -> pss.Version:
+    def enforce_version(self, policy: psa.NamespacePolicy) -> pss.Version:
+        """The policy version a namespace's enforce level is evaluated at (its pinned version, clamped)."""
         return pss.policy_version(policy.enforce_version, self.binary)
+
+    def enforce_violations(self, ref: PodRef) -> Found:
+        """The failed checks of the level the pod's namespace enforces, at its enforce version, with their
+        violations; empty when the namespace enforces nothing."""
+        pol = self.policies[ref.namespace]
+        if pol.enforces_nothing:
+            return {}
+        v = self.enforce_version(pol)
+        found = self.found(ref, v)
+        return {c: found[c] for c in pss.split(found, v)[0 if pol.enforce == "baseline" else 1]}
 
     @cached_property
     def pod_security(self) -> pd.DataFrame:
@@ -149,20 +160,14 @@ class WorkloadAnalysis:
         for ref in self.pods:
             found = self.found(ref, self.version)
             b, r = pss.split(found, self.version)
-            pol = self.policies.get(ref.namespace)
-            violates = False
-            enforce = ""
-            if pol is not None:
-                ev = self._enforce_version(pol)
-                enforce = f"{pol.enforce}:{psa.version_label(pol.enforce_version)}"
-                if pol.enforce != "privileged" and not pol.exempt:
-                    violates = bool(pss.split(self.found(ref, ev), ev)[0 if pol.enforce == "baseline" else 1])
+            pol = self.policies[ref.namespace]  # every namespace with pods has a policy
             rows.append({"namespace": ref.namespace, "pod": ref.name, "owner": ref.owner,
                          "node": (ref.pod.get("spec") or {}).get("nodeName") or "", "version": vlabel,
                          "baseline": "fail" if b else "pass", "restricted": "fail" if r else "pass",
                          "baseline_checks": tuple(b), "restricted_checks": tuple(r),
                          "violations": tuple(str(v) for c in sorted(found) for v in found[c]),
-                         "enforce": enforce, "violates_enforce": violates})
+                         "enforce": f"{pol.enforce}:{psa.version_label(pol.enforce_version)}",
+                         "violates_enforce": bool(self.enforce_violations(ref))})
         return pd.DataFrame(rows, columns=POD_SECURITY_COLUMNS)
 
     @cached_property
@@ -183,7 +188,7 @@ class WorkloadAnalysis:
         rows = []
         for ref in self.pods:
             pol = self.policies[ref.namespace]
-            v = self._enforce_version(pol)
+            v = self.enforce_version(pol)
             found = self.found(ref, v)
             for level, ids in zip(("baseline", "restricted"), pss.split(found, v), strict=True):
                 if ids:
@@ -212,9 +217,9 @@ class WorkloadAnalysis:
                          "audit": pol.audit, "audit_version": psa.version_label(pol.audit_version),
                          "warn": pol.warn, "warn_version": psa.version_label(pol.warn_version),
                          "label_errors": pol.errors, "exempt": pol.exempt,
-                         "enforces_nothing": pol.enforce == "privileged" or pol.exempt,
+                         "enforces_nothing": pol.enforces_nothing,
                          "violating_enforce": int(violating.get(ns, 0)),
-                         "dry_run_version": psa.version_label(self._enforce_version(pol)),
+                         "dry_run_version": psa.version_label(self.enforce_version(pol)),
                          "reject_baseline": int(rej.get((ns, "baseline"), 0)),
                          "reject_restricted": int(rej.get((ns, "restricted"), 0))})
         return pd.DataFrame(rows, columns=NAMESPACE_COLUMNS)

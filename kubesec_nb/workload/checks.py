@@ -158,7 +158,7 @@ def _ns_not_enforced(wa: WorkloadAnalysis) -> Iterator[Finding]:
     for ns, pol in wa.policies.items():
         if ns not in wa.model.namespaces:
             continue
-        if pol.enforce == "privileged" or pol.exempt:
+        if pol.enforces_nothing:
             why = ("exempt by the psa_exempt_namespaces option" if pol.exempt else
                    f"{PREFIX_ENFORCE}=privileged" if PREFIX_ENFORCE in pol.labelled else
                    f"no pod-security.kubernetes.io/enforce label (default level {wa.psa_default_level})")
@@ -192,16 +192,13 @@ def _ns_label_invalid(wa: WorkloadAnalysis) -> Iterator[Finding]:
 def _enforce_violation(wa: WorkloadAnalysis) -> Iterator[Finding]:
     items = []
     for ref in wa.pods:
-        pol = wa.policies[ref.namespace]
-        if pol.enforce == "privileged" or pol.exempt:
-            continue
-        v = pss.policy_version(pol.enforce_version, wa.binary)
-        found = wa.found(ref, v)
-        ids = pss.split(found, v)[0 if pol.enforce == "baseline" else 1]
-        if ids:
+        failed = wa.enforce_violations(ref)
+        if failed:
             items.append((ref.namespace, ref.owner, ref.key,
-                          (Evidence(f"Namespace {ref.namespace}", f"metadata.labels[{PREFIX_ENFORCE}]", pol.enforce),
-                           *(Evidence(f"Pod {ref.key}", x.field, x.value) for c in ids for x in found[c])), None))
+                          (Evidence(f"Namespace {ref.namespace}", f"metadata.labels[{PREFIX_ENFORCE}]",
+                                    wa.policies[ref.namespace].enforce),
+                           *(Evidence(f"Pod {ref.key}", x.field, x.value) for vs in failed.values() for x in vs)),
+                          None))
     yield from _per_workload("PSS-ENFORCE-VIOLATION", items, wa.model,
                              "running although the namespace enforces a level they fail (would be rejected now)")
 
@@ -215,7 +212,7 @@ def _version_pinned(wa: WorkloadAnalysis) -> Iterator[Finding]:
     for ns, pol in wa.policies.items():
         if pol.enforce == "privileged" or pol.enforce_version is None:
             continue
-        pinned = pss.policy_version(pol.enforce_version, wa.binary)
+        pinned = wa.enforce_version(pol)
         if pinned >= wa.version:
             continue
         changed = sorted(c.id for c in pss.CHECKS.values() if c.at(pinned) is not c.at(wa.version)

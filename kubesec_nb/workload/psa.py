@@ -46,14 +46,10 @@ class NamespacePolicy:
     errors: tuple[str, ...] = ()
     exempt: bool = False
 
-    def level(self, mode: str) -> str:
-        """The level of ``mode`` (enforce, audit or warn)."""
-        return str(getattr(self, mode))
-
-    def version(self, mode: str) -> Version | None:
-        """The pinned version of ``mode``, None for latest."""
-        v: Version | None = getattr(self, f"{mode}_version")
-        return v
+    @property
+    def enforces_nothing(self) -> bool:
+        """True when admission lets any pod in: enforce level ``privileged``, or the namespace is exempt."""
+        return self.enforce == "privileged" or self.exempt
 
 
 def parse_version(text: str) -> tuple[Version | None, str | None]:
