@@ -268,7 +268,7 @@ class WorkloadAnalysis:
     @cached_property
     def legacy_tokens(self) -> pd.DataFrame:
         """Long-lived service-account token Secrets."""
-        return _secrets.legacy_tokens(self.model, self.pods)
+        return _secrets.legacy_tokens(self.model, self.secret_refs)
 
     @cached_property
     def secret_stores(self) -> pd.DataFrame:

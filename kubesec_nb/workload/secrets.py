@@ -189,22 +189,15 @@ LEGACY_COLUMNS = ["namespace", "secret", "service_account", "service_account_exi
                   "mounted_by"]
 
 
-def legacy_tokens(model: Model, pods: Sequence[PodRef]) -> pd.DataFrame:
+def legacy_tokens(model: Model, refs: pd.DataFrame) -> pd.DataFrame:
     """Long-lived ``kubernetes.io/service-account-token`` Secrets, with the account they stand for,
     the ``kubernetes.io/legacy-token-last-used`` / ``-invalid-since`` labels (1.29+) and the workloads
-    that mount them."""
+    that mount them (as a secret volume or an env ``secretKeyRef``, from the :func:`secret_refs` table)."""
     users: dict[str, set[str]] = defaultdict(set)
-    for ref in pods:
-        spec = ref.pod.get("spec") or {}
-        for v in spec.get("volumes") or ():
-            name = ((v or {}).get("secret") or {}).get("secretName")
-            if name:
-                users[f"{ref.namespace}/{name}"].add(ref.owner)
-        for _, c in containers(spec):
-            for env in c.get("env") or ():
-                skr = ((env or {}).get("valueFrom") or {}).get("secretKeyRef")
-                if skr:
-                    users[f"{ref.namespace}/{skr.get('name', '')}"].add(ref.owner)
+    if not refs.empty:
+        used = refs[refs["via"].isin(("volume", "env"))]
+        for ns, secret, workload in zip(used["namespace"], used["secret"], used["workload"], strict=True):
+            users[f"{ns}/{secret}"].add(workload)
     rows = []
     for s in model.items("secrets"):
         if s.get("type") != LEGACY_TOKEN_TYPE:
