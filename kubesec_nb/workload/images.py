@@ -66,7 +66,7 @@ class ImageRef:
     @property
     def default_pull_policy(self) -> str:
         """What the API server defaults ``imagePullPolicy`` to for this reference."""
-        return "Always" if self.digest is None and self.tag in (None, "latest") else "IfNotPresent"
+        return "Always" if self.latest else "IfNotPresent"
 
 
 def parse_image(raw: str) -> ImageRef:
@@ -157,15 +157,17 @@ IMAGE_COLUMNS = ["namespace", "workload", "container", "image", "registry", "rep
 def images(pods: Sequence[PodRef], allowlist: Sequence[str]) -> pd.DataFrame:
     """One row per workload container: the reference, its parts, the digest actually running
     (from pod status), the effective pull policy and whether the registry is allowed."""
-    cache: dict[str, ImageRef] = {}
+    cache: dict[str, tuple[ImageRef, bool]] = {}  # replicas share references: parse and match each once
     rows: list[dict[str, Any]] = []
     for ref in pods:
         statuses = _statuses(ref.pod)
         for path, c in containers(ref.pod.get("spec") or {}):
             raw = str(c.get("image") or "")
-            img = cache.get(raw)
-            if img is None:
-                img = cache[raw] = parse_image(raw)
+            hit = cache.get(raw)
+            if hit is None:
+                parsed = parse_image(raw)
+                hit = cache[raw] = (parsed, allowed_registry(parsed, allowlist))
+            img, allowed = hit
             st = statuses.get(str(c.get("name", ""))) or {}
             running, local_id = running_image_id(str(st.get("imageID") or ""))
             policy = c.get("imagePullPolicy")
@@ -174,6 +176,6 @@ def images(pods: Sequence[PodRef], allowlist: Sequence[str]) -> pd.DataFrame:
                          "digest": img.digest or "", "running_digest": running or img.digest or "",
                          "running_image_id": local_id or "",
                          "pull_policy": policy or img.default_pull_policy, "pull_policy_set": policy is not None,
-                         "allowed_registry": allowed_registry(img, allowlist), "field": f"{path}.image",
+                         "allowed_registry": allowed, "field": f"{path}.image",
                          "pod": ref.key})
     return collapse(rows, IMAGE_COLUMNS, ["namespace", "workload", "container", "image", "running_digest"])
