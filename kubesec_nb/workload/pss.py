@@ -62,22 +62,22 @@ class Violation:
 
 
 class PodView:
-    """A pod's metadata and spec with its containers listed once, with their field paths."""
+    """A pod's metadata and spec with its containers and security contexts listed once, with their
+    field paths (``contexts``: the pod's ``spec`` then each container, each with its securityContext)."""
 
-    __slots__ = ("annotations", "containers", "meta", "spec", "user_ns", "windows")
+    __slots__ = ("annotations", "containers", "contexts", "meta", "pod_sc", "spec", "user_ns", "windows")
 
     def __init__(self, pod: Mapping[str, Any]) -> None:
         self.meta: Mapping[str, Any] = pod.get("metadata") or {}
         self.spec: Mapping[str, Any] = pod.get("spec") or {}
         self.annotations: Mapping[str, Any] = self.meta.get("annotations") or {}
         self.containers: list[tuple[str, Mapping[str, Any]]] = containers(self.spec)
+        self.pod_sc: Mapping[str, Any] = self.spec.get("securityContext") or {}
+        self.contexts: list[tuple[str, Mapping[str, Any]]] = [("spec", self.pod_sc)] + [
+            (path, _sc(c)) for path, c in self.containers]
         self.windows = ((self.spec.get("os") or {}).get("name")) == "windows"
         # relaxPolicyForUserNamespacePod: hostUsers explicitly false.
         self.user_ns = self.spec.get("hostUsers") is False
-
-    @property
-    def pod_sc(self) -> Mapping[str, Any]:
-        return self.spec.get("securityContext") or {}
 
 
 Found = list[tuple[str, str]]  # (field path, offending value)
@@ -191,7 +191,7 @@ _PROFILE_OK = ("RuntimeDefault", "Localhost")
 def _bad_profile_types(p: PodView, field: str) -> Found:
     """Pod and container ``securityContext.<field>.type`` set to anything but RuntimeDefault or Localhost."""
     out: Found = []
-    for path, sc in [("spec", p.pod_sc)] + [(cp, _sc(c)) for cp, c in p.containers]:
+    for path, sc in p.contexts:
         prof = sc.get(field)
         if prof is not None and (prof or {}).get("type") not in _PROFILE_OK:
             out.append((f"{path}.securityContext.{field}.type", _js((prof or {}).get("type", ""))))
@@ -205,17 +205,16 @@ _SELINUX_1_31 = _SELINUX_1_0 | {"container_engine_t"}
 def _selinux(types: frozenset[str]) -> CheckFn:
     def check(p: PodView, _: Version) -> Found:
         out: Found = []
-        for path, sc in [("spec.securityContext", p.pod_sc)] + [(f"{cp}.securityContext", _sc(c))
-                                                                for cp, c in p.containers]:
+        for path, sc in p.contexts:
             opts = sc.get("seLinuxOptions")
             if opts is None:
                 continue
             opts = opts or {}
             if str(opts.get("type") or "") not in types:
-                out.append((f"{path}.seLinuxOptions.type", _js(opts.get("type"))))
+                out.append((f"{path}.securityContext.seLinuxOptions.type", _js(opts.get("type"))))
             for f in ("user", "role"):
                 if opts.get(f):
-                    out.append((f"{path}.seLinuxOptions.{f}", _js(opts[f])))
+                    out.append((f"{path}.securityContext.seLinuxOptions.{f}", _js(opts[f])))
         return out
     return check
 
@@ -227,10 +226,6 @@ def _proc_mount(p: PodView, _: Version) -> Found:
         if pm is not None and pm != "Default":
             out.append((f"{path}.securityContext.procMount", _js(pm)))
     return out
-
-
-def _proc_mount_1_35(p: PodView, binary: Version) -> Found:
-    return [] if p.user_ns else _proc_mount(p, binary)
 
 
 def _seccomp_annotation_ok(value: Any) -> bool:
@@ -282,18 +277,14 @@ def _windows_host_process(p: PodView, _: Version) -> Found:
 def _host_probes(p: PodView, _: Version) -> Found:
     out: Found = []
     for path, c in p.containers:
-        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            handler = c.get(probe) or {}
+        lifecycle = c.get("lifecycle") or {}
+        handlers = [(probe, c.get(probe)) for probe in ("livenessProbe", "readinessProbe", "startupProbe")] + [
+            (f"lifecycle.{hook}", lifecycle.get(hook)) for hook in ("postStart", "preStop")]
+        for where, handler in handlers:
             for kind in ("httpGet", "tcpSocket"):
-                host = (handler.get(kind) or {}).get("host")
+                host = ((handler or {}).get(kind) or {}).get("host")
                 if host:
-                    out.append((f"{path}.{probe}.{kind}.host", _js(host)))
-        for hook in ("postStart", "preStop"):
-            handler = (c.get("lifecycle") or {}).get(hook) or {}
-            for kind in ("httpGet", "tcpSocket"):
-                host = (handler.get(kind) or {}).get("host")
-                if host:
-                    out.append((f"{path}.lifecycle.{hook}.{kind}.host", _js(host)))
+                    out.append((f"{path}.{where}.{kind}.host", _js(host)))
     return out
 
 
@@ -327,16 +318,16 @@ def _allow_privilege_escalation(p: PodView, _: Version) -> Found:
     return out
 
 
-def _windows_exempt(fn: CheckFn) -> CheckFn:
-    def check(p: PodView, binary: Version) -> Found:
-        return [] if p.windows else fn(p, binary)
-    return check
+def _exempt_when(exempt: Callable[[PodView], bool]) -> Callable[[CheckFn], CheckFn]:
+    def wrap(fn: CheckFn) -> CheckFn:
+        def check(p: PodView, binary: Version) -> Found:
+            return [] if exempt(p) else fn(p, binary)
+        return check
+    return wrap
 
 
-def _userns_relaxed(fn: CheckFn) -> CheckFn:
-    def check(p: PodView, binary: Version) -> Found:
-        return [] if p.user_ns else fn(p, binary)
-    return check
+_windows_exempt = _exempt_when(lambda p: p.windows)
+_userns_relaxed = _exempt_when(lambda p: p.user_ns)
 
 
 def _run_as_non_root(p: PodView, _: Version) -> Found:
@@ -425,7 +416,7 @@ CHECKS: dict[str, PSSCheck] = {c.id: c for c in (
     PSSCheck("privileged", "baseline", "privileged containers", "containers securityContext.privileged",
              (VersionedCheck(_v(1, 0), _privileged),)),
     PSSCheck("procMount", "baseline", "non-default /proc mount", "containers securityContext.procMount",
-             (VersionedCheck(_v(1, 0), _proc_mount), VersionedCheck(_v(1, 35), _proc_mount_1_35))),
+             (VersionedCheck(_v(1, 0), _proc_mount), VersionedCheck(_v(1, 35), _userns_relaxed(_proc_mount)))),
     PSSCheck("seLinuxOptions", "baseline", "custom SELinux type, user or role",
              "pod and container securityContext.seLinuxOptions",
              (VersionedCheck(_v(1, 0), _selinux(_SELINUX_1_0)), VersionedCheck(_v(1, 31), _selinux(_SELINUX_1_31)))),
