@@ -11,6 +11,8 @@ from matplotlib.ticker import MaxNLocator
 from kubesec_nb.checks import REGISTRY, SEVERITIES
 from kubesec_nb.plot._style import figure, severity_colors
 from kubesec_nb.plot.summary import findings_by_category
+from kubesec_nb.workload.psa import version_label
+from kubesec_nb.workload.trivy import SEVERITIES as TRIVY_SEVERITIES
 
 _LEVEL_COLORS = {"restricted": "#1a9850", "baseline only": "#fdae61", "privileged only": "#d73027"}
 _IMPACT_GROUPS = (("root", ("root",), "#7f0000"),
@@ -49,7 +51,7 @@ def pod_security_compliance(workloads: Any) -> Figure:
         ax.text(left[ns], y, f"  enforce: {enforce.get(ns, '?')}", va="center", fontsize=7, color="#404040")
     ax.set_xlim(0, left.max() * 1.3 + 1)
     ax.set_xlabel("pods")
-    ax.set_title(f"Pod Security compliance by namespace (policy {_version(workloads.version)})")
+    ax.set_title(f"Pod Security compliance by namespace (policy {version_label(workloads.version)})")
     _finish(ax)
     return fig
 
@@ -68,10 +70,6 @@ def _stacked(table: pd.DataFrame, series: list[tuple[str, str, str]]) -> tuple[F
 def _finish(ax: Any) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-
-
-def _version(v: tuple[int, int]) -> str:
-    return f"v{v[0]}.{v[1]}"
 
 
 def workload_findings(findings: pd.DataFrame) -> Figure:
@@ -128,7 +126,7 @@ def vulnerabilities(workloads: Any, top: int = 15) -> Figure:
     v = v[v["match"] != "not in report"]
     if v.empty:
         return _empty("No running image is in the attached reports")
-    sev = [s.lower() for s in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")]
+    sev = [s.lower() for s in TRIVY_SEVERITIES]
     label = v["namespace"] + "/" + v["workload"]
     table = v.assign(label=label).groupby("label")[sev].sum().astype(int)
     table = table.sort_values(["critical", "high", "medium"], ascending=False, kind="stable").head(top)

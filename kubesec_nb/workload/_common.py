@@ -32,7 +32,7 @@ def pod_refs(model: Model) -> list[PodRef]:
     return out
 
 
-_MARKER = re.compile(r"<redacted:([A-Za-z0-9_.\-]+)>")
+_MARKER = re.compile(re.escape(REDACTED_PREFIX) + r"([A-Za-z0-9_.\-]+)>")
 
 
 def detectors(value: Any) -> list[str]:

@@ -36,7 +36,7 @@ import pandas as pd
 from kubesec_nb.model import Model, selector_matches
 
 STATES = ("enforce", "audit", "none", "not_assessed", "n/a")
-_RANK = {"enforce": 0, "audit": 1, "none": 2, "not_assessed": 3, "n/a": 4}
+_RANK = {s: i for i, s in enumerate(STATES)}  # strongest first
 _POD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
                         "ReplicationController", "*"})
 
