@@ -15,21 +15,14 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "data" / "samples"))
+from _common import timed  # also puts the repository and data/samples on sys.path
+from generate import synthetic
 
-from generate import synthetic  # noqa: E402
-
-from kubesec_nb.assessment import assess  # noqa: E402
-from kubesec_nb.checks import REGISTRY  # noqa: E402
-from kubesec_nb.findings import run_checks  # noqa: E402
-from kubesec_nb.snapshot.document import Snapshot  # noqa: E402
+from kubesec_nb.assessment import assess
+from kubesec_nb.checks import REGISTRY
+from kubesec_nb.findings import run_checks
+from kubesec_nb.snapshot.document import Snapshot
 
 TARGET_S = 30.0
 
@@ -66,36 +59,28 @@ def plant(snap: Snapshot, share: float = 0.05, seed: int = 0) -> int:
     return changed
 
 
-def timed(label: str, fn: Callable[[], Any], out: dict[str, float]) -> Any:
-    t0 = time.perf_counter()
-    result = fn()
-    out[label] = time.perf_counter() - t0
-    return result
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pods", type=int, default=50_000)
     ap.add_argument("--target", type=float, default=TARGET_S, help="seconds allowed for the timed stages")
     args = ap.parse_args(argv)
 
-    t0 = time.perf_counter()
-    snap = synthetic(args.pods)
-    planted = plant(snap)
-    setup = time.perf_counter() - t0
+    snap, setup = timed(lambda: synthetic(args.pods))
+    planted, t_plant = timed(lambda: plant(snap))
+    setup += t_plant
     pods = len(snap.items("pods"))
 
     times: dict[str, float] = {}
-    a = timed("model", lambda: assess(snap), times)
-    wa = timed("analyzer", lambda: a.workloads, times)
-    timed("pod_security", lambda: wa.pod_security, times)
-    timed("namespaces + dry run", lambda: wa.namespaces, times)
-    timed("host escapes", lambda: wa.escapes, times)
-    timed("secrets tables", lambda: (wa.secret_refs, wa.credentials, wa.tokens, wa.legacy_tokens,
-                                     wa.secret_stores), times)
-    timed("images + signatures", lambda: (wa.images, wa.vulnerabilities, wa.signatures), times)
+    a, times["model"] = timed(lambda: assess(snap))
+    wa, times["analyzer"] = timed(lambda: a.workloads)
+    _, times["pod_security"] = timed(lambda: wa.pod_security)
+    _, times["namespaces + dry run"] = timed(lambda: wa.namespaces)
+    _, times["host escapes"] = timed(lambda: wa.escapes)
+    _, times["secrets tables"] = timed(lambda: (wa.secret_refs, wa.credentials, wa.tokens, wa.legacy_tokens,
+                                                wa.secret_stores))
+    _, times["images + signatures"] = timed(lambda: (wa.images, wa.vulnerabilities, wa.signatures))
     checks = [c for c in REGISTRY.values() if c.analyzer == "workloads"]
-    findings = timed("checks", lambda: run_checks(a, checks), times)
+    findings, times["checks"] = timed(lambda: run_checks(a, checks))
     total = sum(times.values())
 
     print(f"bench_workloads: {pods} pods ({planted} with planted workload inputs), "
