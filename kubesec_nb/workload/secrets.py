@@ -164,6 +164,7 @@ def tokens(model: Model, pods: Sequence[PodRef], api_access: Sequence[str] = ())
     bindings that give the account API access, and whether it needs the token (see module docstring).
     """
     direct, by_ns, everyone = bindings_by_service_account(model)
+    need: dict[str, tuple[tuple[str, ...], bool]] = {}  # per service account: bindings, needs the API
     rows = []
     for ref in pods:
         spec = ref.pod.get("spec") or {}
@@ -177,11 +178,12 @@ def tokens(model: Model, pods: Sequence[PodRef], api_access: Sequence[str] = ())
                 f"ServiceAccount {sa}: automountServiceAccountToken"
         else:
             mount, by, field = True, "default", "automountServiceAccountToken unset on pod and service account"
-        binds = sorted(set(direct.get(sa, []) + by_ns.get(ref.namespace, []) + everyone))
-        allow = any(fnmatchcase(sa, pat) for pat in api_access)
+        hit = need.get(sa)
+        if hit is None:
+            binds = tuple(sorted(set(direct.get(sa, []) + by_ns.get(ref.namespace, []) + everyone)))
+            hit = need[sa] = (binds, bool(binds) or any(fnmatchcase(sa, pat) for pat in api_access))
         rows.append({"namespace": ref.namespace, "workload": ref.owner, "service_account": sa, "automount": mount,
-                     "decided_by": by, "field": field, "bindings": tuple(binds), "needs_api": bool(binds) or allow,
-                     "pod": ref.key})
+                     "decided_by": by, "field": field, "bindings": hit[0], "needs_api": hit[1], "pod": ref.key})
     return collapse(rows, TOKEN_COLUMNS, ["namespace", "workload", "service_account"])
 
 
