@@ -229,10 +229,10 @@ def pod_escapes(pod: Mapping[str, Any], *, capabilities: Mapping[str, str] | Non
         out.append(HostEscape(key, "nsenter", node, f"{path}.securityContext.privileged", "true",
                               container=c.get("name"), impact="root"))
     sc = spec.get("securityContext") or {}
-    if (sc.get("windowsOptions") or {}).get("hostProcess") is True:  # the pod level covers every container
+    pod_host_process = (sc.get("windowsOptions") or {}).get("hostProcess") is True
+    if pod_host_process:  # the pod level covers every container
         out.append(HostEscape(key, "windowsHostProcess", node, "spec.securityContext.windowsOptions.hostProcess",
                               "true", impact="root"))
-    pod_host_process = (sc.get("windowsOptions") or {}).get("hostProcess") is True
     for path, c in conts:
         csc = c.get("securityContext") or {}
         if (csc.get("windowsOptions") or {}).get("hostProcess") is True and not pod_host_process:
