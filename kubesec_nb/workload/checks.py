@@ -23,7 +23,7 @@ from kubesec_nb.workload import psa, pss
 from kubesec_nb.workload._common import containers
 from kubesec_nb.workload.analysis import WorkloadAnalysis
 from kubesec_nb.workload.escapes import HostEscape, runs_as_root
-from kubesec_nb.workload.signatures import api_state
+from kubesec_nb.workload.signatures import MECHANISMS, api_state
 
 A = "workloads"
 POD_SECURITY = "Pod Security and Security Contexts"
@@ -595,10 +595,9 @@ def _img_signatures(wa: WorkloadAnalysis) -> Iterator[Finding]:
         if r["enforced"] == "not_assessed":
             unknown.append(f"{ns}: {'; '.join(e for e in r['evidence'] if 'could not' in e or ':' in e) or 'unknown'}")
         elif r["enforced"] == "no":
-            cells = ", ".join(f"{k}={r[k]}" for k in ("binary_authorization", "kyverno", "sigstore", "ratify"))
+            cells = ", ".join(f"{k}={r[k]}" for k in MECHANISMS)
             fails.append(Finding("IMG-SIGNATURE-NOT-ENFORCED", namespace=ns, kind="Namespace", name=ns,
-                                 evidence=tuple(Evidence(f"Namespace {ns}", k, str(r[k]))
-                                                for k in ("binary_authorization", "kyverno", "sigstore", "ratify")),
+                                 evidence=tuple(Evidence(f"Namespace {ns}", k, str(r[k])) for k in MECHANISMS),
                                  message=f"any image may run ({cells})"))
     if not fails and unknown:
         raise NotAssessed("signature enforcement unknown in " + " | ".join(unknown))

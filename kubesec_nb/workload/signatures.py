@@ -197,7 +197,9 @@ def ratify(model: Model, ns: str) -> list[tuple[str, str]]:
     return out
 
 
-SIGNATURE_COLUMNS = ["namespace", "binary_authorization", "kyverno", "sigstore", "ratify", "enforced", "evidence"]
+#: The enforcement mechanisms, one column each.
+MECHANISMS = ("binary_authorization", "kyverno", "sigstore", "ratify")
+SIGNATURE_COLUMNS = ["namespace", *MECHANISMS, "enforced", "evidence"]
 
 
 def signatures(model: Model, namespaces: Sequence[str]) -> pd.DataFrame:
