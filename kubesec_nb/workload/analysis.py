@@ -32,6 +32,14 @@ ESCAPE_COLUMNS = ["namespace", "pod", "owner", "node", "technique", "detail", "c
                   "compromises_node", "requires", "field", "value", "exposes", "mounts"]
 
 
+#: Inputs read from the snapshot: area -> the resources it needs (Trivy reports are attachments).
+INPUTS: dict[str, tuple[str, ...]] = {
+    "pods": ("pods",), "namespaces": ("namespaces",), "serviceaccounts": ("serviceaccounts",),
+    "bindings": ("rolebindings.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io"),
+    "secrets": ("secrets",), "configmaps": ("configmaps",),
+}
+
+
 def _as_tuple(value: Any, option: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -97,11 +105,7 @@ class WorkloadAnalysis:
     def not_assessed(self) -> dict[str, str]:
         """Area → why its input is missing (pods, namespaces, service accounts, bindings, secrets ...)."""
         out: dict[str, str] = {}
-        for area, resources in (("pods", ("pods",)), ("namespaces", ("namespaces",)),
-                                ("serviceaccounts", ("serviceaccounts",)),
-                                ("bindings", ("rolebindings.rbac.authorization.k8s.io",
-                                              "clusterrolebindings.rbac.authorization.k8s.io")),
-                                ("secrets", ("secrets",)), ("configmaps", ("configmaps",))):
+        for area, resources in INPUTS.items():
             reason = self.model.missing(*resources)
             if reason:
                 out[area] = reason
@@ -132,7 +136,7 @@ class WorkloadAnalysis:
 
     @cached_property
     def policies(self) -> dict[str, psa.NamespacePolicy]:
-        """The Pod Security policy of every namespace (namespaces with pods included)."""
+        """The Pod Security policy of every namespace (namespaces with pods included), sorted by name."""
         names = sorted(set(self.model.namespaces) | {r.namespace for r in self.pods})
         return {ns: psa.resolve(ns, self.model.namespace_labels(ns), default_level=self.psa_default_level,
                                 exempt=ns in self.psa_exempt_namespaces) for ns in names}
@@ -273,7 +277,7 @@ class WorkloadAnalysis:
     @cached_property
     def secret_stores(self) -> pd.DataFrame:
         """Per namespace: Secrets Store CSI and External Secrets use, and Secret consumers."""
-        return _secrets.secret_stores(self.model, self.pods, self.secret_refs)
+        return _secrets.secret_stores(self.model, self.pods, self.secret_refs, list(self.policies))
 
     @cached_property
     def secret_manager_platform(self) -> dict[str, str]:
@@ -338,9 +342,8 @@ class WorkloadAnalysis:
 
     def coverage(self) -> pd.DataFrame:
         """Inputs of the workload analysis and whether they were available (``not_assessed`` with the reason)."""
-        areas = ("pods", "namespaces", "serviceaccounts", "bindings", "secrets", "configmaps", "trivy")
         rows = [{"input": k, "status": "not_assessed" if k in self.not_assessed else "available",
-                 "reason": self.not_assessed.get(k, "")} for k in areas]
+                 "reason": self.not_assessed.get(k, "")} for k in (*INPUTS, "trivy")]
         return pd.DataFrame(rows, columns=["input", "status", "reason"])
 
     def pods_failing(self, level: str) -> pd.DataFrame:

@@ -240,9 +240,10 @@ STORE_COLUMNS = ["namespace", "csi_pods", "csi_providers", "external_secrets", "
                  "external"]
 
 
-def secret_stores(model: Model, pods: Sequence[PodRef], refs: pd.DataFrame) -> pd.DataFrame:
-    """Per namespace: pods mounting Secrets Store CSI volumes and their providers, ExternalSecrets and
-    their stores' providers, workloads consuming Kubernetes Secrets, and whether an external manager is used.
+def secret_stores(model: Model, pods: Sequence[PodRef], refs: pd.DataFrame, namespaces: Sequence[str]) -> pd.DataFrame:
+    """Per namespace of ``namespaces``: pods mounting Secrets Store CSI volumes and their providers,
+    ExternalSecrets and their stores' providers, workloads consuming Kubernetes Secrets, and whether an
+    external manager is used.
     """
     spcs = {object_key(o): CSI_PROVIDERS.get(str((o.get("spec") or {}).get("provider", "")),
                                              str((o.get("spec") or {}).get("provider", "unknown")))
@@ -273,11 +274,10 @@ def secret_stores(model: Model, pods: Sequence[PodRef], refs: pd.DataFrame) -> p
     if not refs.empty:
         used = refs[refs["via"] != "imagePullSecrets"]
         consumers = {str(k): int(v) for k, v in used.groupby("namespace")["workload"].nunique().items()}
-    names = sorted(set(model.namespaces) | {r.namespace for r in pods})
     rows = [{"namespace": ns, "csi_pods": csi_pods.get(ns, 0), "csi_providers": tuple(sorted(csi_prov.get(ns, ()))),
              "external_secrets": es.get(ns, 0), "eso_providers": tuple(sorted(es_prov.get(ns, ()))),
              "secret_consumers": int(consumers.get(ns, 0)),
-             "external": bool(csi_pods.get(ns) or es.get(ns))} for ns in names]
+             "external": bool(csi_pods.get(ns) or es.get(ns))} for ns in namespaces]
     return pd.DataFrame(rows, columns=STORE_COLUMNS)
 
 
