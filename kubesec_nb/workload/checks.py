@@ -509,6 +509,11 @@ def _image_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[dict[st
     yield from _from_table(wa, check_id, (r for r in wa.records("images") if keep(r)), evidence, what)
 
 
+def _latest(r: dict[str, Any]) -> bool:
+    """An ``images`` row whose tag is latest, explicit or implied (no tag), and no digest (ImageRef.latest)."""
+    return not r["digest"] and r["tag"] in ("", "latest")
+
+
 @check("IMG-NO-DIGEST", title="Images not pinned by digest", severity="low", category=IMAGES, analyzer=A,
        requires=PODS, references=("kubescape C-0306", "trivy KSV-0125"),
        remediation="Reference images by digest (image@sha256:...) so that what runs is what was scanned and signed.")
@@ -521,8 +526,7 @@ def _img_digest(wa: WorkloadAnalysis) -> Iterator[Finding]:
        analyzer=A, requires=PODS, references=("kubescape C-0075", "trivy KSV-0013", "kube-score container-image-tag"),
        remediation="Pin a version tag and, better, a digest.")
 def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _image_findings(wa, "IMG-LATEST-TAG", lambda r: not r["digest"] and r["tag"] in ("", "latest"),
-                               "images tagged latest or untagged")
+    yield from _image_findings(wa, "IMG-LATEST-TAG", _latest, "images tagged latest or untagged")
 
 
 @check("IMG-REGISTRY-NOT-ALLOWED", title="Images from registries outside the allowlist", severity="medium",
@@ -541,7 +545,7 @@ def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
 def _img_pull(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _image_findings(
         wa, "IMG-PULL-POLICY",
-        lambda r: not r["digest"] and r["tag"] in ("", "latest") and r["pull_policy"] != "Always",
+        lambda r: _latest(r) and r["pull_policy"] != "Always",
         "latest images with IfNotPresent/Never", policy=True)
 
 
