@@ -49,6 +49,22 @@ def pod(name: str, ns: str = "shop", *, node: str | None = "n1", owner: Obj | No
     return p
 
 
+def owner_ref(kind: str, name: str, uid: str) -> Obj:
+    """The controller reference of an ``apps/v1`` object."""
+    return {"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid, "controller": True}
+
+
+def deployment(name: str, replicaset: str, ns: str = "shop", *, uid: str = "d1", rs_uid: str = "rs1") -> list[Obj]:
+    """A Deployment and a ReplicaSet it controls; the ReplicaSet's pods carry
+    ``owner_ref("ReplicaSet", replicaset, rs_uid)``."""
+    return [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+             "metadata": {"name": replicaset, "namespace": ns, "uid": rs_uid,
+                          "ownerReferences": [owner_ref("Deployment", name, uid)]},
+             "spec": {"template": {"spec": {"containers": []}}}},
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns, "uid": uid},
+             "spec": {"template": {"spec": {"containers": []}}}}]
+
+
 def c0(p: Obj) -> Obj:
     c: Obj = p["spec"]["containers"][0]
     return c

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from kubesec_nb.workload.escapes import HostEscape, classify_path, normalize_capability, pod_escapes
-from tests.workload.conftest import analysis, c0, pod
+from tests.workload.conftest import analysis, c0, owner_ref, pod
 
 
 def _host(path: str, *, read_only: bool = False, sub: str | None = None, mounted: bool = True) -> Any:
@@ -124,8 +124,7 @@ def test_normalize_capability() -> None:
 
 
 def test_escapes_table_has_owner_and_evidence() -> None:
-    owner = {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "u1", "controller": True}
-    wa = analysis(pod("agent-1", owner=owner, mutate=_host("/var/run/docker.sock")))
+    wa = analysis(pod("agent-1", owner=owner_ref("DaemonSet", "agent", "u1"), mutate=_host("/var/run/docker.sock")))
     row = wa.escapes.iloc[0]
     assert (row["owner"], row["technique"], row["node"], row["value"]) == (
         "DaemonSet/agent", "runtime-socket", "node:n1", "/var/run/docker.sock")

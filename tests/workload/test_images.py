@@ -10,7 +10,7 @@ import pytest
 
 from kubesec_nb.workload.images import allowed_registry, default_allowlist, parse_image, running_image_id
 from kubesec_nb.workload.trivy import parse_report
-from tests.workload.conftest import analysis, c0, namespace, pod
+from tests.workload.conftest import analysis, c0, deployment, namespace, owner_ref, pod
 
 D1, D2, D3 = "sha256:" + "1" * 64, "sha256:" + "2" * 64, "sha256:" + "3" * 64
 
@@ -114,13 +114,8 @@ def test_join_by_digest_image_id_tag_and_workload(tmp_path: Path, mode: str) -> 
     from kubesec_nb.assessment import assess
     from tests.workload.conftest import snapshot
 
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "uid": "rs", "controller": True}
-    objs = [namespace("shop"),
-            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {
-                "name": "web-1", "namespace": "shop", "uid": "rs", "ownerReferences": [
-                    {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "d", "controller": True}]}},
-            {"apiVersion": "apps/v1", "kind": "Deployment",
-             "metadata": {"name": "web", "namespace": "shop", "uid": "d"}},
+    rs = owner_ref("ReplicaSet", "web-1", "rs")
+    objs = [namespace("shop"), *deployment("web", "web-1", uid="d", rs_uid="rs"),
             _running("by-digest", "nginx:1.27", f"docker-pullable://nginx@{D1}"),
             _running("by-id", "local/build:dev", f"docker://{D2}"),
             _running("by-tag", "redis:7", ""),

@@ -5,20 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from kubesec_nb.workload.secrets import platform_secret_manager
-from tests.workload.conftest import analysis, c0, namespace, pod
+from tests.workload.conftest import analysis, c0, deployment, namespace, owner_ref, pod
 
 Obj = dict[str, Any]
-RS = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-abc", "uid": "rs1", "controller": True}
+RS = owner_ref("ReplicaSet", "web-abc", "rs1")
 
 
 def _objs(*extra: Obj) -> tuple[Obj, ...]:
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {
-        "name": "web-abc", "namespace": "shop", "uid": "rs1", "ownerReferences": [
-            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "d1", "controller": True}]},
-        "spec": {"template": {"spec": {"containers": []}}}}
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop", "uid": "d1"},
-           "spec": {"template": {"spec": {"containers": []}}}}
-    return (namespace("shop"), rs, dep, *extra)
+    return (namespace("shop"), *deployment("web", "web-abc"), *extra)
 
 
 def _env(p: Obj) -> None:
