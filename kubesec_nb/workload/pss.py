@@ -483,8 +483,7 @@ def checks_at(level: str, version: Version) -> tuple[tuple[str, VersionedCheck],
         raise ValueError(f"unknown level {level!r} (one of {', '.join(LEVELS)})")
     if level == "privileged":
         return ()
-    steps = {c.id: (c, c.at(version)) for c in CHECKS.values()}
-    active = {cid: s for cid, (_, s) in steps.items() if s is not None}
+    active = {c.id: s for c in CHECKS.values() if (s := c.at(version)) is not None}
     baseline = [(cid, s) for cid, s in active.items() if CHECKS[cid].level == "baseline"]
     if level == "baseline":
         return tuple(sorted(baseline))
