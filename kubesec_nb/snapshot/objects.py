@@ -13,6 +13,11 @@ POD_CONTROLLERS: dict[str, str] = {
     "Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
     "Job": "batch", "CronJob": "batch", "ReplicationController": "",
 }
+#: The resources that hold pod controllers (``resource.group`` names, as snapshots key them).
+WORKLOAD_RESOURCES = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
+                      "jobs.batch", "cronjobs.batch", "replicationcontrollers")
+
+
 def object_key(obj: Mapping[str, Any]) -> str:
     """``ns/name`` for namespaced objects, ``name`` for cluster-scoped ones.
 
