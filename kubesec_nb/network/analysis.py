@@ -17,13 +17,12 @@ from kubesec_nb.network.addresses import AddressSpace, format_range, parse_cidr,
 from kubesec_nb.network.endpoints import Endpoint, external_endpoint, node_endpoint, pod_endpoints
 from kubesec_nb.network.exposure import INTERNAL, PUBLIC, UNKNOWN, Entry, Exposure
 from kubesec_nb.network.extra import ExtraPolicy, affected_namespaces, extra_policies
-from kubesec_nb.network.policy import EGRESS, INGRESS, Policy, parse_policy
+from kubesec_nb.network.policy import EGRESS, INGRESS, NETPOL, Policy, parse_policy
 from kubesec_nb.network.profile import NetworkProfile
 from kubesec_nb.network.reach import EMPTY, Reachability
 from kubesec_nb.network.semantics import Decision, Evaluator, aggregate
 from kubesec_nb.network.services import Services
 
-NETPOL = "networkpolicies.networking.k8s.io"
 #: Above this many pods ``matrix(level="pod")`` refuses (the table would have n² cells).
 POD_MATRIX_LIMIT = 3000
 

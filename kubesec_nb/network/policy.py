@@ -17,6 +17,8 @@ from kubesec_nb.network.addresses import IPBlock
 from kubesec_nb.network.ports import PortEntry, parse_port_entry
 
 INGRESS, EGRESS = "ingress", "egress"
+#: The resource the snapshot keeps NetworkPolicies under.
+NETPOL = "networkpolicies.networking.k8s.io"
 
 
 @dataclass(frozen=True)
