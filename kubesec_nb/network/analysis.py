@@ -18,6 +18,7 @@ from kubesec_nb.network.endpoints import Endpoint, external_endpoint, node_endpo
 from kubesec_nb.network.exposure import INTERNAL, PUBLIC, UNKNOWN, Entry, Exposure
 from kubesec_nb.network.extra import ExtraPolicy, affected_namespaces, extra_policies
 from kubesec_nb.network.policy import EGRESS, INGRESS, NETPOL, Policy, parse_policy
+from kubesec_nb.network.ports import resolve_named
 from kubesec_nb.network.profile import NetworkProfile
 from kubesec_nb.network.reach import EMPTY, Reachability
 from kubesec_nb.network.semantics import Decision, Evaluator, aggregate
@@ -138,13 +139,13 @@ class NetworkAnalysis:
             for d_ep, d_port, d_note in dsts:
                 num = d_port
                 if isinstance(num, str) and not num.isdigit():
-                    hit = d_ep.named_ports.get(num) if d_ep.is_pod else None
-                    if hit is None or hit[0] != protocol:
+                    resolved = resolve_named(d_ep.named_ports, num, protocol) if d_ep.is_pod else None
+                    if resolved is None:
                         parts.append(Decision(False, s_ep.id, d_ep.id, num, protocol,
                                               f"{d_ep.id} has no {protocol} port named {num}",
                                               profile=self.profile.name))
                         continue
-                    num = hit[1]
+                    num = resolved
                 d = self.evaluator.decide(s_ep, d_ep, int(num), protocol)
                 note = "; ".join(n for n in (s_note, d_note) if n)
                 if note:

@@ -14,7 +14,7 @@ from typing import Any
 
 from kubesec_nb.model import Model, iter_containers, object_key
 from kubesec_nb.network.addresses import Address, parse_ip
-from kubesec_nb.network.ports import PROTOCOLS
+from kubesec_nb.network.ports import PROTOCOLS, protocol_of
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def named_ports(pod_spec: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
     for _, _, c in iter_containers(pod_spec):
         for p in c.get("ports") or []:
             name, num = p.get("name"), p.get("containerPort")
-            proto = str(p.get("protocol") or "TCP").upper()
+            proto = protocol_of(p)
             if name and isinstance(num, int) and proto in PROTOCOLS:
                 out.setdefault(str(name), (proto, num))
     return out

@@ -17,6 +17,7 @@ from typing import Any
 from kubesec_nb.model import Model, iter_containers, object_key, selector_matches
 from kubesec_nb.network.addresses import is_public, parse_ip
 from kubesec_nb.network.endpoints import exclusion_reason, node_addresses
+from kubesec_nb.network.ports import protocol_of
 from kubesec_nb.network.services import Backend, Services, service_ports
 
 PUBLIC, INTERNAL, UNKNOWN = "public", "internal", "unknown"
@@ -412,7 +413,7 @@ class Exposure:
             if host_net:
                 if ports:
                     for _, _, c, p in ports:
-                        proto = str(p.get("protocol") or "TCP").upper()
+                        proto = protocol_of(p)
                         out.append(Entry("hostNetwork", f"Pod {key} spec.hostNetwork (container {c.get('name')})",
                                          sc, f"{proto}/{p.get('containerPort')}", key, proto,
                                          p.get("containerPort")))
@@ -421,7 +422,7 @@ class Exposure:
                 continue
             for _, _, c, p in ports:
                 if p.get("hostPort"):
-                    proto = str(p.get("protocol") or "TCP").upper()
+                    proto = protocol_of(p)
                     out.append(Entry("hostPort", f"Pod {key} container {c.get('name')} hostPort {p['hostPort']}",
                                      sc, f"{proto}/{p['hostPort']}", key, proto, p.get("containerPort")))
         return out

@@ -18,6 +18,25 @@ MAX_PORT = 65535
 NamedPorts = Mapping[str, tuple[str, int]]
 
 
+def protocol_of(port: Mapping[str, object]) -> str:
+    """The protocol of a port field (container, Service, EndpointSlice or policy port): TCP when unset.
+
+    >>> protocol_of({"port": 53, "protocol": "udp"}), protocol_of({"port": 80})
+    ('UDP', 'TCP')
+    """
+    return str(port.get("protocol") or "TCP").upper()
+
+
+def resolve_named(named: NamedPorts | None, name: str, protocol: str) -> int | None:
+    """The container port a port name stands for on a pod with ``named`` ports; the protocol must match too.
+
+    >>> resolve_named({"dns": ("UDP", 53)}, "dns", "UDP"), resolve_named({"dns": ("UDP", 53)}, "dns", "TCP")
+    (53, None)
+    """
+    found = named.get(name) if named else None
+    return found[1] if found is not None and found[0] == protocol else None
+
+
 @dataclass(frozen=True)
 class PortEntry:
     """One ``ports[i]`` entry of a rule.
@@ -48,12 +67,7 @@ class PortEntry:
 
     def resolve(self, named: NamedPorts | None) -> int | None:
         """The number a named entry resolves to on a pod with ``named`` ports (protocol must match)."""
-        if self.name is None or not named:
-            return None
-        found = named.get(self.name)
-        if found is None or found[0] != self.protocol:
-            return None
-        return found[1]
+        return None if self.name is None else resolve_named(named, self.name, self.protocol)
 
     def matches(self, protocol: str, port: int, named: NamedPorts | None, *, endport: bool) -> bool:
         if self.invalid or protocol != self.protocol:
@@ -77,7 +91,7 @@ def parse_port_entry(index: int, raw: Mapping[str, object]) -> PortEntry:
     >>> str(parse_port_entry(0, {"port": "dns", "protocol": "UDP"}))
     'UDP/dns'
     """
-    proto = str(raw.get("protocol") or "TCP").upper()
+    proto = protocol_of(raw)
     port = raw.get("port")
     end = raw.get("endPort")
     invalid = "" if proto in PROTOCOLS else f"unknown protocol {proto}"

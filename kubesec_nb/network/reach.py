@@ -27,7 +27,7 @@ from kubesec_nb.network.addresses import AddressSpace
 from kubesec_nb.network.classes import build_classes
 from kubesec_nb.network.endpoints import Endpoint
 from kubesec_nb.network.policy import EGRESS, INGRESS, Peer, Policy, Rule
-from kubesec_nb.network.ports import PortSpace
+from kubesec_nb.network.ports import PortSpace, resolve_named
 from kubesec_nb.network.profile import NetworkProfile
 
 IntArray = npt.NDArray[np.int32]
@@ -192,9 +192,9 @@ class Reachability:
     def _named_mask(self, named: tuple[tuple[str, str], ...], ports: Mapping[str, tuple[str, int]]) -> int:
         mask = 0
         for name, proto in named:
-            hit = ports.get(name)
-            if hit is not None and hit[0] == proto:
-                mask |= self.ports.mask_of(proto, hit[1], hit[1])
+            num = resolve_named(ports, name, proto)
+            if num is not None:
+                mask |= self.ports.mask_of(proto, num, num)
         return mask
 
     # ---- per-direction groups ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubesec_nb.model import Model, map_selector_matches, object_key
 from kubesec_nb.network.endpoints import exclusion_reason, named_ports
+from kubesec_nb.network.ports import protocol_of, resolve_named
 
 SLICES = "endpointslices.discovery.k8s.io"
 
@@ -44,7 +45,7 @@ def service_ports(svc: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for p in (svc.get("spec") or {}).get("ports") or []:
         q = dict(p)
-        q["protocol"] = str(q.get("protocol") or "TCP").upper()
+        q["protocol"] = protocol_of(q)
         out.append(q)
     return out
 
@@ -94,7 +95,7 @@ class Services:
             name = sp.get("name") or ""
             for sl in slices:
                 match = next((p for p in sl.get("ports") or [] if (p.get("name") or "") == name
-                              and str(p.get("protocol") or "TCP").upper() == sp["protocol"]), None)
+                              and protocol_of(p) == sp["protocol"]), None)
                 if match is None or match.get("port") is None:
                     continue
                 for ep in sl.get("endpoints") or []:
@@ -122,8 +123,7 @@ class Services:
             for pod in pods:
                 num: int | None
                 if isinstance(target, str) and not target.isdigit():
-                    hit = named_ports(pod.get("spec") or {}).get(target)
-                    num = hit[1] if hit and hit[0] == sp["protocol"] else None
+                    num = resolve_named(named_ports(pod.get("spec") or {}), target, sp["protocol"])
                 else:
                     num = int(str(target))
                 if num is not None:
