@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -15,7 +16,7 @@ from kubesec_nb.errors import OptionError
 from kubesec_nb.model import Model
 from kubesec_nb.network.addresses import AddressSpace, format_range, parse_cidr, parse_ip
 from kubesec_nb.network.endpoints import Endpoint, external_endpoint, node_endpoint, pod_endpoints
-from kubesec_nb.network.exposure import INTERNAL, PUBLIC, UNKNOWN, Entry, Exposure
+from kubesec_nb.network.exposure import PUBLIC, SCOPE_RANK, UNKNOWN, Entry, Exposure
 from kubesec_nb.network.extra import ExtraPolicy, affected_namespaces, extra_policies
 from kubesec_nb.network.policy import EGRESS, INGRESS, NETPOL, Policy, parse_policy
 from kubesec_nb.network.ports import resolve_named
@@ -106,8 +107,8 @@ class NetworkAnalysis:
         ip = parse_ip(text)
         if ip is not None:
             return [(self._by_ip.get(ip) or external_endpoint(text, ip), port, "")]
-        if "/" in text and parse_cidr(text) is not None:
-            version, lo, hi = parse_cidr(text)  # type: ignore[misc]
+        if "/" in text and (cidr := parse_cidr(text)) is not None:
+            version, lo, hi = cidr
             out = []
             for a in self.space.atoms_in(version, lo, hi):
                 atom = self.space.atoms[a]
@@ -149,14 +150,12 @@ class NetworkAnalysis:
                 d = self.evaluator.decide(s_ep, d_ep, int(num), protocol)
                 note = "; ".join(n for n in (s_note, d_note) if n)
                 if note:
-                    d = Decision(d.allowed, d.src, d.dst, d.port, d.protocol, f"{d.reason} ({note})", d.egress,
-                                 d.ingress, d.profile)
+                    d = replace(d, reason=f"{d.reason} ({note})")
                 parts.append(d)
         if src == "internet" or dst == "internet":
             parts = _merge_ranges(parts, "src" if src == "internet" else "dst")
         if self.missing:
-            parts = [Decision(d.allowed, d.src, d.dst, d.port, d.protocol, f"{d.reason} (uncertain: {self.missing})",
-                              d.egress, d.ingress, d.profile, d.parts, d.partial) for d in parts]
+            parts = [replace(d, reason=f"{d.reason} (uncertain: {self.missing})") for d in parts]
         if len(parts) == 1 and len(srcs) == 1 and len(dsts) == 1 and not (srcs[0][2] or dsts[0][2]):
             return parts[0]
         what = "backend pods / address ranges"
@@ -313,9 +312,8 @@ class NetworkAnalysis:
     @cached_property
     def entry_points(self) -> pd.DataFrame:
         """Every way in from outside the cluster (internal load balancers included), one row per backend."""
-        exp = Exposure(self.model, self.services, lambda s, d, p, pr: self.allowed(s, d, p, pr))
         rows = []
-        for e in exp.entries():
+        for e in Exposure(self.model, self.services).entries():
             if e.pod not in self.by_id:
                 continue
             ok, why = self._entry_decision(e)
@@ -330,8 +328,7 @@ class NetworkAnalysis:
         cols = ["namespace", "pod", "workload", "path", "via", "scope", "scope_reason", "address", "front",
                 "target", "source_ranges", "restricted", "policy_allows", "policy", "exposed"]
         df = pd.DataFrame(rows, columns=cols).drop_duplicates()
-        rank = {PUBLIC: 0, UNKNOWN: 1, INTERNAL: 2}
-        df["_r"] = df["scope"].map(rank)
+        df["_r"] = df["scope"].map(SCOPE_RANK)
         return df.sort_values(["_r", "namespace", "pod", "path", "via", "target"]).drop(columns="_r") \
             .reset_index(drop=True)
 
@@ -495,6 +492,5 @@ def _merge_ranges(parts: list[Decision], role: str) -> list[Decision]:
         label = d.src if role == "src" else d.dst
         if len(group) > 1:
             label = f"public addresses ({len(group)} ranges, e.g. {label.split(',')[0]})"
-        out.append(Decision(d.allowed, label if role == "src" else d.src, label if role == "dst" else d.dst,
-                            d.port, d.protocol, d.reason, d.egress, d.ingress, d.profile))
+        out.append(replace(d, src=label) if role == "src" else replace(d, dst=label))
     return out

@@ -9,7 +9,7 @@ backend pod with the port it receives traffic on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -21,7 +21,8 @@ from kubesec_nb.network.ports import protocol_of
 from kubesec_nb.network.services import Backend, Services, service_ports
 
 PUBLIC, INTERNAL, UNKNOWN = "public", "internal", "unknown"
-_RANK = {PUBLIC: 0, UNKNOWN: 1, INTERNAL: 2}
+#: Scopes from most to least exposed (sort key).
+SCOPE_RANK = {PUBLIC: 0, UNKNOWN: 1, INTERNAL: 2}
 
 _INTERNAL_ANNOTATIONS = {
     "networking.gke.io/load-balancer-type": "internal",
@@ -149,13 +150,11 @@ def lb_scope(svc: Mapping[str, Any], provider: str = "unknown") -> Scope:
 
 
 class Exposure:
-    """Computes the entry points of one model. ``decide(src, pod, port, protocol)`` is the policy check."""
+    """Computes the entry points of one model (the policy check on each is the caller's)."""
 
-    def __init__(self, model: Model, services: Services,
-                 decide: Callable[[str, str, int, str], Any]) -> None:
+    def __init__(self, model: Model, services: Services) -> None:
         self.model = model
         self.services = services
-        self.decide = decide
         self.nodes_external = {n: node_addresses(o, ("ExternalIP",)) for n, o in model.nodes.items()}
 
     # ---- node-level exposure ------------------------------------------------------------------
@@ -248,7 +247,7 @@ class Exposure:
         mine = [e for e in entries if e.pod in pods]
         if not mine:
             return Scope(UNKNOWN, "controller exposure not found in the snapshot"), []
-        best = min(mine, key=lambda e: _RANK[e.scope.scope])
+        best = min(mine, key=lambda e: SCOPE_RANK[e.scope.scope])
         return best.scope, sorted({e.via for e in mine if e.scope.scope == best.scope.scope})
 
     def _ingress_entries(self) -> list[Entry]:
