@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kubesec_nb.errors import OptionError
-from kubesec_nb.model import Model
+from kubesec_nb.model import Model, selector_matches
 from kubesec_nb.network.addresses import AddressSpace, format_range, parse_cidr, parse_ip
 from kubesec_nb.network.endpoints import Endpoint, external_endpoint, node_endpoint, pod_endpoints
 from kubesec_nb.network.exposure import PUBLIC, SCOPE_RANK, UNKNOWN, Entry, Exposure
@@ -193,24 +193,24 @@ class NetworkAnalysis:
         """One row per NetworkPolicy: types (and whether defaulted), pods selected, rule counts."""
         rows = []
         for p in self.policies:
-            sel = [e.id for e in self.endpoints if e.namespace == p.namespace and self.evaluator.selectable(e)
-                   and e.id in self._selected_ids(p)]
+            sel = [e for e in self.selects(p) if self.evaluator.selectable(e)]
             rows.append({"policy": p.key, "namespace": p.namespace, "types": ",".join(p.types),
                          "types_defaulted": p.types_defaulted, "pods_selected": len(sel),
                          "ingress_rules": len(p.ingress), "egress_rules": len(p.egress)})
         cols = ["policy", "namespace", "types", "types_defaulted", "pods_selected", "ingress_rules", "egress_rules"]
         return pd.DataFrame(rows, columns=cols)
 
-    def _selected_ids(self, policy: Policy) -> set[str]:
-        from kubesec_nb.model import selector_matches
-
-        return {e.id for e in self.endpoints if e.namespace == policy.namespace
-                and selector_matches(policy.pod_selector, e.labels)}
+    @cached_property
+    def _endpoints_in(self) -> dict[str, list[Endpoint]]:
+        out: dict[str, list[Endpoint]] = defaultdict(list)
+        for e in self.endpoints:
+            out[e.namespace].append(e)
+        return dict(out)
 
     def selects(self, policy: Policy) -> list[Endpoint]:
         """Every pod endpoint a policy's podSelector matches (hostNetwork pods included)."""
-        ids = self._selected_ids(policy)
-        return [e for e in self.endpoints if e.id in ids]
+        return [e for e in self._endpoints_in.get(policy.namespace, ())
+                if selector_matches(policy.pod_selector, e.labels)]
 
     # ---- matrices -----------------------------------------------------------------------------------
     def _own_node_pairs(self) -> Iterable[tuple[Endpoint, Endpoint]]:
@@ -422,7 +422,7 @@ class NetworkAnalysis:
         rows = []
         for ns in sorted(self.model.namespaces):
             mine = pods[pods["namespace"] == ns]
-            pols = [p for p in self.policies if p.namespace == ns]
+            pols = self.evaluator.by_ns.get(ns, [])
             rows.append({"namespace": ns, "system": self.model.is_system_namespace(ns), "pods": len(mine),
                          "ingress_isolated": int(mine["ingress_isolated"].sum()),
                          "egress_isolated": int(mine["egress_isolated"].sum()),
@@ -453,15 +453,15 @@ class NetworkAnalysis:
     def confidence(self) -> pd.DataFrame:
         """Per namespace: ``high``, or ``low`` with the reasons (policies not modelled, assumptions, gaps)."""
         aff = affected_namespaces(self.extras)
+        gap = self.model.snapshot.gap(NETPOL)
         rows = []
         for ns in sorted(self.model.namespaces):
             reasons = [f"not modelled: {x}" for x in aff.get(ns, [])]
             if self.missing:
                 reasons.append(self.missing)
-            gap = self.model.snapshot.gap(NETPOL)
             if gap is not None and gap.namespace == ns:
                 reasons.append(gap.describe())
-            if not self.profile.enforced and any(p.namespace == ns for p in self.policies):
+            if not self.profile.enforced and ns in self.evaluator.by_ns:
                 reasons.append("policies present but not enforced (no plugin detected)")
             rows.append({"namespace": ns, "confidence": "low" if reasons else "high", "reasons": "; ".join(reasons)})
         return pd.DataFrame(rows, columns=["namespace", "confidence", "reasons"])

@@ -35,7 +35,7 @@ def _is_empty_selector(sel: object) -> bool:
 
 def _default_deny(net: NetworkAnalysis, check_id: str, direction: str) -> Iterator[Finding]:
     for ns in _app_namespaces(net):
-        pols = [p for p in net.policies if p.namespace == ns]
+        pols = net.evaluator.by_ns.get(ns, [])
         if any(p.affects(direction) and _is_empty_selector(p.pod_selector) for p in pols):
             continue
         ev = [Evidence(f"NetworkPolicy {p.key}", "spec.podSelector / policyTypes",

@@ -121,9 +121,11 @@ class Evaluator:
 
     def __init__(self, policies: Iterable[Policy], profile: NetworkProfile) -> None:
         self.profile = profile
-        self.by_ns: dict[str, list[Policy]] = defaultdict(list)
+        by_ns: dict[str, list[Policy]] = defaultdict(list)
         for p in policies:
-            self.by_ns[p.namespace].append(p)
+            by_ns[p.namespace].append(p)
+        #: Policies by namespace, in the given order (namespaces without policies are absent).
+        self.by_ns: dict[str, list[Policy]] = dict(by_ns)
 
     # ---- selection ------------------------------------------------------------------------
     def selectable(self, ep: Endpoint) -> bool:
