@@ -18,7 +18,7 @@ from kubesec_nb.network.addresses import AddressSpace, format_range, parse_cidr,
 from kubesec_nb.network.endpoints import Endpoint, external_endpoint, node_endpoint, pod_endpoints
 from kubesec_nb.network.exposure import PUBLIC, SCOPE_RANK, UNKNOWN, Entry, Exposure
 from kubesec_nb.network.extra import ExtraPolicy, affected_namespaces, extra_policies
-from kubesec_nb.network.policy import EGRESS, INGRESS, NETPOL, Policy, parse_policy
+from kubesec_nb.network.policy import EGRESS, INGRESS, NETPOL, Policy, ipblocks, parse_policy
 from kubesec_nb.network.ports import resolve_named
 from kubesec_nb.network.profile import NetworkProfile
 from kubesec_nb.network.reach import EMPTY, Reachability
@@ -57,14 +57,13 @@ class NetworkAnalysis:
         self.by_id = {e.id: e for e in self.endpoints}
         self.evaluator = Evaluator(self.policies, profile)
         self.services = Services(model)
-        self.space = AddressSpace(pe.ipblock for p in self.policies for r in (*p.ingress, *p.egress)
-                                  for pe in (r.peers or ()) if pe.ipblock is not None)
+        self.space = AddressSpace(ipblocks(self.policies))
 
     # ---- building blocks -------------------------------------------------------------------------
     @cached_property
     def reach(self) -> Reachability:
         """The class-level engine (built on first use)."""
-        return Reachability(self.endpoints, self.policies, self.profile)
+        return Reachability(self.endpoints, self.policies, self.profile, self.space)
 
     @cached_property
     def _by_ip(self) -> dict[tuple[int, int], Endpoint]:
