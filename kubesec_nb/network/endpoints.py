@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubesec_nb.model import Model, iter_containers, object_key
+from kubesec_nb.model import Model, iter_containers, labels_of, object_key
 from kubesec_nb.network.addresses import Address, parse_ip
 from kubesec_nb.network.ports import PROTOCOLS, protocol_of
 
@@ -105,7 +105,7 @@ def pod_endpoints(model: Model) -> tuple[list[Endpoint], dict[str, str]]:
         if ns not in ns_labels:
             ns_labels[ns] = model.namespace_labels(ns)
         spec = pod.get("spec") or {}
-        eps.append(Endpoint(key, "pod", ns, dict(pod["metadata"].get("labels") or {}), ns_labels[ns],
+        eps.append(Endpoint(key, "pod", ns, labels_of(pod), ns_labels[ns],
                             pod_ips(pod, model), named_ports(spec), bool(spec.get("hostNetwork")),
                             str(spec.get("nodeName") or "")))
     return eps, excluded

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from kubesec_nb.model import Model, iter_containers, object_key, selector_matches
+from kubesec_nb.model import Model, iter_containers, labels_of, object_key, selector_matches
 from kubesec_nb.network.addresses import is_public, parse_ip
 from kubesec_nb.network.endpoints import exclusion_reason, node_addresses
 from kubesec_nb.network.ports import protocol_of
@@ -236,7 +236,7 @@ class Exposure:
                 continue
             args = " ".join(str(a) for _, _, c in iter_containers(pod.get("spec") or {})
                             for a in (c.get("args") or []) + (c.get("command") or []))
-            labels = pod["metadata"].get("labels") or {}
+            labels = labels_of(pod)
             if (name and f"--ingress-class={name}" in args) or (controller and f"--controller-class={controller}"
                                                                   in args) \
                     or (lab and labels.get(lab[0]) in lab[1]):
@@ -309,9 +309,8 @@ class Exposure:
             return Scope(INTERNAL, f"GatewayClass {cls} is an internal load balancer", ",".join(addrs)), ()
         name, ns = gw["metadata"]["name"], gw["metadata"]["namespace"]
         svcs = [k for k, s in self.services.by_key.items()
-                if ((s["metadata"].get("labels") or {}).get("gateway.networking.k8s.io/gateway-name") == name
-                and k.startswith(f"{ns}/"))
-                or (s["metadata"].get("labels") or {}).get("gateway.envoyproxy.io/owning-gateway-name") == name]
+                if (labels_of(s).get("gateway.networking.k8s.io/gateway-name") == name and k.startswith(f"{ns}/"))
+                or labels_of(s).get("gateway.envoyproxy.io/owning-gateway-name") == name]
         if svcs:
             pods = tuple(sorted({b.pod for k in svcs for b in self.services.backends(k) if b.pod}))
             inner, via = self._pod_scope(list(pods), base)
@@ -367,7 +366,7 @@ class Exposure:
 
     def _gateway_entries(self) -> list[Entry]:
         out: list[Entry] = []
-        gateways = {object_key(g): g for g in self.model.items(f"gateways.{GW}")}
+        gateways = self.model.by_key(f"gateways.{GW}")
         if not gateways:
             return out
         base = self._base[0] + self._base[1]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from kubesec_nb.model import Model, map_selector_matches, object_key
+from kubesec_nb.model import Model, labels_of, map_selector_matches, object_key
 from kubesec_nb.network.endpoints import exclusion_reason, named_ports
 from kubesec_nb.network.ports import protocol_of, resolve_named
 
@@ -65,14 +65,14 @@ class Services:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.by_key = {object_key(s): s for s in model.items("services")}
+        self.by_key = model.by_key("services")
         self.use_slices = model.missing(SLICES) is None
 
     @cached_property
     def _slices(self) -> dict[str, list[Mapping[str, Any]]]:
         out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for sl in self.model.items(SLICES):
-            name = ((sl.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name")
+            name = labels_of(sl).get("kubernetes.io/service-name")
             if name:
                 out[f"{sl['metadata']['namespace']}/{name}"].append(sl)
         return dict(out)
@@ -116,7 +116,7 @@ class Services:
         ns = key.split("/")[0]
         selector = (svc.get("spec") or {}).get("selector") or {}
         pods = [p for p in self.model.pods_in(ns)
-                if map_selector_matches(selector, (p["metadata"].get("labels") or {})) and not exclusion_reason(p)]
+                if map_selector_matches(selector, labels_of(p)) and not exclusion_reason(p)]
         out: list[Backend] = []
         for sp in ports:
             target = sp.get("targetPort", sp.get("port"))
