@@ -156,6 +156,7 @@ class Exposure:
         self.model = model
         self.services = services
         self.nodes_external = {n: node_addresses(o, ("ExternalIP",)) for n, o in model.nodes.items()}
+        self._controller_pods: dict[tuple[str, str], list[str]] = {}
 
     # ---- node-level exposure ------------------------------------------------------------------
     def node_scope(self, node: str | None = None) -> Scope:
@@ -211,8 +212,12 @@ class Exposure:
         return out
 
     # ---- Ingress -------------------------------------------------------------------------------
+    @cached_property
+    def _ingress_classes(self) -> dict[str, Mapping[str, Any]]:
+        return {c["metadata"]["name"]: c for c in self.model.items("ingressclasses.networking.k8s.io")}
+
     def _ingress_class(self, ing: Mapping[str, Any]) -> tuple[str, str]:
-        classes = {c["metadata"]["name"]: c for c in self.model.items("ingressclasses.networking.k8s.io")}
+        classes = self._ingress_classes
         name = (ing.get("spec") or {}).get("ingressClassName") or _ann(ing).get("kubernetes.io/ingress.class")
         if not name:
             default = [n for n, c in classes.items()
@@ -229,6 +234,12 @@ class Exposure:
 
     def controller_pods(self, name: str, controller: str) -> list[str]:
         """Pods of an in-cluster ingress controller for class ``name`` / controller ``controller``."""
+        key = (name, controller)
+        if key not in self._controller_pods:  # Ingresses of one class share the answer
+            self._controller_pods[key] = self._find_controller_pods(name, controller)
+        return self._controller_pods[key]
+
+    def _find_controller_pods(self, name: str, controller: str) -> list[str]:
         found = []
         lab = _CONTROLLER_LABELS.get(controller)
         for pod in self.model.pods:
