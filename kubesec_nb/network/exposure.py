@@ -19,6 +19,7 @@ from kubesec_nb.network.addresses import is_public, parse_ip
 from kubesec_nb.network.endpoints import exclusion_reason, node_addresses
 from kubesec_nb.network.ports import protocol_of
 from kubesec_nb.network.services import Backend, Services, service_ports
+from kubesec_nb.snapshot.resources import GATEWAY
 
 PUBLIC, INTERNAL, UNKNOWN = "public", "internal", "unknown"
 #: Scopes from most to least exposed (sort key).
@@ -36,7 +37,6 @@ _GKE_EXTERNAL_GATEWAYS = ("gke-l7-global-external-managed", "gke-l7-global-exter
                           "gke-l7-gxlb", "gke-l7-gxlb-mc", "azure-alb-external")
 _GKE_INTERNAL_GATEWAYS = ("gke-l7-rilb", "gke-l7-rilb-mc", "gke-l7-cross-regional-internal-managed-mc")
 _ROUTES = ("httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes")
-GW = "gateway.networking.k8s.io"
 #: In-cluster ingress controllers found by label when their pods carry no --ingress-class flag.
 _CONTROLLER_LABELS = {
     "k8s.io/ingress-nginx": ("app.kubernetes.io/name", ("ingress-nginx", "rke2-ingress-nginx")),
@@ -363,11 +363,11 @@ class Exposure:
     def _granted(self, route_kind: str, route_ns: str, backend_ns: str, name: str) -> bool:
         if route_ns == backend_ns:
             return True
-        for rg in self.model.items(f"referencegrants.{GW}"):
+        for rg in self.model.items(f"referencegrants.{GATEWAY}"):
             if rg["metadata"]["namespace"] != backend_ns:
                 continue
             spec = rg.get("spec") or {}
-            frm = any(f.get("group") == GW and f.get("kind") == route_kind and f.get("namespace") == route_ns
+            frm = any(f.get("group") == GATEWAY and f.get("kind") == route_kind and f.get("namespace") == route_ns
                       for f in spec.get("from") or [])
             to = any((t.get("group") or "") == "" and t.get("kind") == "Service" and t.get("name") in (None, name)
                      for t in spec.get("to") or [])
@@ -377,13 +377,13 @@ class Exposure:
 
     def _gateway_entries(self) -> list[Entry]:
         out: list[Entry] = []
-        gateways = self.model.by_key(f"gateways.{GW}")
+        gateways = self.model.by_key(f"gateways.{GATEWAY}")
         if not gateways:
             return out
         base = self._base[0] + self._base[1]
         scopes = {k: self._gateway_scope(g, base) for k, g in gateways.items()}
         for res in _ROUTES:
-            for route in self.model.items(f"{res}.{GW}"):
+            for route in self.model.items(f"{res}.{GATEWAY}"):
                 kind = route.get("kind") or res[:-1]
                 rns = route["metadata"]["namespace"]
                 for ref in (route.get("spec") or {}).get("parentRefs") or []:
