@@ -280,12 +280,10 @@ class NetworkAnalysis:
             raise OptionError(f"{len(self.endpoints)} pods: a pod-level matrix would have "
                               f"{len(self.endpoints) ** 2} cells; use level='namespace' or graph()")
         r = self.reach
-        ids = r.matrix()
-        cls = [int(c) for c in r.class_of]
-        fmt: dict[int, str] = {}
+        cells = r.matrix()[np.ix_(r.class_of, r.class_of)].tolist()  # pod x pod mask ids
+        fmt = {mid: r.ports.format(r.masks[mid]) for mid in {m for row in cells for m in row}}
         names = [e.id for e in self.endpoints]
-        data = [[fmt.setdefault(int(ids[cls[i], cls[j]]), r.ports.format(r.masks[int(ids[cls[i], cls[j]])]))
-                 for j in range(len(names))] for i in range(len(names))]
+        data = [[fmt[mid] for mid in row] for row in cells]
         df = pd.DataFrame(data, index=names, columns=names)
         for i in range(len(names)):
             df.iat[i, i] = "all"
