@@ -415,13 +415,15 @@ class Exposure:
             if exclusion_reason(pod):
                 continue
             key, spec = object_key(pod), pod.get("spec") or {}
+            host_net = bool(spec.get("hostNetwork"))
+            ports = [(c, p) for _, _, c in iter_containers(spec) for p in c.get("ports") or []]
+            if not host_net and not any(p.get("hostPort") for _, p in ports):
+                continue  # reachable through the node only with hostNetwork or a hostPort
             node = spec.get("nodeName")
             sc = self.node_scope(node if node in self.model.nodes else None)
-            host_net = bool(spec.get("hostNetwork"))
-            ports = [(field, i, c, p) for field, i, c in iter_containers(spec) for p in c.get("ports") or []]
             if host_net:
                 if ports:
-                    for _, _, c, p in ports:
+                    for c, p in ports:
                         proto = protocol_of(p)
                         out.append(Entry("hostNetwork", f"Pod {key} spec.hostNetwork (container {c.get('name')})",
                                          sc, f"{proto}/{p.get('containerPort')}", key, proto,
@@ -429,7 +431,7 @@ class Exposure:
                 else:
                     out.append(Entry("hostNetwork", f"Pod {key} spec.hostNetwork", sc, "all", key, "any", None))
                 continue
-            for _, _, c, p in ports:
+            for c, p in ports:
                 if p.get("hostPort"):
                     proto = protocol_of(p)
                     out.append(Entry("hostPort", f"Pod {key} container {c.get('name')} hostPort {p['hostPort']}",
