@@ -128,7 +128,7 @@ def policy_hostnetwork(net: NetworkAnalysis) -> Iterable[Finding]:
                    "podSelector/namespaceSelector instead of the Service address.",
        references=("projectcalico/calico#10664", "cilium/cilium#20550", "reference §1 rule 13"))
 def ipblock_service_ip(net: NetworkAnalysis) -> Iterable[Finding]:
-    svc_ips = net.services.cluster_ips()
+    svc_ips = [(parse_ip(ip), ip, who) for ip, who in net.services.cluster_ips().items()]
     pod_ips = {} if net.profile.ipblock_matches_pods else \
         {ip: f"Pod {e.id}" for e in net.endpoints if not e.host_network for ip in e.ips}
     for p in net.policies:
@@ -137,7 +137,7 @@ def ipblock_service_ip(net: NetworkAnalysis) -> Iterable[Finding]:
                 b = pe.ipblock
                 if b is None or b.invalid or b.hi - b.lo + 1 > NARROW_BLOCK:
                     continue
-                hits = [f"{who} ({ip})" for ip, who in svc_ips.items() if b.contains(parse_ip(ip))]
+                hits = [f"{who} ({ip})" for addr, ip, who in svc_ips if b.contains(addr)]
                 hits += [f"{who} (pod IP; profile {net.profile.name}: ipBlock does not match pods)"
                          for ip, who in pod_ips.items() if b.contains(ip)]
                 if hits:
