@@ -19,7 +19,7 @@ option                     meaning
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -160,7 +160,7 @@ def detect_plugin(model: Model) -> Detection:
     return Detection("", tuple(disabled), uncertain)
 
 
-def _from_cloud(model: Model, add: Any) -> None:
+def _from_cloud(model: Model, add: Callable[[str, str], None]) -> None:
     snap = model.snapshot
     gke = snap.attachment("gke-cluster")
     if gke is not None and isinstance(gke.data, dict):
