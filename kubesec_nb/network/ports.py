@@ -12,19 +12,12 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
+from kubesec_nb.snapshot.objects import PROTOCOLS as PROTOCOLS
+from kubesec_nb.snapshot.objects import protocol_of as protocol_of
+
 MAX_PORT = 65535
 #: A named-port map: name → (protocol, container port), per pod.
 NamedPorts = Mapping[str, tuple[str, int]]
-
-
-def protocol_of(port: Mapping[str, object]) -> str:
-    """The protocol of a port field (container, Service, EndpointSlice or policy port): TCP when unset.
-
-    >>> protocol_of({"port": 53, "protocol": "udp"}), protocol_of({"port": 80})
-    ('UDP', 'TCP')
-    """
-    return str(port.get("protocol") or "TCP").upper()
 
 
 def resolve_named(named: NamedPorts | None, name: str, protocol: str) -> int | None:

@@ -34,9 +34,10 @@ from kubesec_nb.snapshot.document import Snapshot
 from kubesec_nb.snapshot.objects import (
     POD_CONTROLLERS,
     WORKLOAD_RESOURCES,
-    iter_containers,
     map_selector_matches,
+    named_ports,
     pod_specs,
+    protocol_of,
     selector_matches,
 )
 from kubesec_nb.snapshot.resources import SPEC_BY_GR, group_resource
@@ -349,12 +350,8 @@ def _resolve_target(port: Obj, pod: Obj) -> int | None:
         return target
     if isinstance(target, str) and target.isdigit():
         return int(target)
-    proto = port.get("protocol", "TCP")
-    for _, _, c in iter_containers(pod.get("spec") or {}):
-        for cp in c.get("ports") or []:
-            if cp.get("name") == target and cp.get("protocol", "TCP") == proto:
-                return int(cp["containerPort"])
-    return None
+    found = named_ports(pod.get("spec") or {}).get(str(target))
+    return found[1] if found is not None and found[0] == protocol_of(port) else None
 
 
 def sync_endpoint_slices(snap: Snapshot) -> None:
