@@ -1,8 +1,10 @@
 """Network reachability benchmark: full pod-level reachability at 10,000 and 50,000 pods.
 
 Targets (issue 4): 10,000 pods / 1,000 policies / 500 namespaces in < 20 s and < 2 GB;
-50,000 pods in < 2 minutes. network-config-analyzer (NCA, capped at 10,000 pods) runs on
-the inputs it can handle, in the same run, and the ratio is printed.
+50,000 pods in < 2 minutes. That shape (one policy per 10 pods, one namespace per 20) is the
+synthetic generator's default, so the snapshots are the cached ones other benchmarks use.
+network-config-analyzer (NCA, capped at 10,000 pods) runs on the inputs it can handle, in
+the same run, and the ratio is printed.
 
 Each size runs in a fresh subprocess that loads the snapshot from disk, so its peak RSS
 is the analysis's own. "Full pod-level reachability" = every ordered pod pair decided:
@@ -16,33 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "benchmarks" / "out"
+from _common import ROOT, peak_rss_mb, synthetic_path
+
 NCA = ROOT / ".venv-nca" / "bin" / "nca"
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "data" / "samples"))
-
-
-def shape(pods: int) -> dict[str, int]:
-    """The issue's shape: 1 policy per 10 pods, 1 namespace per 20 pods."""
-    return {"namespaces": max(1, pods // 20), "policies": max(1, pods // 10)}
-
-
-def snapshot_path(pods: int) -> Path:
-    path = OUT / f"synthetic-{pods}.json.gz"
-    if not path.exists():
-        from generate import synthetic  # type: ignore[import-not-found]
-
-        OUT.mkdir(parents=True, exist_ok=True)
-        synthetic(pods, seed=0, **shape(pods)).save(path)
-    return path
 
 
 def measure(path: str) -> dict[str, float | int]:
@@ -63,9 +47,9 @@ def measure(path: str) -> dict[str, float | int]:
     sizes = r._sizes
     pod_rows: list[np.ndarray] = []        # one packed pod-level row per source class
     allowed_pairs = 0
-    for _start, ids in r.rows():
+    for start, ids in r.rows():
         ok = ids != 0
-        allowed_pairs += int(sizes[_start:_start + len(ids)] @ (ok.astype(np.int64) @ sizes))
+        allowed_pairs += int(sizes[start:start + len(ids)] @ (ok.astype(np.int64) @ sizes))
         pod_rows.extend(np.packbits(ok[:, class_of], axis=1))
     t2 = time.perf_counter()
     ns_matrix = net.matrix()
@@ -76,7 +60,7 @@ def measure(path: str) -> dict[str, float | int]:
             "classes_s": t1 - t0, "pod_level_s": t2 - t1, "total_s": t2 - t0, "namespace_matrix_s": t3 - t2,
             "allowed_pod_pairs": allowed_pairs, "pod_matrix_bytes": int(sum(x.nbytes for x in pod_rows)),
             "namespaces_in_matrix": int(ns_matrix.shape[0]),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def run_nca(pods: int, timeout: float) -> float | None:
@@ -84,7 +68,7 @@ def run_nca(pods: int, timeout: float) -> float | None:
     from kubesec_nb.snapshot import Snapshot
     from tests.network import nca
 
-    snap = Snapshot.load(snapshot_path(pods))
+    snap = Snapshot.load(synthetic_path(pods))
     objs = [*snap.items("namespaces"), *snap.items("pods"), *snap.items("networkpolicies.networking.k8s.io")]
     for o in objs:
         o.setdefault("kind", {"v1": "Pod"}.get(o.get("apiVersion", ""), o.get("kind")))
@@ -111,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     nca_sizes = [int(s) for s in args.nca_sizes.split(",") if s] if NCA.exists() else []
     ours: dict[int, dict[str, float | int]] = {}
     for pods in sorted(set(sizes) | set(nca_sizes)):
-        path = snapshot_path(pods)
+        path = synthetic_path(pods)
         proc = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True,
                               check=True, cwd=ROOT)
         ours[pods] = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -76,7 +76,7 @@ def findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def summary(findings: pd.DataFrame) -> pd.DataFrame:
-    """Failures per severity and category, plus checks not assessed, for the executive summary."""
+    """Failing objects per category (rows) and severity (columns), for the executive summary."""
     fails = findings[findings["status"] == "fail"]
     table = pd.crosstab(fails["category"], fails["severity"]) if not fails.empty else pd.DataFrame()
     table = table.reindex(columns=list(SEVERITIES), fill_value=0)
@@ -169,11 +169,3 @@ def to_sarif(findings: pd.DataFrame, tool_version: str) -> dict[str, Any]:
         "runs": [{"tool": {"driver": {"name": "kubesec-nb", "version": tool_version, "rules": rules}},
                   "results": results}],
     }
-
-
-def worst_severity(findings: pd.DataFrame) -> str | None:
-    """The most severe severity among failures, or None when nothing failed."""
-    fails = findings[findings["status"] == "fail"]
-    if fails.empty:
-        return None
-    return min(fails["severity"], key=lambda s: SEVERITY_RANK[s])  # type: ignore[no-any-return]

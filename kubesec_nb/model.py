@@ -18,6 +18,9 @@ from kubesec_nb.snapshot.objects import (  # re-exported for analyzers
     POD_CONTROLLERS as POD_CONTROLLERS,
 )
 from kubesec_nb.snapshot.objects import (
+    WORKLOAD_RESOURCES as WORKLOAD_RESOURCES,
+)
+from kubesec_nb.snapshot.objects import (
     iter_containers as iter_containers,
 )
 from kubesec_nb.snapshot.objects import (
@@ -42,8 +45,6 @@ Obj = dict[str, Any]
 #: The newest Kubernetes minor version kubesec-nb knows; the default when the snapshot has none.
 LATEST_VERSION = (1, 37)
 
-_WORKLOAD_RESOURCES = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
-                       "jobs.batch", "cronjobs.batch", "replicationcontrollers")
 
 #: Namespaces the platform (Kubernetes itself, the cloud provider, its add-ons) owns.
 SYSTEM_NAMESPACES = frozenset({
@@ -202,7 +203,7 @@ class Model:
     def workloads(self) -> dict[tuple[str, str, str], Obj]:
         """Pod controllers by ``(kind, ns, name)``."""
         out: dict[tuple[str, str, str], Obj] = {}
-        for res in _WORKLOAD_RESOURCES:
+        for res in WORKLOAD_RESOURCES:
             for o in self.items(res):
                 out[(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])] = o
         return out

@@ -22,7 +22,6 @@ from kubesec_nb.snapshot.document import Snapshot
 
 #: Where the bundled samples live (override with ``KUBESEC_NB_SAMPLES``).
 SAMPLES_DIR = Path(os.environ.get("KUBESEC_NB_SAMPLES", Path(__file__).resolve().parent.parent / "data" / "samples"))
-DEFAULT_SAMPLE = "eks-shop"
 
 
 def setup() -> None:

@@ -25,13 +25,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 
-from builder import Cluster, container, digest  # noqa: E402
+from builder import Cluster, container, digest, repo_of  # noqa: E402
 
 from kubesec_nb.snapshot.document import Attachment, Snapshot  # noqa: E402
 
 Obj = dict[str, Any]
-SAMPLES = ("eks-shop", "gke-media", "aks-bank")
-DEFAULT_SAMPLE = "eks-shop"
 
 ACCOUNT = "111122223333"
 RESTRICTED_SC = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
@@ -544,7 +542,6 @@ def _trivy(cluster: str, c: Cluster) -> Obj:
             key = next((k for k in findings if image.endswith(k)), None)
             if key is None:
                 continue
-            from builder import repo_of
             repo_digest = f"{repo_of(image)}@{image.split('@', 1)[1] if '@' in image else digest(image)}"
             resources.append({
                 "Namespace": o["metadata"]["namespace"], "Kind": o["kind"], "Name": o["metadata"]["name"],
@@ -948,5 +945,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-__all__ = ["DEFAULT_SAMPLE", "SAMPLES", "aks_bank", "eks_shop", "gke_media", "synthetic"]

@@ -46,15 +46,6 @@ def parse_cidr(text: str) -> tuple[int, int, int] | None:
     return net.version, int(net.network_address), int(net.broadcast_address)
 
 
-def format_address(addr: Address) -> str:
-    """The textual form of an address.
-
-    >>> format_address((4, 167772161))
-    '10.0.0.1'
-    """
-    return str(ipaddress.ip_address(addr[1]) if addr[0] == 4 else ipaddress.IPv6Address(addr[1]))
-
-
 def format_range(version: int, lo: int, hi: int) -> str:
     """The smallest list of CIDRs covering ``[lo, hi]``, comma separated.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -12,18 +13,18 @@ import numpy as np
 import pandas as pd
 
 from kubesec_nb.errors import OptionError
-from kubesec_nb.model import Model
+from kubesec_nb.model import Model, selector_matches
 from kubesec_nb.network.addresses import AddressSpace, format_range, parse_cidr, parse_ip
 from kubesec_nb.network.endpoints import Endpoint, external_endpoint, node_endpoint, pod_endpoints
-from kubesec_nb.network.exposure import INTERNAL, PUBLIC, UNKNOWN, Entry, Exposure
+from kubesec_nb.network.exposure import PUBLIC, SCOPE_RANK, UNKNOWN, Entry, Exposure
 from kubesec_nb.network.extra import ExtraPolicy, affected_namespaces, extra_policies
-from kubesec_nb.network.policy import EGRESS, INGRESS, Policy, parse_policy
+from kubesec_nb.network.policy import EGRESS, INGRESS, NETPOL, Policy, ipblocks, parse_policy
+from kubesec_nb.network.ports import resolve_named
 from kubesec_nb.network.profile import NetworkProfile
 from kubesec_nb.network.reach import EMPTY, Reachability
 from kubesec_nb.network.semantics import Decision, Evaluator, aggregate
 from kubesec_nb.network.services import Services
 
-NETPOL = "networkpolicies.networking.k8s.io"
 #: Above this many pods ``matrix(level="pod")`` refuses (the table would have n² cells).
 POD_MATRIX_LIMIT = 3000
 
@@ -56,14 +57,13 @@ class NetworkAnalysis:
         self.by_id = {e.id: e for e in self.endpoints}
         self.evaluator = Evaluator(self.policies, profile)
         self.services = Services(model)
-        self.space = AddressSpace(pe.ipblock for p in self.policies for r in (*p.ingress, *p.egress)
-                                  for pe in (r.peers or ()) if pe.ipblock is not None)
+        self.space = AddressSpace(ipblocks(self.policies))
 
     # ---- building blocks -------------------------------------------------------------------------
     @cached_property
     def reach(self) -> Reachability:
         """The class-level engine (built on first use)."""
-        return Reachability(self.endpoints, self.policies, self.profile)
+        return Reachability(self.endpoints, self.policies, self.profile, self.space)
 
     @cached_property
     def _by_ip(self) -> dict[tuple[int, int], Endpoint]:
@@ -106,8 +106,8 @@ class NetworkAnalysis:
         ip = parse_ip(text)
         if ip is not None:
             return [(self._by_ip.get(ip) or external_endpoint(text, ip), port, "")]
-        if "/" in text and parse_cidr(text) is not None:
-            version, lo, hi = parse_cidr(text)  # type: ignore[misc]
+        if "/" in text and (cidr := parse_cidr(text)) is not None:
+            version, lo, hi = cidr
             out = []
             for a in self.space.atoms_in(version, lo, hi):
                 atom = self.space.atoms[a]
@@ -139,24 +139,22 @@ class NetworkAnalysis:
             for d_ep, d_port, d_note in dsts:
                 num = d_port
                 if isinstance(num, str) and not num.isdigit():
-                    hit = d_ep.named_ports.get(num) if d_ep.is_pod else None
-                    if hit is None or hit[0] != protocol:
+                    resolved = resolve_named(d_ep.named_ports, num, protocol) if d_ep.is_pod else None
+                    if resolved is None:
                         parts.append(Decision(False, s_ep.id, d_ep.id, num, protocol,
                                               f"{d_ep.id} has no {protocol} port named {num}",
                                               profile=self.profile.name))
                         continue
-                    num = hit[1]
+                    num = resolved
                 d = self.evaluator.decide(s_ep, d_ep, int(num), protocol)
                 note = "; ".join(n for n in (s_note, d_note) if n)
                 if note:
-                    d = Decision(d.allowed, d.src, d.dst, d.port, d.protocol, f"{d.reason} ({note})", d.egress,
-                                 d.ingress, d.profile)
+                    d = replace(d, reason=f"{d.reason} ({note})")
                 parts.append(d)
         if src == "internet" or dst == "internet":
             parts = _merge_ranges(parts, "src" if src == "internet" else "dst")
         if self.missing:
-            parts = [Decision(d.allowed, d.src, d.dst, d.port, d.protocol, f"{d.reason} (uncertain: {self.missing})",
-                              d.egress, d.ingress, d.profile, d.parts, d.partial) for d in parts]
+            parts = [replace(d, reason=f"{d.reason} (uncertain: {self.missing})") for d in parts]
         if len(parts) == 1 and len(srcs) == 1 and len(dsts) == 1 and not (srcs[0][2] or dsts[0][2]):
             return parts[0]
         what = "backend pods / address ranges"
@@ -194,24 +192,24 @@ class NetworkAnalysis:
         """One row per NetworkPolicy: types (and whether defaulted), pods selected, rule counts."""
         rows = []
         for p in self.policies:
-            sel = [e.id for e in self.endpoints if e.namespace == p.namespace and self.evaluator.selectable(e)
-                   and e.id in self._selected_ids(p)]
+            sel = [e for e in self.selects(p) if self.evaluator.selectable(e)]
             rows.append({"policy": p.key, "namespace": p.namespace, "types": ",".join(p.types),
                          "types_defaulted": p.types_defaulted, "pods_selected": len(sel),
                          "ingress_rules": len(p.ingress), "egress_rules": len(p.egress)})
         cols = ["policy", "namespace", "types", "types_defaulted", "pods_selected", "ingress_rules", "egress_rules"]
         return pd.DataFrame(rows, columns=cols)
 
-    def _selected_ids(self, policy: Policy) -> set[str]:
-        from kubesec_nb.model import selector_matches
-
-        return {e.id for e in self.endpoints if e.namespace == policy.namespace
-                and selector_matches(policy.pod_selector, e.labels)}
+    @cached_property
+    def _endpoints_in(self) -> dict[str, list[Endpoint]]:
+        out: dict[str, list[Endpoint]] = defaultdict(list)
+        for e in self.endpoints:
+            out[e.namespace].append(e)
+        return dict(out)
 
     def selects(self, policy: Policy) -> list[Endpoint]:
         """Every pod endpoint a policy's podSelector matches (hostNetwork pods included)."""
-        ids = self._selected_ids(policy)
-        return [e for e in self.endpoints if e.id in ids]
+        return [e for e in self._endpoints_in.get(policy.namespace, ())
+                if selector_matches(policy.pod_selector, e.labels)]
 
     # ---- matrices -----------------------------------------------------------------------------------
     def _own_node_pairs(self) -> Iterable[tuple[Endpoint, Endpoint]]:
@@ -282,12 +280,10 @@ class NetworkAnalysis:
             raise OptionError(f"{len(self.endpoints)} pods: a pod-level matrix would have "
                               f"{len(self.endpoints) ** 2} cells; use level='namespace' or graph()")
         r = self.reach
-        ids = r.matrix()
-        cls = [int(c) for c in r.class_of]
-        fmt: dict[int, str] = {}
+        cells = r.matrix()[np.ix_(r.class_of, r.class_of)].tolist()  # pod x pod mask ids
+        fmt = {mid: r.ports.format(r.masks[mid]) for mid in {m for row in cells for m in row}}
         names = [e.id for e in self.endpoints]
-        data = [[fmt.setdefault(int(ids[cls[i], cls[j]]), r.ports.format(r.masks[int(ids[cls[i], cls[j]])]))
-                 for j in range(len(names))] for i in range(len(names))]
+        data = [[fmt[mid] for mid in row] for row in cells]
         df = pd.DataFrame(data, index=names, columns=names)
         for i in range(len(names)):
             df.iat[i, i] = "all"
@@ -313,9 +309,8 @@ class NetworkAnalysis:
     @cached_property
     def entry_points(self) -> pd.DataFrame:
         """Every way in from outside the cluster (internal load balancers included), one row per backend."""
-        exp = Exposure(self.model, self.services, lambda s, d, p, pr: self.allowed(s, d, p, pr))
         rows = []
-        for e in exp.entries():
+        for e in Exposure(self.model, self.services).entries():
             if e.pod not in self.by_id:
                 continue
             ok, why = self._entry_decision(e)
@@ -330,8 +325,7 @@ class NetworkAnalysis:
         cols = ["namespace", "pod", "workload", "path", "via", "scope", "scope_reason", "address", "front",
                 "target", "source_ranges", "restricted", "policy_allows", "policy", "exposed"]
         df = pd.DataFrame(rows, columns=cols).drop_duplicates()
-        rank = {PUBLIC: 0, UNKNOWN: 1, INTERNAL: 2}
-        df["_r"] = df["scope"].map(rank)
+        df["_r"] = df["scope"].map(SCOPE_RANK)
         return df.sort_values(["_r", "namespace", "pod", "path", "via", "target"]).drop(columns="_r") \
             .reset_index(drop=True)
 
@@ -425,7 +419,7 @@ class NetworkAnalysis:
         rows = []
         for ns in sorted(self.model.namespaces):
             mine = pods[pods["namespace"] == ns]
-            pols = [p for p in self.policies if p.namespace == ns]
+            pols = self.evaluator.by_ns.get(ns, [])
             rows.append({"namespace": ns, "system": self.model.is_system_namespace(ns), "pods": len(mine),
                          "ingress_isolated": int(mine["ingress_isolated"].sum()),
                          "egress_isolated": int(mine["egress_isolated"].sum()),
@@ -456,15 +450,15 @@ class NetworkAnalysis:
     def confidence(self) -> pd.DataFrame:
         """Per namespace: ``high``, or ``low`` with the reasons (policies not modelled, assumptions, gaps)."""
         aff = affected_namespaces(self.extras)
+        gap = self.model.snapshot.gap(NETPOL)
         rows = []
         for ns in sorted(self.model.namespaces):
             reasons = [f"not modelled: {x}" for x in aff.get(ns, [])]
             if self.missing:
                 reasons.append(self.missing)
-            gap = self.model.snapshot.gap(NETPOL)
             if gap is not None and gap.namespace == ns:
                 reasons.append(gap.describe())
-            if not self.profile.enforced and any(p.namespace == ns for p in self.policies):
+            if not self.profile.enforced and ns in self.evaluator.by_ns:
                 reasons.append("policies present but not enforced (no plugin detected)")
             rows.append({"namespace": ns, "confidence": "low" if reasons else "high", "reasons": "; ".join(reasons)})
         return pd.DataFrame(rows, columns=["namespace", "confidence", "reasons"])
@@ -495,6 +489,5 @@ def _merge_ranges(parts: list[Decision], role: str) -> list[Decision]:
         label = d.src if role == "src" else d.dst
         if len(group) > 1:
             label = f"public addresses ({len(group)} ranges, e.g. {label.split(',')[0]})"
-        out.append(Decision(d.allowed, label if role == "src" else d.src, label if role == "dst" else d.dst,
-                            d.port, d.protocol, d.reason, d.egress, d.ingress, d.profile))
+        out.append(replace(d, src=label) if role == "src" else replace(d, dst=label))
     return out

@@ -11,14 +11,13 @@ from kubesec_nb.model import Model
 from kubesec_nb.network.addresses import parse_ip
 from kubesec_nb.network.endpoints import Endpoint
 from kubesec_nb.network.exposure import INTERNAL, lb_scope
-from kubesec_nb.network.policy import EGRESS, INGRESS, Policy, describe_selector
+from kubesec_nb.network.policy import EGRESS, INGRESS, NETPOL, Policy, describe_selector
 
 if TYPE_CHECKING:
     from kubesec_nb.network.analysis import NetworkAnalysis
 
 NP = "Network Policies"
 IO = "Ingress and Egress Control"
-NETPOL = "networkpolicies.networking.k8s.io"
 REQ = (NETPOL, "pods", "namespaces")
 #: An ipBlock narrower than this many addresses that holds a Service IP "names" it.
 NARROW_BLOCK = 256
@@ -34,14 +33,14 @@ def _is_empty_selector(sel: object) -> bool:
     return isinstance(sel, dict) and not sel.get("matchLabels") and not sel.get("matchExpressions")
 
 
-def _default_deny(net: NetworkAnalysis, direction: str) -> Iterator[Finding]:
+def _default_deny(net: NetworkAnalysis, check_id: str, direction: str) -> Iterator[Finding]:
     for ns in _app_namespaces(net):
-        pols = [p for p in net.policies if p.namespace == ns]
+        pols = net.evaluator.by_ns.get(ns, [])
         if any(p.affects(direction) and _is_empty_selector(p.pod_selector) for p in pols):
             continue
         ev = [Evidence(f"NetworkPolicy {p.key}", "spec.podSelector / policyTypes",
                        f"{describe_selector(p.pod_selector)} / {','.join(p.types)}") for p in pols]
-        yield Finding("", namespace=ns, kind="Namespace", name=ns,
+        yield Finding(check_id, namespace=ns, kind="Namespace", name=ns,
                       evidence=tuple(ev) or (Evidence(f"Namespace {ns}", "NetworkPolicies", "none"),),
                       message=f"no policy with podSelector {{}} isolates every pod of {ns} for {direction}"
                       + ("" if pols else " (the namespace has no NetworkPolicy)"))
@@ -53,7 +52,7 @@ def _default_deny(net: NetworkAnalysis, direction: str) -> Iterator[Finding]:
                    "allow the traffic each workload needs.",
        references=("kubescape C-0260", "CIS 5.3.2", "NSA/CISA hardening guide"))
 def ns_default_deny_ingress(net: NetworkAnalysis) -> Iterable[Finding]:
-    return _with_id("NET-NS-DEFAULT-DENY-INGRESS", _default_deny(net, INGRESS))
+    return _default_deny(net, "NET-NS-DEFAULT-DENY-INGRESS", INGRESS)
 
 
 @check("NET-NS-DEFAULT-DENY-EGRESS", title="Namespace without a default-deny egress policy", severity="low",
@@ -62,12 +61,7 @@ def ns_default_deny_ingress(net: NetworkAnalysis) -> Iterable[Finding]:
                    "the destinations each workload needs.",
        references=("kubescape C-0260", "NSA/CISA hardening guide"))
 def ns_default_deny_egress(net: NetworkAnalysis) -> Iterable[Finding]:
-    return _with_id("NET-NS-DEFAULT-DENY-EGRESS", _default_deny(net, EGRESS))
-
-
-def _with_id(cid: str, found: Iterable[Finding]) -> Iterator[Finding]:
-    for f in found:
-        yield Finding(cid, f.status, f.namespace, f.kind, f.name, f.subject, f.evidence, f.message, f.severity)
+    return _default_deny(net, "NET-NS-DEFAULT-DENY-EGRESS", EGRESS)
 
 
 def _by_workload(net: NetworkAnalysis, eps: Iterable[Endpoint]) -> dict[tuple[str, str], list[Endpoint]]:
@@ -86,7 +80,8 @@ def pod_no_ingress_policy(net: NetworkAnalysis) -> Iterable[Finding]:
     eps = [e for e in net.endpoints if not e.host_network and not Model.is_system_namespace(e.namespace)
            and not net.evaluator.isolating(e, INGRESS)]
     for (ns, wl), members in _by_workload(net, eps).items():
-        yield Finding("NET-POD-NO-INGRESS-POLICY", namespace=ns, kind=wl.split("/")[0], name=wl.split("/", 1)[1],
+        kind, _, name = wl.partition("/")
+        yield Finding("NET-POD-NO-INGRESS-POLICY", namespace=ns, kind=kind, name=name,
                       evidence=tuple(Evidence(f"Pod {e.id}", "metadata.labels",
                                               ",".join(f"{k}={v}" for k, v in sorted(e.labels.items())) or "none")
                                      for e in members[:5]),
@@ -133,7 +128,7 @@ def policy_hostnetwork(net: NetworkAnalysis) -> Iterable[Finding]:
                    "podSelector/namespaceSelector instead of the Service address.",
        references=("projectcalico/calico#10664", "cilium/cilium#20550", "reference §1 rule 13"))
 def ipblock_service_ip(net: NetworkAnalysis) -> Iterable[Finding]:
-    svc_ips = net.services.cluster_ips()
+    svc_ips = [(parse_ip(ip), ip, who) for ip, who in net.services.cluster_ips().items()]
     pod_ips = {} if net.profile.ipblock_matches_pods else \
         {ip: f"Pod {e.id}" for e in net.endpoints if not e.host_network for ip in e.ips}
     for p in net.policies:
@@ -142,7 +137,7 @@ def ipblock_service_ip(net: NetworkAnalysis) -> Iterable[Finding]:
                 b = pe.ipblock
                 if b is None or b.invalid or b.hi - b.lo + 1 > NARROW_BLOCK:
                     continue
-                hits = [f"{who} ({ip})" for ip, who in svc_ips.items() if b.contains(parse_ip(ip))]
+                hits = [f"{who} ({ip})" for addr, ip, who in svc_ips if b.contains(addr)]
                 hits += [f"{who} (pod IP; profile {net.profile.name}: ipBlock does not match pods)"
                          for ip, who in pod_ips.items() if b.contains(ip)]
                 if hits:
@@ -151,6 +146,11 @@ def ipblock_service_ip(net: NetworkAnalysis) -> Iterable[Finding]:
                                                      f"spec.{r.direction}[{r.index}].{r.peer_field}[{pe.index}].ipBlock",
                                                      str(b)), *(Evidence(h) for h in hits[:5])),
                                   message=f"{r.ref} names {hits[0]} by address: the rule is likely ineffective")
+
+
+def _is_dns_pod(e: Endpoint) -> bool:
+    """A cluster DNS server pod (kube-dns or CoreDNS in kube-system)."""
+    return e.namespace == "kube-system" and e.labels.get("k8s-app") in ("kube-dns", "coredns")
 
 
 def _dns_targets(net: NetworkAnalysis) -> list[tuple[Endpoint, int, str]]:
@@ -162,7 +162,7 @@ def _dns_targets(net: NetworkAnalysis) -> list[tuple[Endpoint, int, str]]:
             out.append((ep, b.target_port, b.protocol))
     if not out:
         for e in net.endpoints:
-            if e.namespace == "kube-system" and e.labels.get("k8s-app") in ("kube-dns", "coredns"):
+            if _is_dns_pod(e):
                 out += [(e, 53, "UDP"), (e, 53, "TCP")]
     if not out:
         ns = {"kubernetes.io/metadata.name": "kube-system"}
@@ -185,7 +185,7 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
     seen: dict[tuple[str, frozenset[tuple[str, str]]], list[str]] = {}
     for e in net.endpoints:
         pols = net.evaluator.isolating(e, EGRESS)
-        if not pols or (e.namespace == "kube-system" and e.labels.get("k8s-app") in ("kube-dns", "coredns")):
+        if not pols or _is_dns_pod(e):
             continue
         key = (e.namespace, frozenset(e.labels.items()))
         if key not in seen:
@@ -199,7 +199,8 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
             wl = net.model.owner_label(net.model.pod_by_key[e.id])
             blocked.setdefault((e.namespace, wl), (seen[key], sorted(p.key for p in pols)))
     for (ns, wl), (protos, names) in sorted(blocked.items()):
-        yield Finding("NET-EGRESS-BLOCKS-DNS", namespace=ns, kind=wl.split("/")[0], name=wl.split("/", 1)[1],
+        kind, _, name = wl.partition("/")
+        yield Finding("NET-EGRESS-BLOCKS-DNS", namespace=ns, kind=kind, name=name,
                       evidence=tuple(Evidence(f"NetworkPolicy {p}", "spec.egress", "no rule allows "
                                               f"{'/'.join(protos)} 53 to kube-dns") for p in names),
                       message=f"egress of {wl} is isolated by {', '.join(names)} and DNS over "
@@ -222,8 +223,8 @@ def internet_exposed(net: NetworkAnalysis) -> Iterable[Finding]:
         if r0["source_ranges"]:
             ev.append(Evidence(via, "source ranges", str(r0["source_ranges"])))
         ev.append(Evidence("NetworkPolicy", "decision", str(r0["policy"])))
-        yield Finding("NET-INTERNET-EXPOSED", namespace=str(ns), kind=str(wl).split("/")[0],
-                      name=str(wl).split("/", 1)[1], evidence=tuple(ev),
+        kind, _, name = wl.partition("/")
+        yield Finding("NET-INTERNET-EXPOSED", namespace=ns, kind=kind, name=name, evidence=tuple(ev),
                       message=f"{wl} is reachable from the internet via {path}: {via}"
                       + (f" (source ranges {r0['source_ranges']})" if r0["restricted"] else ""),
                       severity="medium" if r0["restricted"] or r0["scope"] != "public" else None)

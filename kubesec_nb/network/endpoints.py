@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubesec_nb.model import Model, iter_containers, object_key
+from kubesec_nb.model import Model, labels_of, object_key
 from kubesec_nb.network.addresses import Address, parse_ip
-from kubesec_nb.network.ports import PROTOCOLS
+from kubesec_nb.snapshot.objects import named_ports as named_ports
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,6 @@ class Endpoint:
     @property
     def is_pod(self) -> bool:
         return self.kind == "pod"
-
-
-def named_ports(pod_spec: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
-    """Container port names of a pod (init and sidecar containers included).
-
-    >>> named_ports({"containers": [{"ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"}]}]})
-    {'dns': ('UDP', 53)}
-    """
-    out: dict[str, tuple[str, int]] = {}
-    for _, _, c in iter_containers(pod_spec):
-        for p in c.get("ports") or []:
-            name, num = p.get("name"), p.get("containerPort")
-            proto = str(p.get("protocol") or "TCP").upper()
-            if name and isinstance(num, int) and proto in PROTOCOLS:
-                out.setdefault(str(name), (proto, num))
-    return out
 
 
 def node_addresses(node: Mapping[str, Any], kinds: tuple[str, ...] = ("InternalIP", "ExternalIP")) -> list[str]:
@@ -105,7 +89,7 @@ def pod_endpoints(model: Model) -> tuple[list[Endpoint], dict[str, str]]:
         if ns not in ns_labels:
             ns_labels[ns] = model.namespace_labels(ns)
         spec = pod.get("spec") or {}
-        eps.append(Endpoint(key, "pod", ns, dict(pod["metadata"].get("labels") or {}), ns_labels[ns],
+        eps.append(Endpoint(key, "pod", ns, labels_of(pod), ns_labels[ns],
                             pod_ips(pod, model), named_ports(spec), bool(spec.get("hostNetwork")),
                             str(spec.get("nodeName") or "")))
     return eps, excluded

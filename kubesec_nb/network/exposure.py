@@ -9,18 +9,21 @@ backend pod with the port it receives traffic on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from kubesec_nb.model import Model, iter_containers, object_key, selector_matches
+from kubesec_nb.model import Model, iter_containers, labels_of, object_key, selector_matches
 from kubesec_nb.network.addresses import is_public, parse_ip
 from kubesec_nb.network.endpoints import exclusion_reason, node_addresses
+from kubesec_nb.network.ports import protocol_of
 from kubesec_nb.network.services import Backend, Services, service_ports
+from kubesec_nb.snapshot.resources import GATEWAY
 
 PUBLIC, INTERNAL, UNKNOWN = "public", "internal", "unknown"
-_RANK = {PUBLIC: 0, UNKNOWN: 1, INTERNAL: 2}
+#: Scopes from most to least exposed (sort key).
+SCOPE_RANK = {PUBLIC: 0, UNKNOWN: 1, INTERNAL: 2}
 
 _INTERNAL_ANNOTATIONS = {
     "networking.gke.io/load-balancer-type": "internal",
@@ -34,7 +37,6 @@ _GKE_EXTERNAL_GATEWAYS = ("gke-l7-global-external-managed", "gke-l7-global-exter
                           "gke-l7-gxlb", "gke-l7-gxlb-mc", "azure-alb-external")
 _GKE_INTERNAL_GATEWAYS = ("gke-l7-rilb", "gke-l7-rilb-mc", "gke-l7-cross-regional-internal-managed-mc")
 _ROUTES = ("httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes")
-GW = "gateway.networking.k8s.io"
 #: In-cluster ingress controllers found by label when their pods carry no --ingress-class flag.
 _CONTROLLER_LABELS = {
     "k8s.io/ingress-nginx": ("app.kubernetes.io/name", ("ingress-nginx", "rke2-ingress-nginx")),
@@ -148,14 +150,13 @@ def lb_scope(svc: Mapping[str, Any], provider: str = "unknown") -> Scope:
 
 
 class Exposure:
-    """Computes the entry points of one model. ``decide(src, pod, port, protocol)`` is the policy check."""
+    """Computes the entry points of one model (the policy check on each is the caller's)."""
 
-    def __init__(self, model: Model, services: Services,
-                 decide: Callable[[str, str, int, str], Any]) -> None:
+    def __init__(self, model: Model, services: Services) -> None:
         self.model = model
         self.services = services
-        self.decide = decide
         self.nodes_external = {n: node_addresses(o, ("ExternalIP",)) for n, o in model.nodes.items()}
+        self._controller_pods: dict[tuple[str, str], list[str]] = {}
 
     # ---- node-level exposure ------------------------------------------------------------------
     def node_scope(self, node: str | None = None) -> Scope:
@@ -211,8 +212,12 @@ class Exposure:
         return out
 
     # ---- Ingress -------------------------------------------------------------------------------
+    @cached_property
+    def _ingress_classes(self) -> dict[str, Mapping[str, Any]]:
+        return {c["metadata"]["name"]: c for c in self.model.items("ingressclasses.networking.k8s.io")}
+
     def _ingress_class(self, ing: Mapping[str, Any]) -> tuple[str, str]:
-        classes = {c["metadata"]["name"]: c for c in self.model.items("ingressclasses.networking.k8s.io")}
+        classes = self._ingress_classes
         name = (ing.get("spec") or {}).get("ingressClassName") or _ann(ing).get("kubernetes.io/ingress.class")
         if not name:
             default = [n for n, c in classes.items()
@@ -229,6 +234,12 @@ class Exposure:
 
     def controller_pods(self, name: str, controller: str) -> list[str]:
         """Pods of an in-cluster ingress controller for class ``name`` / controller ``controller``."""
+        key = (name, controller)
+        if key not in self._controller_pods:  # Ingresses of one class share the answer
+            self._controller_pods[key] = self._find_controller_pods(name, controller)
+        return self._controller_pods[key]
+
+    def _find_controller_pods(self, name: str, controller: str) -> list[str]:
         found = []
         lab = _CONTROLLER_LABELS.get(controller)
         for pod in self.model.pods:
@@ -236,7 +247,7 @@ class Exposure:
                 continue
             args = " ".join(str(a) for _, _, c in iter_containers(pod.get("spec") or {})
                             for a in (c.get("args") or []) + (c.get("command") or []))
-            labels = pod["metadata"].get("labels") or {}
+            labels = labels_of(pod)
             if (name and f"--ingress-class={name}" in args) or (controller and f"--controller-class={controller}"
                                                                   in args) \
                     or (lab and labels.get(lab[0]) in lab[1]):
@@ -247,7 +258,7 @@ class Exposure:
         mine = [e for e in entries if e.pod in pods]
         if not mine:
             return Scope(UNKNOWN, "controller exposure not found in the snapshot"), []
-        best = min(mine, key=lambda e: _RANK[e.scope.scope])
+        best = min(mine, key=lambda e: SCOPE_RANK[e.scope.scope])
         return best.scope, sorted({e.via for e in mine if e.scope.scope == best.scope.scope})
 
     def _ingress_entries(self) -> list[Entry]:
@@ -309,9 +320,8 @@ class Exposure:
             return Scope(INTERNAL, f"GatewayClass {cls} is an internal load balancer", ",".join(addrs)), ()
         name, ns = gw["metadata"]["name"], gw["metadata"]["namespace"]
         svcs = [k for k, s in self.services.by_key.items()
-                if ((s["metadata"].get("labels") or {}).get("gateway.networking.k8s.io/gateway-name") == name
-                and k.startswith(f"{ns}/"))
-                or (s["metadata"].get("labels") or {}).get("gateway.envoyproxy.io/owning-gateway-name") == name]
+                if (labels_of(s).get("gateway.networking.k8s.io/gateway-name") == name and k.startswith(f"{ns}/"))
+                or labels_of(s).get("gateway.envoyproxy.io/owning-gateway-name") == name]
         if svcs:
             pods = tuple(sorted({b.pod for k in svcs for b in self.services.backends(k) if b.pod}))
             inner, via = self._pod_scope(list(pods), base)
@@ -353,11 +363,11 @@ class Exposure:
     def _granted(self, route_kind: str, route_ns: str, backend_ns: str, name: str) -> bool:
         if route_ns == backend_ns:
             return True
-        for rg in self.model.items(f"referencegrants.{GW}"):
+        for rg in self.model.items(f"referencegrants.{GATEWAY}"):
             if rg["metadata"]["namespace"] != backend_ns:
                 continue
             spec = rg.get("spec") or {}
-            frm = any(f.get("group") == GW and f.get("kind") == route_kind and f.get("namespace") == route_ns
+            frm = any(f.get("group") == GATEWAY and f.get("kind") == route_kind and f.get("namespace") == route_ns
                       for f in spec.get("from") or [])
             to = any((t.get("group") or "") == "" and t.get("kind") == "Service" and t.get("name") in (None, name)
                      for t in spec.get("to") or [])
@@ -367,13 +377,13 @@ class Exposure:
 
     def _gateway_entries(self) -> list[Entry]:
         out: list[Entry] = []
-        gateways = {object_key(g): g for g in self.model.items(f"gateways.{GW}")}
+        gateways = self.model.by_key(f"gateways.{GATEWAY}")
         if not gateways:
             return out
         base = self._base[0] + self._base[1]
         scopes = {k: self._gateway_scope(g, base) for k, g in gateways.items()}
         for res in _ROUTES:
-            for route in self.model.items(f"{res}.{GW}"):
+            for route in self.model.items(f"{res}.{GATEWAY}"):
                 kind = route.get("kind") or res[:-1]
                 rns = route["metadata"]["namespace"]
                 for ref in (route.get("spec") or {}).get("parentRefs") or []:
@@ -405,23 +415,25 @@ class Exposure:
             if exclusion_reason(pod):
                 continue
             key, spec = object_key(pod), pod.get("spec") or {}
+            host_net = bool(spec.get("hostNetwork"))
+            ports = [(c, p) for _, _, c in iter_containers(spec) for p in c.get("ports") or []]
+            if not host_net and not any(p.get("hostPort") for _, p in ports):
+                continue  # reachable through the node only with hostNetwork or a hostPort
             node = spec.get("nodeName")
             sc = self.node_scope(node if node in self.model.nodes else None)
-            host_net = bool(spec.get("hostNetwork"))
-            ports = [(field, i, c, p) for field, i, c in iter_containers(spec) for p in c.get("ports") or []]
             if host_net:
                 if ports:
-                    for _, _, c, p in ports:
-                        proto = str(p.get("protocol") or "TCP").upper()
+                    for c, p in ports:
+                        proto = protocol_of(p)
                         out.append(Entry("hostNetwork", f"Pod {key} spec.hostNetwork (container {c.get('name')})",
                                          sc, f"{proto}/{p.get('containerPort')}", key, proto,
                                          p.get("containerPort")))
                 else:
                     out.append(Entry("hostNetwork", f"Pod {key} spec.hostNetwork", sc, "all", key, "any", None))
                 continue
-            for _, _, c, p in ports:
+            for c, p in ports:
                 if p.get("hostPort"):
-                    proto = str(p.get("protocol") or "TCP").upper()
+                    proto = protocol_of(p)
                     out.append(Entry("hostPort", f"Pod {key} container {c.get('name')} hostPort {p['hostPort']}",
                                      sc, f"{proto}/{p['hostPort']}", key, proto, p.get("containerPort")))
         return out

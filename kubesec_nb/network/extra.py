@@ -15,16 +15,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kubesec_nb.model import Model, object_key, selector_matches
+from kubesec_nb.snapshot.resources import SPEC_BY_GR
 
-#: resource → (kind shown, cluster-scoped)
-EXTRA_KINDS: dict[str, tuple[str, bool]] = {
-    "adminnetworkpolicies.policy.networking.k8s.io": ("AdminNetworkPolicy", True),
-    "baselineadminnetworkpolicies.policy.networking.k8s.io": ("BaselineAdminNetworkPolicy", True),
-    "ciliumnetworkpolicies.cilium.io": ("CiliumNetworkPolicy", False),
-    "ciliumclusterwidenetworkpolicies.cilium.io": ("CiliumClusterwideNetworkPolicy", True),
-    "networkpolicies.crd.projectcalico.org": ("Calico NetworkPolicy", False),
-    "globalnetworkpolicies.crd.projectcalico.org": ("Calico GlobalNetworkPolicy", True),
+#: resource → kind shown (whether it is cluster-scoped comes from the resource table)
+EXTRA_KINDS: dict[str, str] = {
+    "adminnetworkpolicies.policy.networking.k8s.io": "AdminNetworkPolicy",
+    "baselineadminnetworkpolicies.policy.networking.k8s.io": "BaselineAdminNetworkPolicy",
+    "ciliumnetworkpolicies.cilium.io": "CiliumNetworkPolicy",
+    "ciliumclusterwidenetworkpolicies.cilium.io": "CiliumClusterwideNetworkPolicy",
+    "networkpolicies.crd.projectcalico.org": "Calico NetworkPolicy",
+    "globalnetworkpolicies.crd.projectcalico.org": "Calico GlobalNetworkPolicy",
 }
+_ANP_KINDS = ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy")
+_REASONS = {"AdminNetworkPolicy": "cluster-scoped Allow/Deny/Pass rules evaluated before NetworkPolicy",
+            "BaselineAdminNetworkPolicy": "default rules applied where no NetworkPolicy isolates"}
 
 
 @dataclass(frozen=True)
@@ -61,17 +65,16 @@ def extra_policies(model: Model) -> list[ExtraPolicy]:
     """
     everything = tuple(sorted(model.namespaces))
     out: list[ExtraPolicy] = []
-    for res, (kind, cluster) in EXTRA_KINDS.items():
+    for res, kind in EXTRA_KINDS.items():
+        namespaced = SPEC_BY_GR[res].namespaced
+        reason = _REASONS.get(kind, "plugin policy with deny and ordering semantics beyond NetworkPolicy")
         for obj in model.items(res):
             ns = str(obj["metadata"].get("namespace") or "")
-            affected: tuple[str, ...] | None = (ns,) if not cluster else None
-            if kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+            affected: tuple[str, ...] | None = (ns,) if namespaced else None
+            if kind in _ANP_KINDS:
                 affected = _anp_namespaces(model, (obj.get("spec") or {}).get("subject") or {})
             if affected is None:
                 affected = everything
-            reason = {"AdminNetworkPolicy": "cluster-scoped Allow/Deny/Pass rules evaluated before NetworkPolicy",
-                      "BaselineAdminNetworkPolicy": "default rules applied where no NetworkPolicy isolates",
-                      }.get(kind, "plugin policy with deny and ordering semantics beyond NetworkPolicy")
             out.append(ExtraPolicy(kind, res, object_key(obj), ns, affected, reason))
     return sorted(out, key=lambda e: (e.kind, e.name))
 

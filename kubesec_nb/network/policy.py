@@ -9,7 +9,7 @@ field at all is rejected by API validation and matches nothing here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,8 @@ from kubesec_nb.network.addresses import IPBlock
 from kubesec_nb.network.ports import PortEntry, parse_port_entry
 
 INGRESS, EGRESS = "ingress", "egress"
+#: The resource the snapshot keeps NetworkPolicies under.
+NETPOL = "networkpolicies.networking.k8s.io"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,20 @@ class Policy:
 
     def rules(self, direction: str) -> tuple[Rule, ...]:
         return self.ingress if direction == INGRESS else self.egress
+
+
+def ipblocks(policies: Iterable[Policy]) -> Iterator[IPBlock]:
+    """Every ipBlock peer of every rule of ``policies``: the boundaries of the address atoms.
+
+    >>> [str(b) for b in ipblocks([parse_policy({"metadata": {"namespace": "a", "name": "p"}, "spec": {
+    ...     "podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}})])]
+    ['10.0.0.0/8']
+    """
+    for p in policies:
+        for r in (*p.ingress, *p.egress):
+            for pe in r.peers or ():
+                if pe.ipblock is not None:
+                    yield pe.ipblock
 
 
 def _peer(index: int, raw: Any) -> Peer:

@@ -12,10 +12,22 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
+from kubesec_nb.snapshot.objects import PROTOCOLS as PROTOCOLS
+from kubesec_nb.snapshot.objects import protocol_of as protocol_of
+
 MAX_PORT = 65535
 #: A named-port map: name → (protocol, container port), per pod.
 NamedPorts = Mapping[str, tuple[str, int]]
+
+
+def resolve_named(named: NamedPorts | None, name: str, protocol: str) -> int | None:
+    """The container port a port name stands for on a pod with ``named`` ports; the protocol must match too.
+
+    >>> resolve_named({"dns": ("UDP", 53)}, "dns", "UDP"), resolve_named({"dns": ("UDP", 53)}, "dns", "TCP")
+    (53, None)
+    """
+    found = named.get(name) if named else None
+    return found[1] if found is not None and found[0] == protocol else None
 
 
 @dataclass(frozen=True)
@@ -48,12 +60,7 @@ class PortEntry:
 
     def resolve(self, named: NamedPorts | None) -> int | None:
         """The number a named entry resolves to on a pod with ``named`` ports (protocol must match)."""
-        if self.name is None or not named:
-            return None
-        found = named.get(self.name)
-        if found is None or found[0] != self.protocol:
-            return None
-        return found[1]
+        return None if self.name is None else resolve_named(named, self.name, self.protocol)
 
     def matches(self, protocol: str, port: int, named: NamedPorts | None, *, endport: bool) -> bool:
         if self.invalid or protocol != self.protocol:
@@ -77,7 +84,7 @@ def parse_port_entry(index: int, raw: Mapping[str, object]) -> PortEntry:
     >>> str(parse_port_entry(0, {"port": "dns", "protocol": "UDP"}))
     'UDP/dns'
     """
-    proto = str(raw.get("protocol") or "TCP").upper()
+    proto = protocol_of(raw)
     port = raw.get("port")
     end = raw.get("endPort")
     invalid = "" if proto in PROTOCOLS else f"unknown protocol {proto}"

@@ -19,12 +19,12 @@ option                     meaning
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubesec_nb.errors import OptionError
-from kubesec_nb.model import Model, iter_containers, object_key
+from kubesec_nb.model import Model, iter_containers, object_key, pod_specs
 
 
 @dataclass(frozen=True)
@@ -93,16 +93,14 @@ class Detection:
     uncertain: str = ""
 
 
-def _ds_and_pods(model: Model) -> Iterable[tuple[str, Mapping[str, Any]]]:
+def _ds_and_pods(model: Model) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
+    """``(label, name, pod spec)`` of every DaemonSet and every pod no controller owns."""
     for ds in model.items("daemonsets.apps"):
-        yield f"DaemonSet {object_key(ds)}", ((ds.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for spec in pod_specs(ds):
+            yield f"DaemonSet {object_key(ds)}", ds["metadata"]["name"], spec
     for pod in model.pods:
         if not model.owner(pod):
-            yield f"Pod {object_key(pod)}", pod.get("spec") or {}
-
-
-def _names(obj_label: str, spec: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
-    return [(obj_label, str(c.get("name", "")), c) for _, _, c in iter_containers(spec)]
+            yield f"Pod {object_key(pod)}", pod["metadata"]["name"], pod.get("spec") or {}
 
 
 def _eks_agent_enabled(container: Mapping[str, Any]) -> bool | None:
@@ -129,10 +127,9 @@ def detect_plugin(model: Model) -> Detection:
     def add(plugin: str, why: str) -> None:
         found.setdefault(plugin, []).append(why)
 
-    for label, spec in _ds_and_pods(model):
-        name = label.split("/")[-1]
-        for obj, cname, c in _names(label, spec):
-            image = str(c.get("image", ""))
+    for obj, name, spec in _ds_and_pods(model):
+        for _, _, c in iter_containers(spec):
+            cname, image = str(c.get("name", "")), str(c.get("image", ""))
             if name == "anetd" or (cname == "cilium-agent" and "gke" in image):
                 add("gke-dataplane-v2", f"{obj} (Dataplane V2 agent)")
             elif name == "azure-npm" or "azure-npm" in image:
@@ -163,7 +160,7 @@ def detect_plugin(model: Model) -> Detection:
     return Detection("", tuple(disabled), uncertain)
 
 
-def _from_cloud(model: Model, add: Any) -> None:
+def _from_cloud(model: Model, add: Callable[[str, str], None]) -> None:
     snap = model.snapshot
     gke = snap.attachment("gke-cluster")
     if gke is not None and isinstance(gke.data, dict):

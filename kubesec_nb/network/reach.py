@@ -26,8 +26,8 @@ from kubesec_nb.model import selector_matches
 from kubesec_nb.network.addresses import AddressSpace
 from kubesec_nb.network.classes import build_classes
 from kubesec_nb.network.endpoints import Endpoint
-from kubesec_nb.network.policy import EGRESS, INGRESS, Peer, Policy, Rule
-from kubesec_nb.network.ports import PortSpace
+from kubesec_nb.network.policy import EGRESS, INGRESS, Peer, Policy, Rule, ipblocks
+from kubesec_nb.network.ports import PortSpace, resolve_named
 from kubesec_nb.network.profile import NetworkProfile
 
 IntArray = npt.NDArray[np.int32]
@@ -58,13 +58,14 @@ class Reachability:
     ('TCP/80', 'all')
     """
 
-    def __init__(self, endpoints: list[Endpoint], policies: Iterable[Policy], profile: NetworkProfile) -> None:
+    def __init__(self, endpoints: list[Endpoint], policies: Iterable[Policy], profile: NetworkProfile,
+                 space: AddressSpace | None = None) -> None:
         self.endpoints = endpoints
         self.profile = profile
         self.policies = sorted(policies, key=lambda p: p.key)
         rules = [r for p in self.policies for r in (*p.ingress, *p.egress)]
-        peers = [pe for r in rules for pe in (r.peers or ())]
-        self.space = AddressSpace(pe.ipblock for pe in peers if pe.ipblock is not None)
+        #: The address atoms of the policies' ipBlocks (pass the one already built for the same policies).
+        self.space = space if space is not None else AddressSpace(ipblocks(self.policies))
         used_names = {e.name for r in rules for e in (r.ports or ()) if e.name is not None}
         self.classes, class_of = build_classes(endpoints, self.space, profile, used_names)
         self.class_of = np.asarray(class_of, dtype=np.int32)
@@ -192,9 +193,9 @@ class Reachability:
     def _named_mask(self, named: tuple[tuple[str, str], ...], ports: Mapping[str, tuple[str, int]]) -> int:
         mask = 0
         for name, proto in named:
-            hit = ports.get(name)
-            if hit is not None and hit[0] == proto:
-                mask |= self.ports.mask_of(proto, hit[1], hit[1])
+            num = resolve_named(ports, name, proto)
+            if num is not None:
+                mask |= self.ports.mask_of(proto, num, num)
         return mask
 
     # ---- per-direction groups ----------------------------------------------------------------------

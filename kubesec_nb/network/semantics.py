@@ -14,7 +14,7 @@ traffic between a pod and its own node are always allowed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,9 +121,11 @@ class Evaluator:
 
     def __init__(self, policies: Iterable[Policy], profile: NetworkProfile) -> None:
         self.profile = profile
-        self.by_ns: dict[str, list[Policy]] = defaultdict(list)
+        by_ns: dict[str, list[Policy]] = defaultdict(list)
         for p in policies:
-            self.by_ns[p.namespace].append(p)
+            by_ns[p.namespace].append(p)
+        #: Policies by namespace, in the given order (namespaces without policies are absent).
+        self.by_ns: dict[str, list[Policy]] = dict(by_ns)
 
     # ---- selection ------------------------------------------------------------------------
     def selectable(self, ep: Endpoint) -> bool:
@@ -241,11 +243,3 @@ def aggregate(parts: list[Decision], src: str, dst: str, port: int | str, protoc
               else f"denied for all {len(parts)} {what}")
     return Decision(bool(allowed), src, dst, port, protocol, reason, profile=profile, parts=tuple(parts),
                     partial=partial)
-
-
-def side_summary(side: Side | None) -> Mapping[str, Any]:
-    """A side as a plain dict (for tables)."""
-    if side is None:
-        return {}
-    return {"applies": side.applies, "isolated": side.isolated, "allowed": side.allowed,
-            "isolating": list(side.isolating), "allowing": list(side.allowing)}

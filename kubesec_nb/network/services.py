@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from kubesec_nb.model import Model, map_selector_matches, object_key
+from kubesec_nb.model import Model, labels_of, map_selector_matches, object_key
 from kubesec_nb.network.endpoints import exclusion_reason, named_ports
+from kubesec_nb.network.ports import protocol_of, resolve_named
 
 SLICES = "endpointslices.discovery.k8s.io"
 
@@ -44,7 +45,7 @@ def service_ports(svc: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for p in (svc.get("spec") or {}).get("ports") or []:
         q = dict(p)
-        q["protocol"] = str(q.get("protocol") or "TCP").upper()
+        q["protocol"] = protocol_of(q)
         out.append(q)
     return out
 
@@ -64,14 +65,14 @@ class Services:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.by_key = {object_key(s): s for s in model.items("services")}
+        self.by_key = model.by_key("services")
         self.use_slices = model.missing(SLICES) is None
 
     @cached_property
     def _slices(self) -> dict[str, list[Mapping[str, Any]]]:
         out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for sl in self.model.items(SLICES):
-            name = ((sl.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name")
+            name = labels_of(sl).get("kubernetes.io/service-name")
             if name:
                 out[f"{sl['metadata']['namespace']}/{name}"].append(sl)
         return dict(out)
@@ -94,7 +95,7 @@ class Services:
             name = sp.get("name") or ""
             for sl in slices:
                 match = next((p for p in sl.get("ports") or [] if (p.get("name") or "") == name
-                              and str(p.get("protocol") or "TCP").upper() == sp["protocol"]), None)
+                              and protocol_of(p) == sp["protocol"]), None)
                 if match is None or match.get("port") is None:
                     continue
                 for ep in sl.get("endpoints") or []:
@@ -115,15 +116,14 @@ class Services:
         ns = key.split("/")[0]
         selector = (svc.get("spec") or {}).get("selector") or {}
         pods = [p for p in self.model.pods_in(ns)
-                if map_selector_matches(selector, (p["metadata"].get("labels") or {})) and not exclusion_reason(p)]
+                if map_selector_matches(selector, labels_of(p)) and not exclusion_reason(p)]
         out: list[Backend] = []
         for sp in ports:
             target = sp.get("targetPort", sp.get("port"))
             for pod in pods:
                 num: int | None
                 if isinstance(target, str) and not target.isdigit():
-                    hit = named_ports(pod.get("spec") or {}).get(target)
-                    num = hit[1] if hit and hit[0] == sp["protocol"] else None
+                    num = resolve_named(named_ports(pod.get("spec") or {}), target, sp["protocol"])
                 else:
                     num = int(str(target))
                 if num is not None:

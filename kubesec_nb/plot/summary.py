@@ -6,6 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kubesec_nb.checks import SEVERITIES
+from kubesec_nb.findings import summary
 from kubesec_nb.plot._style import figure, severity_colors
 
 
@@ -15,14 +16,12 @@ def findings_by_category(findings: pd.DataFrame) -> Figure:
     >>> findings_by_category(pd.DataFrame(columns=["status", "category", "severity"])).axes[0].get_title()
     'No failing findings'
     """
-    fails = findings[findings["status"] == "fail"]
-    fig, ax = figure(8, 0.9 + 0.32 * max(1, fails["category"].nunique()))
-    if fails.empty:
+    table = summary(findings).sort_index(ascending=False)
+    fig, ax = figure(8, 0.9 + 0.32 * max(1, len(table)))
+    if table.empty:
         ax.set_title("No failing findings")
         ax.set_axis_off()
         return fig
-    table = pd.crosstab(fails["category"], fails["severity"]).reindex(columns=list(SEVERITIES), fill_value=0)
-    table = table.sort_index(ascending=False)
     left = pd.Series(0, index=table.index)
     for sev, color in zip(SEVERITIES, severity_colors(list(SEVERITIES)), strict=True):
         ax.barh(table.index, table[sev], left=left, color=color, label=sev)

@@ -33,9 +33,11 @@ from kubesec_nb.snapshot import bootstrap
 from kubesec_nb.snapshot.document import Snapshot
 from kubesec_nb.snapshot.objects import (
     POD_CONTROLLERS,
-    iter_containers,
+    WORKLOAD_RESOURCES,
     map_selector_matches,
+    named_ports,
     pod_specs,
+    protocol_of,
     selector_matches,
 )
 from kubesec_nb.snapshot.resources import SPEC_BY_GR, group_resource
@@ -48,8 +50,6 @@ REPRESENTATIVE = "kubesec-nb.io/representative"
 REPRESENTATIVE_POD_CIDR = "10.254.0.0/16"
 SERVICE_CIDR = "10.96.0.0/16"
 _UID_NS = uuid.UUID("6f1c1a52-3b0e-4c1e-9d7b-6b6e6f6b7365")
-_WORKLOAD_RESOURCES = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
-                       "jobs.batch", "cronjobs.batch", "replicationcontrollers")
 TOKEN_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
@@ -68,10 +68,6 @@ def stable_uid(*parts: str) -> str:
     True
     """
     return str(uuid.uuid5(_UID_NS, "/".join(parts)))
-
-
-def _add(snap: Snapshot, obj: Obj) -> None:
-    snap.add(obj)
 
 
 # ---- 1, 2: namespaces and default service accounts ------------------------------------------
@@ -94,7 +90,7 @@ def default_namespaces(snap: Snapshot, default_namespace: str = "default") -> No
             if s.get("kind") == "ServiceAccount" and s.get("namespace"):
                 referenced.add(s["namespace"])
     for name in sorted(referenced - set(declared)):
-        _add(snap, {"apiVersion": "v1", "kind": "Namespace",
+        snap.add({"apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": name, "annotations": {SYNTHESIZED: "referenced, not declared"}}})
     for ns in snap.items("namespaces"):
         meta = _meta(ns)
@@ -107,7 +103,7 @@ def default_service_accounts(snap: Snapshot) -> None:
     have = {(_ns(s), s["metadata"]["name"]) for s in snap.items("serviceaccounts")}
     for ns in sorted(n["metadata"]["name"] for n in snap.items("namespaces")):
         if (ns, "default") not in have:
-            _add(snap, {"apiVersion": "v1", "kind": "ServiceAccount",
+            snap.add({"apiVersion": "v1", "kind": "ServiceAccount",
                         "metadata": {"name": "default", "namespace": ns, "annotations": {SYNTHESIZED: "controller"}}})
     snap.mark_collected("serviceaccounts")
 
@@ -204,7 +200,7 @@ def default_fields(snap: Snapshot) -> None:
     default_services(snap)
     for o in snap.items("pods"):
         default_pod_spec(o.setdefault("spec", {}))
-    for res in _WORKLOAD_RESOURCES:
+    for res in WORKLOAD_RESOURCES:
         for o in snap.items(res):
             for tmpl in pod_specs(o):
                 default_pod_spec(tmpl)
@@ -216,11 +212,11 @@ def add_bootstrap_rbac(snap: Snapshot) -> None:
     roles = {r["metadata"]["name"] for r in snap.items("clusterroles.rbac.authorization.k8s.io")}
     for r in bootstrap.cluster_roles():
         if r["metadata"]["name"] not in roles:
-            _add(snap, r)
+            snap.add(r)
     bindings = {b["metadata"]["name"] for b in snap.items("clusterrolebindings.rbac.authorization.k8s.io")}
     for b in bootstrap.cluster_role_bindings():
         if b["metadata"]["name"] not in bindings:
-            _add(snap, b)
+            snap.add(b)
     snap.mark_collected("roles.rbac.authorization.k8s.io")
     snap.mark_collected("rolebindings.rbac.authorization.k8s.io")
 
@@ -311,7 +307,7 @@ def expand_controllers(snap: Snapshot) -> None:
     accounts = {(_ns(s), s["metadata"]["name"]): s for s in snap.items("serviceaccounts")}
     names = {(_ns(p), p["metadata"]["name"]) for p in snap.items("pods")}
     ips = _representative_ips(snap)
-    for res in _WORKLOAD_RESOURCES:
+    for res in WORKLOAD_RESOURCES:
         for o in snap.items(res):
             uid = _ensure_uid(o)
             kind, ns, name = o["kind"], _ns(o), o["metadata"]["name"]
@@ -343,7 +339,7 @@ def expand_controllers(snap: Snapshot) -> None:
                                                          "uid": uid, "controller": True}]},
                        "spec": spec,
                        "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}}
-                _add(snap, pod)
+                snap.add(pod)
     snap.mark_collected("pods")
 
 
@@ -354,12 +350,8 @@ def _resolve_target(port: Obj, pod: Obj) -> int | None:
         return target
     if isinstance(target, str) and target.isdigit():
         return int(target)
-    proto = port.get("protocol", "TCP")
-    for _, _, c in iter_containers(pod.get("spec") or {}):
-        for cp in c.get("ports") or []:
-            if cp.get("name") == target and cp.get("protocol", "TCP") == proto:
-                return int(cp["containerPort"])
-    return None
+    found = named_ports(pod.get("spec") or {}).get(str(target))
+    return found[1] if found is not None and found[0] == protocol_of(port) else None
 
 
 def sync_endpoint_slices(snap: Snapshot) -> None:
@@ -386,7 +378,7 @@ def sync_endpoint_slices(snap: Snapshot) -> None:
                     resolved.append((str(p.get("name", "")), target, str(p.get("protocol", "TCP"))))
             groups[tuple(resolved)].append(pod)
         for i, (mapping, members) in enumerate(sorted(groups.items())):
-            _add(snap, {
+            snap.add({
                 "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
                 "metadata": {"name": f"{name}-{i}", "namespace": ns, "annotations": {SYNTHESIZED: "controller"},
                              "labels": {"kubernetes.io/service-name": name,

@@ -174,7 +174,7 @@ def _default_namespace(obj: dict[str, Any], namespace: str) -> None:
 
 
 def _load(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], source: str, *,
-          strict: bool, max_bytes: int, default_namespace: str | None = None) -> tuple[Snapshot, list[str]]:
+          strict: bool, max_bytes: int, default_namespace: str | None = None) -> Snapshot:
     snap = Snapshot(metadata={"source": source})
     skipped: Counter[str] = Counter()
     files = iter_files(paths)
@@ -191,7 +191,7 @@ def _load(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], sour
                     skipped[f"{obj.get('apiVersion')}/{obj.get('kind')}"] += 1
     snap.metadata["skipped"] = dict(sorted(skipped.items()))
     snap.metadata["inputs"] = [str(p) for p in files]
-    return snap, [str(p) for p in files]
+    return snap
 
 
 def from_kubectl(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, complete: bool = False,
@@ -202,7 +202,7 @@ def from_kubectl(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     reads, so a resource with no objects is an empty list rather than "not in snapshot"
     (kubectl prints an empty ``List`` without saying of what). Add-on APIs stay absent.
     """
-    snap, _ = _load(paths, "kubectl", strict=strict, max_bytes=max_bytes)
+    snap = _load(paths, "kubectl", strict=strict, max_bytes=max_bytes)
     if complete:
         for spec in RESOURCES:
             if not spec.optional:
@@ -225,7 +225,7 @@ def from_manifests(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[st
     ``server_version`` (``"1.30"``) tells the version-dependent checks which Kubernetes
     the manifests target; manifests carry no Nodes, so ``nodes`` is recorded as a gap.
     """
-    snap, _ = _load(paths, "manifests", strict=strict, max_bytes=max_bytes, default_namespace=namespace)
+    snap = _load(paths, "manifests", strict=strict, max_bytes=max_bytes, default_namespace=namespace)
     apply_server_defaults(snap, default_namespace=namespace, bootstrap_rbac=bootstrap_rbac, expand=expand)
     for spec in RESOURCES:
         if not spec.optional and spec.group_resource != "nodes":

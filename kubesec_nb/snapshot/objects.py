@@ -13,6 +13,11 @@ POD_CONTROLLERS: dict[str, str] = {
     "Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
     "Job": "batch", "CronJob": "batch", "ReplicationController": "",
 }
+#: The resources that hold pod controllers (``resource.group`` names, as snapshots key them).
+WORKLOAD_RESOURCES = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
+                      "jobs.batch", "cronjobs.batch", "replicationcontrollers")
+
+
 def object_key(obj: Mapping[str, Any]) -> str:
     """``ns/name`` for namespaced objects, ``name`` for cluster-scoped ones.
 
@@ -104,3 +109,35 @@ def iter_containers(pod_spec: Mapping[str, Any]) -> Iterable[tuple[str, int, Map
         for i, c in enumerate(pod_spec.get(field) or []):
             if isinstance(c, dict):
                 yield field, i, c
+
+
+#: Protocols a container, Service or NetworkPolicy port may name.
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+def protocol_of(port: Mapping[str, object]) -> str:
+    """The protocol of a port field (container, Service, EndpointSlice or policy port): TCP when unset.
+
+    >>> protocol_of({"port": 53, "protocol": "udp"}), protocol_of({"port": 80})
+    ('UDP', 'TCP')
+    """
+    return str(port.get("protocol") or "TCP").upper()
+
+
+def named_ports(pod_spec: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
+    """Container port names of a pod (init and sidecar containers included) → ``(protocol, number)``.
+
+    A Service ``targetPort`` or a NetworkPolicy port given by name resolves through this,
+    per pod; the first container declaring a name wins.
+
+    >>> named_ports({"containers": [{"ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"}]}]})
+    {'dns': ('UDP', 53)}
+    """
+    out: dict[str, tuple[str, int]] = {}
+    for _, _, c in iter_containers(pod_spec):
+        for p in c.get("ports") or []:
+            name, num = p.get("name"), p.get("containerPort")
+            proto = protocol_of(p)
+            if name and isinstance(num, int) and proto in PROTOCOLS:
+                out.setdefault(str(name), (proto, num))
+    return out

@@ -59,25 +59,18 @@ def _nca_external(got: dict[tuple[str, str], nca.Conn], pod: str, ip: str, outbo
 def diff(policies: list[dict[str, Any]], tmp: Path) -> list[str]:
     got = nca.parse(nca.run(tmp, objects(policies)))
     net = analysis(policies, "ipblock-external")
+    # (source, destination, NCA's connections) for every pod pair and pod <-> external address
+    pairs: list[tuple[str, str, nca.Conn | None]] = []
+    for s in ALL_PODS:
+        pairs += [(s, d, got.get((s, d))) for d in ALL_PODS if d != s]
+        for ip in EXTERNAL:
+            pairs += [(s, ip, _nca_external(got, s, ip, True)), (ip, s, _nca_external(got, s, ip, False))]
     out = []
     for proto, port in PROBES:
-        for s in ALL_PODS:
-            for d in ALL_PODS:
-                if s == d:
-                    continue
-                ours = bool(net.allowed(s, d, port, proto))
-                theirs = nca.allows(got.get((s, d)), proto, port)
-                if ours != theirs:
-                    out.append(f"{s} -> {d} {proto}/{port}: ours {ours}, NCA {theirs}")
-            for ip in EXTERNAL:
-                ours = bool(net.allowed(s, ip, port, proto))
-                theirs = nca.allows(_nca_external(got, s, ip, True), proto, port)
-                if ours != theirs:
-                    out.append(f"{s} -> {ip} {proto}/{port}: ours {ours}, NCA {theirs}")
-                ours = bool(net.allowed(ip, s, port, proto))
-                theirs = nca.allows(_nca_external(got, s, ip, False), proto, port)
-                if ours != theirs:
-                    out.append(f"{ip} -> {s} {proto}/{port}: ours {ours}, NCA {theirs}")
+        for src, dst, conn in pairs:
+            ours, theirs = bool(net.allowed(src, dst, port, proto)), nca.allows(conn, proto, port)
+            if ours != theirs:
+                out.append(f"{src} -> {dst} {proto}/{port}: ours {ours}, NCA {theirs}")
     return out
 
 
