@@ -137,16 +137,28 @@ def default_network_policy(np: Obj) -> Obj:
 def image_pull_policy(image: str) -> str:
     """The ``imagePullPolicy`` the API server defaults for an image reference.
 
+    As ``SetDefaults_Container``: ``Always`` when the parsed tag is ``latest`` (an untagged,
+    undigested reference is normalised to ``:latest``), else ``IfNotPresent``; a reference
+    that does not parse (an empty tag, upper case in the repository) has no tag, so
+    ``IfNotPresent``.
+
     >>> image_pull_policy("nginx"), image_pull_policy("nginx:latest"), image_pull_policy("nginx:1.25")
     ('Always', 'Always', 'IfNotPresent')
-    >>> image_pull_policy("registry:5000/app@sha256:" + "a" * 64)
-    'IfNotPresent'
+    >>> image_pull_policy("registry:5000/app@sha256:" + "a" * 64), image_pull_policy("nginx:latest@sha256:" + "a" * 64)
+    ('IfNotPresent', 'Always')
+    >>> image_pull_policy("nginx:"), image_pull_policy("Example/App")
+    ('IfNotPresent', 'IfNotPresent')
     """
-    if "@" in image:
-        return "IfNotPresent"
-    last = image.rsplit("/", 1)[-1]
-    tag = last.split(":", 1)[1] if ":" in last else ""
-    return "Always" if tag in ("", "latest") else "IfNotPresent"
+    name, has_digest = image.split("@", 1)[0], "@" in image
+    first, _, rest = name.partition("/")
+    path = rest if rest and ("." in first or ":" in first or first == "localhost") else name
+    if path != path.lower():
+        return "IfNotPresent"  # not a valid reference: the defaulting finds no tag
+    last = path.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else None
+    if tag is None:
+        return "IfNotPresent" if has_digest else "Always"
+    return "Always" if tag == "latest" else "IfNotPresent"
 
 
 def default_pod_spec(spec: Obj) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from kubesec_nb.snapshot.defaults import image_pull_policy
 from kubesec_nb.workload._common import PodRef, collapse, containers
 
 #: Registries each provider runs for its customers and its own add-ons.
@@ -66,7 +67,7 @@ class ImageRef:
     @property
     def default_pull_policy(self) -> str:
         """What the API server defaults ``imagePullPolicy`` to for this reference."""
-        return "Always" if self.latest else "IfNotPresent"
+        return image_pull_policy(self.raw)
 
 
 def parse_image(raw: str) -> ImageRef:
