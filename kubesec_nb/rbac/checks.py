@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
 from kubesec_nb.rbac.analysis import RbacAnalysis
-from kubesec_nb.rbac.catalog import CATALOG, CatalogRule
+from kubesec_nb.rbac.catalog import CATALOG, CATALOG_BY_ID, CatalogRule
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY
 from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Step
 from kubesec_nb.rbac.objects import RBAC_RESOURCES
@@ -69,7 +69,7 @@ def _permission_run(rule: CatalogRule) -> Run:
 
 
 def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-PUBLIC-BINDING")
+    rule = CATALOG_BY_ID["RBAC-PUBLIC-BINDING"]
     risky = rb.risky
     for b in rb.objects.bindings:
         for s in b.subjects:
@@ -96,7 +96,7 @@ def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-DEFAULT-SA-BOUND")
+    rule = CATALOG_BY_ID["RBAC-DEFAULT-SA-BOUND"]
     for b in rb.objects.bindings:
         for s in b.subjects:
             if s.key and s.key.startswith(f"u:{SA_PREFIX}") and s.key.endswith(":default"):
@@ -110,7 +110,7 @@ def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _missing_role(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-MISSING-ROLE")
+    rule = CATALOG_BY_ID["RBAC-MISSING-ROLE"]
     for b in rb.objects.dangling:
         subjects = ", ".join(s.written for s in b.subjects) or "no subjects"
         yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=subjects,
@@ -124,7 +124,7 @@ def _escalate(target_cluster: bool) -> Run:
     rid = "RBAC-ESCALATE-CLUSTER-ADMIN" if target_cluster else "RBAC-ESCALATE-NAMESPACE-ADMIN"
 
     def run(rb: RbacAnalysis) -> Iterator[Finding]:
-        rule = _rule(rid)
+        rule = CATALOG_BY_ID[rid]
         esc = rb.escalations
         esc = esc[(esc["target"] == CLUSTER_ADMIN) == target_cluster]
         for r in esc[~esc["direct"]].to_dict("records"):
@@ -146,7 +146,7 @@ def _escalate(target_cluster: bool) -> Run:
 
 
 def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-AWS-AUTH-MASTERS")
+    rule = CATALOG_BY_ID["RBAC-AWS-AUTH-MASTERS"]
     cm = rb.model.configmap("kube-system", "aws-auth")
     if cm is None and rb.model.provider != "eks":
         raise NotAssessed("no kube-system/aws-auth ConfigMap and the provider is not EKS")
@@ -160,7 +160,7 @@ def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-EKS-ACCESS-ENTRY-ADMIN")
+    rule = CATALOG_BY_ID["RBAC-EKS-ACCESS-ENTRY-ADMIN"]
     if rb.model.snapshot.attachment("eks-access-entries") is None:
         raise NotAssessed("no eks-access-entries attachment (aws eks list-access-entries / describe-access-entry)")
     for m in rb.cloud_mappings:
@@ -177,7 +177,7 @@ def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-CLOUD-IDENTITY")
+    rule = CATALOG_BY_ID["RBAC-CLOUD-IDENTITY"]
     for link in rb.cloud_links:
         ns, _, name = link.service_account.partition("/")
         yield Finding(rule.id, namespace=ns, kind="ServiceAccount", name=name,
@@ -187,7 +187,7 @@ def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-CLOUD-IDENTITY-EXPOSED")  # platform controllers that create pods are not counted
+    rule = CATALOG_BY_ID["RBAC-CLOUD-IDENTITY-EXPOSED"]  # platform controllers that create pods are not counted
     incoming: dict[str, list[tuple[str, str]]] = {}
     platform = rb.platform_nodes
     for s in rb.steps:
@@ -212,7 +212,7 @@ def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _legacy_tokens(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-LEGACY-TOKEN-SECRET")
+    rule = CATALOG_BY_ID["RBAC-LEGACY-TOKEN-SECRET"]
     for s in rb.model.items("secrets"):
         if s.get("type") != TOKEN_SECRET_TYPE:
             continue
@@ -239,10 +239,6 @@ _SPECIAL: dict[str, tuple[Run, tuple[str, ...]]] = {
     "RBAC-CLOUD-IDENTITY-EXPOSED": (_cloud_exposed, ("serviceaccounts", *RBAC_RESOURCES)),
     "RBAC-LEGACY-TOKEN-SECRET": (_legacy_tokens, ("secrets",)),
 }
-
-
-def _rule(rid: str) -> CatalogRule:
-    return next(c for c in CATALOG if c.id == rid)
 
 
 def _register() -> None:
