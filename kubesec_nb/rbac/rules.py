@@ -14,7 +14,7 @@ The match functions follow ``pkg/apis/rbac/v1/evaluation_helpers.go`` and ``Rule
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,8 +228,3 @@ def rule_allows(rule: Rule, req: Request) -> bool:
                 and resource_matches(rule, req.combined_resource, req.subresource)
                 and resource_name_matches(rule, req.name))
     return verb_matches(rule, req.verb) and non_resource_url_matches(rule, req.path or "")
-
-
-def rules_allow(rules: Iterable[Rule], req: Request) -> bool:
-    """``RulesAllow``: some rule allows the request."""
-    return any(rule_allows(r, req) for r in rules)
