@@ -83,3 +83,15 @@ def is_cluster_scoped(group: str, resource: str) -> bool:
     (True, False)
     """
     return (group, resource) in CLUSTER_SCOPED or (group, resource) in _SNAPSHOT_CLUSTER_SCOPED
+
+
+def carries_namespace(verb: str, group: str, resource: str) -> bool:
+    """True when a request with ``verb`` on ``resource`` is evaluated in a namespace, so a
+    RoleBinding can grant it: namespaced resources, and ``bind`` on ClusterRoles, which the
+    API server checks in the namespace of the RoleBinding being written (``BindingAuthorized``).
+    A request on one Namespace object is the other exception; callers handle it.
+
+    >>> carries_namespace("get", "", "nodes"), carries_namespace("bind", "rbac.authorization.k8s.io", "clusterroles")
+    (False, True)
+    """
+    return not is_cluster_scoped(group, resource) or (verb == "bind" and resource == "clusterroles")

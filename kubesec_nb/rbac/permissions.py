@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from kubesec_nb.rbac.apiresources import is_cluster_scoped
+from kubesec_nb.rbac.apiresources import carries_namespace
 from kubesec_nb.rbac.authorizer import Authorizer, Grant
 from kubesec_nb.rbac.rules import ALL, Request, Rule, rule_allows
 from kubesec_nb.rbac.subjects import MASTERS
@@ -48,7 +48,7 @@ def _expand(rule: Rule, scope: str) -> list[tuple[str, str, str, str, bool]]:
                         continue
                     rows.append((v, g, r, scope, False))
                     continue
-                if namespaced and not (v == "bind" and base == "clusterroles") and is_cluster_scoped(g, base):
+                if namespaced and not carries_namespace(v, g, base):
                     continue
                 rows.append((v, g, r, names, False))
         if not namespaced:

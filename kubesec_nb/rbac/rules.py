@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubesec_nb.errors import OptionError
-from kubesec_nb.rbac.apiresources import DEFAULT_GROUP, is_cluster_scoped
+from kubesec_nb.rbac.apiresources import DEFAULT_GROUP, carries_namespace
 
 ALL = "*"
 
@@ -147,9 +147,7 @@ path=None)
         ns = namespace or None
         if res == "namespaces" and name:
             ns = name
-        elif is_cluster_scoped(group, res) and not (verb == "bind" and res == "clusterroles"):
-            # bind on a ClusterRole is checked in the namespace of the RoleBinding being written
-            # (BindingAuthorized), so that one request keeps its namespace.
+        elif not carries_namespace(verb, group, res):
             ns = None
         return cls(verb=verb, api_group=group, resource=res, subresource=sub, namespace=ns, name=name or None)
 
