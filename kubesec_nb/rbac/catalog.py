@@ -19,7 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from kubesec_nb.model import POD_CONTROLLERS
 from kubesec_nb.rbac.capabilities import Allowance, Probe
+from kubesec_nb.snapshot.resources import SPEC_BY_GROUP_KIND
 
 RBAC = "Role-Based Access Control"
 SA = "Service Account Security"
@@ -107,8 +109,8 @@ def _any(verbs: Iterable[str], resources: Iterable[str], names: str = "any", whe
     return tuple(Need(v, r, names, when) for r in resources for v in verbs)
 
 
-WORKLOADS = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps", "jobs.batch",
-             "cronjobs.batch", "replicationcontrollers")
+#: The pod controllers as ``resource[.group]`` (deployments.apps, ..., replicationcontrollers).
+WORKLOADS = tuple(SPEC_BY_GROUP_KIND[(group, kind)].group_resource for kind, group in POD_CONTROLLERS.items())
 WRITE = ("create", "update", "patch")
 PROXY_VERBS = ("get", "create", "update", "patch", "delete")
 SECRET_READ = (Need("list", "secrets"), Need("watch", "secrets"), Need("get", "secrets", when=SECRET_GET))
