@@ -371,6 +371,31 @@ def all_needs() -> tuple[Need, ...]:
     return tuple(seen)
 
 
+def met(needs: Iterable[Need], caps: Mapping[Probe, Allowance], scope: str,
+        flags: frozenset[str]) -> list[tuple[Need, Allowance]]:
+    """The needs among ``needs`` that ``caps`` meet at ``scope``, each with its allowance (a need
+    with ``when`` counts only while that flag is set).
+
+    >>> caps = {Probe("create", "pods"): Allowance(frozenset({"x"}), ())}
+    >>> [str(n) for n, _ in met((Need("create", "pods"), Need("create", "pods", "all")), caps, "shop", frozenset())]
+    ['create pods']
+    """
+    return [(n, caps[n.probe]) for n in needs
+            if (not n.when or n.when in flags) and n.satisfied(caps.get(n.probe), scope)]
+
+
+def met_all(clauses: Iterable[tuple[Need, ...]], caps: Mapping[Probe, Allowance], scope: str,
+            flags: frozenset[str]) -> list[tuple[Need, Allowance]] | None:
+    """The needs met in every clause (clauses AND, needs within one OR), or None when a clause has none."""
+    out: list[tuple[Need, Allowance]] = []
+    for clause in clauses:
+        hit = met(clause, caps, scope, flags)
+        if not hit:
+            return None
+        out.extend(hit)
+    return out
+
+
 def evaluate(rule: CatalogRule, caps: Mapping[Probe, Allowance], scope: str,
              flags: frozenset[str]) -> tuple[tuple[Need, Allowance], ...] | None:
     """The needs that satisfy ``rule`` at ``scope`` (one or more per clause), or None when it does not hold.
@@ -390,11 +415,5 @@ def evaluate(rule: CatalogRule, caps: Mapping[Probe, Allowance], scope: str,
     for probes in rule.clause_probes:
         if held.isdisjoint(probes):
             return None
-    out: list[tuple[Need, Allowance]] = []
-    for clause in rule.all_of:
-        hit = [(n, caps[n.probe]) for n in clause
-               if (not n.when or n.when in flags) and n.satisfied(caps.get(n.probe), scope)]
-        if not hit:
-            return None
-        out.extend(hit)
-    return tuple(out)
+    got = met_all(rule.all_of, caps, scope, flags)
+    return None if got is None else tuple(got)

@@ -59,6 +59,8 @@ from kubesec_nb.rbac.catalog import (
     SECRET_READ,
     WILDCARD,
     Need,
+    met,
+    met_all,
 )
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY, CloudLink, CloudMapping
 from kubesec_nb.rbac.objects import RbacObjects, RoleRecord
@@ -265,18 +267,11 @@ class Escalation:
 
     # ---- capabilities helpers -------------------------------------------------------------------
     def _hit(self, caps: Caps, needs: Iterable[Need], scope: str) -> list[tuple[Need, Allowance]]:
-        flags = self.p.flags
-        return [(n, caps[n.probe]) for n in needs
-                if (not n.when or n.when in flags) and n.satisfied(caps.get(n.probe), scope)]
+        return met(needs, caps, scope, self.p.flags)
 
     def _all(self, caps: Caps, clauses: Iterable[tuple[Need, ...]], scope: str) -> list[Reason] | None:
-        reasons: list[Reason] = []
-        for clause in clauses:
-            hit = self._hit(caps, clause, scope)
-            if not hit:
-                return None
-            reasons.extend(r for _, a in hit for r in a.sources)
-        return reasons
+        hits = met_all(clauses, caps, scope, self.p.flags)
+        return None if hits is None else self._reasons(hits)
 
     @staticmethod
     def _names(hits: list[tuple[Need, Allowance]]) -> frozenset[str] | None:
