@@ -126,17 +126,7 @@ class RbacAnalysis:
         """The principal of a subject string, with all its groups (also for subjects no binding names)."""
         ident = parse_subject(subject)
         known = self.principals.principals.get(ident.subject)
-        if known is not None:
-            return known
-        groups = list(ident.implicit_groups)
-        sources = [(g, "implicit") for g in groups]
-        if ident.kind == "User":
-            extra = self.principals.extra_groups.get(ident.name, [])
-            sources += extra
-            groups += [g for g, _ in extra]
-        if ident.kind == "Group":
-            groups, sources = [ident.name], [(ident.name, "itself")]
-        return Principal(ident, tuple(dict.fromkeys(groups)), tuple(dict.fromkeys(sources)), None)
+        return known if known is not None else self.principals.principal_of(ident, None)
 
     def groups_of(self, subject: Any) -> tuple[str, ...]:
         """Every group the subject authenticates with (implicit, identity provider, cloud mappings).
