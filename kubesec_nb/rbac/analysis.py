@@ -189,8 +189,7 @@ class RbacAnalysis:
 
     @cached_property
     def _subject_of_key(self) -> dict[str, str]:
-        return {p.own_key if p.identity.kind != "Group" else f"g:{p.identity.name}": s
-                for s, p in self.principals.principals.items()}
+        return {p.own_key: s for s, p in self.principals.principals.items()}
 
     @cached_property
     def _masters(self) -> list[str]:
@@ -230,14 +229,9 @@ class RbacAnalysis:
         keys = set(self.grants["key"].cat.categories)
         pairs: list[tuple[str, str, str]] = []
         for s, p in self.principals.principals.items():
-            kind = p.identity.kind
-            if kind == "Group":
-                if f"g:{p.identity.name}" in keys:
-                    pairs.append((s, kind, f"g:{p.identity.name}"))
-                continue
-            if p.own_key in keys:
-                pairs.append((s, kind, p.own_key))
-            pairs.extend((s, kind, f"g:{g}") for g in p.groups if f"g:{g}" in keys)
+            # a Group principal's own key is its one group's key: dict.fromkeys counts it once
+            own = dict.fromkeys([p.own_key, *(f"g:{g}" for g in p.groups)])
+            pairs.extend((s, p.identity.kind, k) for k in own if k in keys)
         masters = [(s, self._subject_kinds[s]) for s in self._masters]
         df = permissions_frame(self.grants, membership_frame(pairs), masters)
         return _with_missing(df if not df.empty else pd.DataFrame(columns=PERMISSION_COLUMNS), self.missing)
