@@ -90,7 +90,6 @@ def service_account_links(model: Model) -> list[CloudLink]:
     out: list[CloudLink] = []
     for key, sa in sorted(model.service_accounts.items()):
         ann = (sa.get("metadata") or {}).get("annotations") or {}
-        pods = sorted(object_key(p) for p in model.pods_using(key))
         for annotation, provider, mechanism, prefix in (
                 (IRSA, "aws", "irsa", "cloud:aws:"), (GKE_WI, "gcp", "gke-workload-identity", "cloud:gcp:"),
                 (AKS_WI, "azure", "azure-workload-identity", "cloud:azure:")):
@@ -98,10 +97,10 @@ def service_account_links(model: Model) -> list[CloudLink]:
             if not isinstance(value, str) or not value.strip():
                 continue
             ev = [Evidence(f"ServiceAccount {key}", f"metadata.annotations[{annotation}]", value)]
-            using = pods
+            # the Azure webhook only serves pods that carry the label
+            using = sorted(object_key(p) for p in model.pods_using(key)
+                           if provider != "azure" or labels_of(p).get(AKS_WI_LABEL) == "true")
             if provider == "azure":
-                using = sorted(object_key(p) for p in model.pods_using(key)
-                               if labels_of(p).get(AKS_WI_LABEL) == "true")
                 ev.append(Evidence(f"ServiceAccount {key}", f"pods labelled {AKS_WI_LABEL}=true",
                                    ", ".join(using) or "none running (any pod creator can add the label)"))
             out.append(CloudLink(key, prefix + value.strip(), provider, mechanism, tuple(ev), bool(using),
