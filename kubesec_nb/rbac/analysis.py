@@ -17,7 +17,7 @@ from kubesec_nb.model import Model
 from kubesec_nb.rbac.authorizer import Authorizer, Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG_BY_ID
 from kubesec_nb.rbac.cloud import CloudLink, CloudMapping, cloud_mappings, eks_auth_mode, service_account_links
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Escalation, Reachability, Step, reasons_evidence
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SECRETS_ALL, Escalation, Reachability, Step, reasons_evidence
 from kubesec_nb.rbac.objects import RbacObjects
 from kubesec_nb.rbac.options import Options
 from kubesec_nb.rbac.permissions import (
@@ -319,7 +319,7 @@ class RbacAnalysis:
         """
         node = subject if isinstance(subject, str) and subject.startswith(("cloud:", "sa:", "user:", "group:")) \
             else self.principal(subject).identity.node_id
-        targets = [CLUSTER_ADMIN, "secrets:*",
+        targets = [CLUSTER_ADMIN, SECRETS_ALL,
                    *sorted({s.target for s in self.steps if s.target.startswith(("namespace-admin:", "cloud:"))})]
         rows = []
         for target in targets:

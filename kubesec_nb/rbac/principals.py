@@ -28,6 +28,7 @@ from kubesec_nb.rbac.subjects import (
     AUTHENTICATED,
     MASTERS,
     NODE_PREFIX,
+    UNAUTHENTICATED,
     Identity,
     identity_of_key,
     subject_platform_reason,
@@ -139,7 +140,7 @@ class Principals:
     @cached_property
     def public_groups(self) -> frozenset[str]:
         """Groups anyone can join without a cluster credential."""
-        out = {"system:unauthenticated"} if self.options.anonymous_auth else set()
+        out = {UNAUTHENTICATED} if self.options.anonymous_auth else set()
         public = self.options.gke_authenticated_public
         if public is None:
             public = self.model.provider == "gke"
