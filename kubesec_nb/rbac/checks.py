@@ -13,7 +13,7 @@ from kubesec_nb.rbac.analysis import RbacAnalysis
 from kubesec_nb.rbac.catalog import CATALOG, CATALOG_BY_ID, CatalogRule
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY
 from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Step
-from kubesec_nb.rbac.objects import RBAC_RESOURCES
+from kubesec_nb.rbac.objects import RBAC_RESOURCES, BindingRecord, SubjectRef
 from kubesec_nb.rbac.subjects import (
     ANONYMOUS,
     AUTHENTICATED,
@@ -46,6 +46,20 @@ def _where(scope: str) -> str:
     return "cluster-wide" if scope == "cluster" else f"in namespace {scope}"
 
 
+def _tagged(message: str, platform: str | None) -> str:
+    """``message`` with the label of the platform that manages its grants, if any."""
+    return f"{message} [platform-managed: {platform}]" if platform else message
+
+
+def _subject_finding(rid: str, b: BindingRecord, s: SubjectRef, message: str,
+                     outcome: tuple[str, str]) -> Finding:
+    """A finding on one subject of a binding: the subject and the roleRef are the evidence."""
+    return Finding(rid, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
+                   evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
+                             Evidence(b.ref, "roleRef", b.role_ref)),
+                   message=message, **_status(outcome))
+
+
 def _finding(rule: CatalogRule, subject: str, scope: str, evidence: tuple[Evidence, ...], message: str,
              outcome: tuple[str, str]) -> Finding:
     ident = parse_subject(subject)
@@ -58,13 +72,11 @@ def _permission_run(rule: CatalogRule) -> Run:
     def run(rb: RbacAnalysis) -> Iterator[Finding]:
         df = rb.risky
         for r in df[df["check_id"] == rule.id].to_dict("records"):
-            plat = f" [platform-managed: {r['platform']}]" if r["platform"] else ""
             pub = " [group anyone can join]" if r["public"] else ""
-            scope, subject = str(r["scope"]), str(r["subject"])
+            scope, subject, plat = str(r["scope"]), str(r["subject"]), str(r["platform"]) or None
             where = "" if scope in rule.namespaces else f" {_where(scope)}"
-            msg = f"{subject} can {rule.condition}{where} (through {r['needs']}){plat}{pub}"
-            yield _finding(rule, subject, scope, tuple(r["evidence"]), msg,
-                           rb.outcome(str(r["severity"]), str(r["platform"]) or None))
+            msg = _tagged(f"{subject} can {rule.condition}{where} (through {r['needs']})", plat) + pub
+            yield _finding(rule, subject, scope, tuple(r["evidence"]), msg, rb.outcome(str(r["severity"]), plat))
     return run
 
 
@@ -87,12 +99,8 @@ def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
             plat = b.platform if (b.platform and (role is None or role.platform)) else None
             extra = f"; grants {', '.join(sorted(set(severe['check_id'])))}" if not severe.empty else ""
             gke = " (on GKE: any Google account)" if group == AUTHENTICATED and group in rb.public_groups else ""
-            yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
-                          evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
-                                    Evidence(b.ref, "roleRef", b.role_ref)),
-                          message=f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}"
-                                  + (f" [platform-managed: {plat}]" if plat else ""),
-                          **_status(rb.outcome(sev, plat)))
+            yield _subject_finding(rule.id, b, s, _tagged(f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}", plat),
+                                   rb.outcome(sev, plat))
 
 
 def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
@@ -100,13 +108,9 @@ def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
     for b in rb.objects.bindings:
         for s in b.subjects:
             if s.key and s.key.startswith(f"u:{SA_PREFIX}") and s.key.endswith(":default"):
-                plat = b.platform
-                yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
-                              evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
-                                        Evidence(b.ref, "roleRef", b.role_ref)),
-                              message=f"{b.ref} binds {b.role_ref} to {s.written}; every pod that does not name a "
-                                      "service account gets it" + (f" [platform-managed: {plat}]" if plat else ""),
-                              **_status(rb.outcome(rule.severity, plat)))
+                msg = (f"{b.ref} binds {b.role_ref} to {s.written}; every pod that does not name a service "
+                       "account gets it")
+                yield _subject_finding(rule.id, b, s, _tagged(msg, b.platform), rb.outcome(rule.severity, b.platform))
 
 
 def _missing_role(rb: RbacAnalysis) -> Iterator[Finding]:
@@ -139,8 +143,7 @@ def _escalate(target_cluster: bool) -> Run:
             kind = subject.split(":", 1)[0] if not subject.startswith("cloud:") else "CloudIdentity"
             yield Finding(rid, namespace=ns, kind=kind, name=str(r["node"]), subject=subject,
                           evidence=evidence,
-                          message=f"{subject} reaches {target} in {r['hops']} step(s): {r['path']}"
-                                  + (f" [platform-managed: {plat}]" if plat else ""),
+                          message=_tagged(f"{subject} reaches {target} in {r['hops']} step(s): {r['path']}", plat),
                           **_status(rb.outcome(rule.severity, plat or None)))
     return run
 
