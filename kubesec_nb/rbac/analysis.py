@@ -106,8 +106,7 @@ class RbacAnalysis:
 
     @cached_property
     def escalation(self) -> Escalation:
-        return Escalation(self.principals, self.objects, self.cloud_links, self.cloud_mappings,
-                          namespace_admin_mode=self.options.rbac_namespace_admin,
+        return Escalation(self.principals, self.cloud_links, namespace_admin_mode=self.options.rbac_namespace_admin,
                           csr_mints_masters=self.options.csr_signer_mints_masters,
                           aws_auth_honoured=self.eks_auth_mode != "API")
 

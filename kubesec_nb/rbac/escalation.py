@@ -62,8 +62,8 @@ from kubesec_nb.rbac.catalog import (
     met,
     met_all,
 )
-from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY, CloudLink, CloudMapping
-from kubesec_nb.rbac.objects import RbacObjects, RoleRecord
+from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY, CloudLink
+from kubesec_nb.rbac.objects import RoleRecord
 from kubesec_nb.rbac.principals import Principals
 from kubesec_nb.rbac.subjects import MASTERS, SA_PREFIX
 
@@ -153,14 +153,13 @@ def reasons_evidence(reasons: Iterable[Reason]) -> tuple[Evidence, ...]:
 class Escalation:
     """Builds the steps of every principal, and reachability of cluster-admin and namespace-admin."""
 
-    def __init__(self, principals: Principals, objects: RbacObjects, links: list[CloudLink],
-                 mappings: list[CloudMapping], *, namespace_admin_mode: str, csr_mints_masters: bool,
-                 aws_auth_honoured: bool) -> None:
+    def __init__(self, principals: Principals, links: list[CloudLink], *, namespace_admin_mode: str,
+                 csr_mints_masters: bool, aws_auth_honoured: bool) -> None:
         self.p = principals
         self.model: Model = principals.model
-        self.objects = objects
+        self.objects = principals.authorizer.objects
         self.links = links
-        self.mappings = [m for m in mappings if m.honoured]
+        self.mappings = principals.mappings  # the honoured ones
         self.namespace_admin_mode = namespace_admin_mode
         self.csr_mints_masters = csr_mints_masters
         self.aws_auth_honoured = aws_auth_honoured and (
