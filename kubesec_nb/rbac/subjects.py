@@ -175,11 +175,12 @@ _PLATFORM_LABELS = {
     "components.gke.io/component-name": "GKE component",
     "app.kubernetes.io/managed-by": "",
 }
-_PLATFORM_PREFIXES = (
+# Longest prefix first, so that system:gke- wins over system:.
+_PLATFORM_PREFIXES = sorted((
     ("system:", "Kubernetes system"), ("eks:", "EKS"), ("eks-", "EKS"), ("aws-node", "EKS VPC CNI"),
     ("gce:", "GKE"), ("gke-", "GKE"), ("gke:", "GKE"), ("system:gke-", "GKE"), ("system:gcp-", "GKE"),
     ("aks-", "AKS"), ("system:azure-", "AKS"), ("kubeadm:", "kubeadm"),
-)
+), key=lambda p: -len(p[0]))
 _MANAGED_BY = {"addonmanager", "gke", "aks", "eks"}
 
 
@@ -199,7 +200,7 @@ def platform_reason(name: str, labels: Mapping[str, str] | None = None) -> str |
                     return f"managed by {labels[key]}"
                 continue
             return why
-    for prefix, why in sorted(_PLATFORM_PREFIXES, key=lambda p: -len(p[0])):
+    for prefix, why in _PLATFORM_PREFIXES:
         if name.startswith(prefix):
             return why
     return None
