@@ -173,7 +173,6 @@ _PLATFORM_LABELS = {
     "addonmanager.kubernetes.io/mode": "cluster add-on manager",
     "kubernetes.azure.com/managedby": "AKS managed",
     "components.gke.io/component-name": "GKE component",
-    "app.kubernetes.io/managed-by": "",
 }
 # Longest prefix first, so that system:gke- wins over system:.
 _PLATFORM_PREFIXES = sorted((
@@ -181,6 +180,7 @@ _PLATFORM_PREFIXES = sorted((
     ("gce:", "GKE"), ("gke-", "GKE"), ("gke:", "GKE"), ("system:gke-", "GKE"), ("system:gcp-", "GKE"),
     ("aks-", "AKS"), ("system:azure-", "AKS"), ("kubeadm:", "kubeadm"),
 ), key=lambda p: -len(p[0]))
+# ``app.kubernetes.io/managed-by`` values that name the platform (other tools, such as Helm, do not).
 _MANAGED_BY = {"addonmanager", "gke", "aks", "eks"}
 
 
@@ -195,11 +195,10 @@ def platform_reason(name: str, labels: Mapping[str, str] | None = None) -> str |
     labels = labels or {}
     for key, why in _PLATFORM_LABELS.items():
         if key in labels:
-            if key == "app.kubernetes.io/managed-by":
-                if str(labels[key]).lower() in _MANAGED_BY:
-                    return f"managed by {labels[key]}"
-                continue
             return why
+    managed_by = labels.get("app.kubernetes.io/managed-by")
+    if managed_by is not None and str(managed_by).lower() in _MANAGED_BY:
+        return f"managed by {managed_by}"
     for prefix, why in _PLATFORM_PREFIXES:
         if name.startswith(prefix):
             return why
