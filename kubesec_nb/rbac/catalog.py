@@ -122,6 +122,9 @@ EXEC = (*_any(("create",), ("pods/exec", "pods/attach")),
 EPHEMERAL = _any(("update", "patch"), ("pods/ephemeralcontainers",))
 RBAC_WRITE = _any(WRITE, ("rolebindings", "clusterrolebindings", "roles", "clusterroles"))
 CLIENT_SIGNER = "=kubernetes.io/kube-apiserver-client|kubernetes.io/*"
+NODES_PROXY = _any(PROXY_VERBS, ("nodes/proxy",))
+TOKEN_REQUEST = (Need("create", "serviceaccounts/token"),)
+IMPERSONATE = _any(("impersonate",), ("users", "groups", "serviceaccounts"))
 
 #: What "namespace admin" means with ``rbac_namespace_admin='admin-role'``: the core of the
 #: built-in ``admin`` ClusterRole. Holding all of these in a namespace (or ``*`` on ``*``)
@@ -134,6 +137,26 @@ ADMIN_NEEDS: tuple[tuple[Need, ...], ...] = tuple((n,) for n in (
     Need("create", "roles", "all"), Need("update", "configmaps", "all"),
 ))
 WILDCARD: tuple[tuple[Need, ...], ...] = ((Need("*", "*", "all"),),)
+
+# ---- what escalation analysis (:mod:`.escalation`) evaluates beyond the catalog's conditions --------
+BIND = (Need("bind", "roles"), Need("bind", "clusterroles"))
+ESCALATE = (Need("escalate", "roles"), Need("escalate", "clusterroles"))
+ROLE_UPDATE = tuple(Need(v, r) for r in ("roles", "clusterroles") for v in ("update", "patch"))
+BINDING_WRITE = tuple(Need(v, r, "all" if v == "create" else "any")
+                      for r in ("rolebindings", "clusterrolebindings") for v in ("create", "update", "patch"))
+SECRET_CREATE = (Need("create", "secrets", "all"),)
+#: Mint a client certificate: create a CSR, approve it, and approve for the kube-apiserver-client signer.
+CSR_SIGN: tuple[tuple[Need, ...], ...] = (
+    (Need("create", "certificatesigningrequests", "all"),),
+    (Need("update", "certificatesigningrequests/approval"), Need("patch", "certificatesigningrequests/approval")),
+    (Need("approve", "signers", CLIENT_SIGNER),))
+AWS_AUTH_WRITE = (Need("update", "configmaps", "=aws-auth"), Need("patch", "configmaps", "=aws-auth"),
+                  Need("create", "configmaps", "all"))
+
+#: Needs escalation analysis evaluates beyond the catalog's.
+ESCALATION_NEEDS: tuple[Need, ...] = (*BIND, *ESCALATE, *ROLE_UPDATE, *BINDING_WRITE, *IMPERSONATE, *TOKEN_REQUEST,
+                                      *SECRET_CREATE, *(n for clause in CSR_SIGN for n in clause), *AWS_AUTH_WRITE,
+                                      *NODES_PROXY)
 
 _KS = "kubescape"
 CATALOG: tuple[CatalogRule, ...] = (
@@ -193,13 +216,13 @@ CATALOG: tuple[CatalogRule, ...] = (
         "the kubelet fine-grained subresources (nodes/metrics, nodes/stats).",
         (f"{_KS} C-0279", "KubiScan risky-execute-command-node-proxy", "rbac-police nodes_proxy",
          "rbac-tool Create Node Proxy", "IceKube CAN_EXEC_THROUGH_KUBELET", "KubeHound #408"),
-        "use any verb on nodes/proxy", (_any(PROXY_VERBS, ("nodes/proxy",)),)),
+        "use any verb on nodes/proxy", (NODES_PROXY,)),
     CatalogRule(
         "RBAC-SA-TOKEN-CREATE", "Can mint service account tokens (TokenRequest)", "high", SA,
         "Remove create on serviceaccounts/token, or limit it with resourceNames to the accounts a controller "
         "must serve.",
         (f"{_KS} C-0282", "rbac-police token_request", "IceKube GENERATE_TOKEN"),
-        "create serviceaccounts/token", ((Need("create", "serviceaccounts/token"),),),
+        "create serviceaccounts/token", (TOKEN_REQUEST,),
         cluster_severity="critical"),
     CatalogRule(
         "RBAC-CSR-APPROVE", "Can approve certificate signing requests (mint client certificates)", "high", IAM,
@@ -224,7 +247,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         (f"{_KS} C-0065/C-0191", "KubiScan risky-impersonate-groups", "krane risky-impersonate-privileged-groups",
          "rbac-tool Privileges Escalators - via impersonate", "rbac-police impersonate", "IceKube CAN_IMPERSONATE"),
         "impersonate users, groups, serviceaccounts, uids or userextras/<key>",
-        ((*_any(("impersonate",), ("users", "groups", "serviceaccounts", "uids.authentication.k8s.io")),
+        ((*IMPERSONATE, Need("impersonate", "uids.authentication.k8s.io"),
           Need("impersonate", "userextras.authentication.k8s.io", any_subresource=True)),)),
     CatalogRule(
         "RBAC-WEBHOOK-WRITE", "Can create or change admission webhooks and policies", "high", API,
@@ -359,8 +382,6 @@ CATALOG_BY_ID: Mapping[str, CatalogRule] = {c.id: c for c in CATALOG}
 
 def all_needs() -> tuple[Need, ...]:
     """Every need of every permission rule, plus those escalation analysis uses."""
-    from kubesec_nb.rbac.escalation import ESCALATION_NEEDS
-
     seen: dict[Need, None] = {}
     for c in CATALOG:
         for clause in c.all_of:

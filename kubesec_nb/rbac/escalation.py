@@ -51,12 +51,18 @@ from kubesec_nb.rbac.authorizer import Grant, Reason
 from kubesec_nb.rbac.capabilities import CLUSTER, Allowance, Caps, ProbeIndex
 from kubesec_nb.rbac.catalog import (
     ADMIN_NEEDS,
-    CLIENT_SIGNER,
+    AWS_AUTH_WRITE,
+    BINDING_WRITE,
+    CSR_SIGN,
     EPHEMERAL,
     EXEC,
+    IMPERSONATE,
+    NODES_PROXY,
     POD_CREATE,
-    PROXY_VERBS,
+    ROLE_UPDATE,
+    SECRET_CREATE,
     SECRET_READ,
+    TOKEN_REQUEST,
     WILDCARD,
     Need,
     met,
@@ -113,25 +119,6 @@ class Step:
     def __str__(self) -> str:
         return f"{self.source} --{self.technique}--> {self.target}"
 
-
-_BIND = (Need("bind", "roles"), Need("bind", "clusterroles"))
-_ESCALATE = (Need("escalate", "roles"), Need("escalate", "clusterroles"))
-_ROLE_UPDATE = tuple(Need(v, r) for r in ("roles", "clusterroles") for v in ("update", "patch"))
-_BINDING_WRITE = tuple(Need(v, r, "all" if v == "create" else "any")
-                       for r in ("rolebindings", "clusterrolebindings") for v in ("create", "update", "patch"))
-_IMPERSONATE = (Need("impersonate", "users"), Need("impersonate", "groups"), Need("impersonate", "serviceaccounts"))
-_TOKEN = (Need("create", "serviceaccounts/token"),)
-_SECRET_CREATE = (Need("create", "secrets", "all"),)
-_CSR = (Need("create", "certificatesigningrequests", "all"),
-        Need("update", "certificatesigningrequests/approval"), Need("patch", "certificatesigningrequests/approval"),
-        Need("approve", "signers", CLIENT_SIGNER))
-_AWS_AUTH = (Need("update", "configmaps", "=aws-auth"), Need("patch", "configmaps", "=aws-auth"),
-             Need("create", "configmaps", "all"))
-_PROXY = tuple(Need(v, "nodes/proxy") for v in PROXY_VERBS)
-
-#: Needs escalation analysis evaluates beyond the catalog's.
-ESCALATION_NEEDS: tuple[Need, ...] = (*_BIND, *_ESCALATE, *_ROLE_UPDATE, *_BINDING_WRITE, *_IMPERSONATE, *_TOKEN,
-                                      *_SECRET_CREATE, *_CSR, *_AWS_AUTH, *_PROXY)
 
 Derived = tuple[tuple[str, str, str, tuple[Evidence, ...]], ...]  # (technique, target, scope, evidence)
 Add = Callable[..., None]
@@ -344,7 +331,7 @@ class Escalation:
         execs = self._hit(caps, (*EXEC, *EPHEMERAL), scope)
         if execs:
             self._pod_targets(add, "pod-exec", execs, scope, self._names(execs))
-        token = self._hit(caps, _TOKEN, scope)
+        token = self._hit(caps, TOKEN_REQUEST, scope)
         if token:
             names = self._names(token)
             if names is None:
@@ -353,23 +340,23 @@ class Escalation:
                 for target, note in self._sa_targets(ns, names):
                     add("token-request", target, self._reasons(token),
                         Evidence(f"ServiceAccount {target[3:]}", "serviceaccounts/token", f"TokenRequest{note}"))
-        mint = self._hit(caps, _SECRET_CREATE, scope)
+        mint = self._hit(caps, SECRET_CREATE, scope)
         if mint and (read or create):
             add("token-secret-create", hub, self._reasons(mint + (read or create)),
                 Evidence(f"Secret {hub[3:]}", "type", f"{TOKEN_SECRET_TYPE} (annotated for any service account)"))
         # impersonation
         self._impersonation(add, caps, scope, nss)
         if scope == CLUSTER:
-            proxy = self._hit(caps, _PROXY, scope)
+            proxy = self._hit(caps, NODES_PROXY, scope)
             if proxy:
                 self._pod_targets(add, "nodes-proxy", proxy, scope, self._names(proxy), nodes=True)
-            csr = self._all(caps, ((_CSR[0],), _CSR[1:3], (_CSR[3],)), scope)
+            csr = self._all(caps, CSR_SIGN, scope)
             if csr is not None and self.csr_mints_masters:
                 add("csr-sign", f"group:{MASTERS}", csr,
                     Evidence("signer kubernetes.io/kube-apiserver-client", "csr_signer_mints_masters option",
                              "signs client certificates with any organization"))
         if self.aws_auth_honoured and (scope == CLUSTER or scope == "kube-system"):
-            aws = self._hit(caps, _AWS_AUTH, "kube-system")
+            aws = self._hit(caps, AWS_AUTH_WRITE, "kube-system")
             exists = self.model.configmap("kube-system", "aws-auth") is not None
             aws = [(n, a) for n, a in aws if n.verb != "create" or not exists]
             if aws:
@@ -431,7 +418,7 @@ class Escalation:
             add(tech, sa, reasons, *extra)
 
     def _impersonation(self, add: Add, caps: Caps, scope: str, nss: list[str]) -> None:
-        hits = {n.resource: (n, a) for n, a in self._hit(caps, _IMPERSONATE, scope)}
+        hits = {n.resource: (n, a) for n, a in self._hit(caps, IMPERSONATE, scope)}
         if "groups" in hits:
             _, a = hits["groups"]
             targets = [MASTERS] if a.names is None else sorted(a.names)
@@ -458,7 +445,7 @@ class Escalation:
     def _bind(self, out: list[tuple[str, str, str, tuple[Evidence, ...]]], caps: Caps, scope: str,
               keys: frozenset[str]) -> None:
         kind = "clusterrolebindings" if scope == CLUSTER else "rolebindings"
-        writes = [(n, a) for n, a in self._hit(caps, _BINDING_WRITE, scope) if n.resource == kind]
+        writes = [(n, a) for n, a in self._hit(caps, BINDING_WRITE, scope) if n.resource == kind]
         if writes and (Need("bind", "roles").probe in caps or Need("bind", "clusterroles").probe in caps):
             seen: set[str] = set()
             for role, reasons in self._bindable(caps, scope, writes):
@@ -509,7 +496,7 @@ class Escalation:
         esc = caps.get(Need("escalate", res).probe)
         if esc is None:
             return
-        upd = [caps[n.probe] for n in _ROLE_UPDATE if n.resource == res and n.probe in caps]
+        upd = [caps[n.probe] for n in ROLE_UPDATE if n.resource == res and n.probe in caps]
         for key in sorted(keys):
             for g in self.grants_by_key.get(key, []):
                 role = g.role
