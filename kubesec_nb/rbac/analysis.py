@@ -374,8 +374,7 @@ class RbacAnalysis:
         """Both directions: service account → cloud identity, and cloud principal → Kubernetes user/groups."""
         rows: list[dict[str, Any]] = []
         for link in self.cloud_links:
-            ns, _, name = link.service_account.partition("/")
-            rows.append({"direction": "k8s→cloud", "kubernetes": f"ServiceAccount:{ns}:{name}", "cloud": link.cloud,
+            rows.append({"direction": "k8s→cloud", "kubernetes": link.identity.subject, "cloud": link.cloud,
                          "mechanism": link.mechanism, "groups": "", "policies": "", "active": link.active,
                          "honoured": True, "evidence": "; ".join(str(e) for e in link.evidence)})
         for m in self.cloud_mappings:

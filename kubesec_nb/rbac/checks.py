@@ -12,7 +12,7 @@ from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
 from kubesec_nb.rbac.analysis import RbacAnalysis
 from kubesec_nb.rbac.catalog import CATALOG, CATALOG_BY_ID, CatalogRule
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Step
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Step, any_service_account
 from kubesec_nb.rbac.objects import RBAC_RESOURCES, BindingRecord, SubjectRef
 from kubesec_nb.rbac.subjects import (
     ANONYMOUS,
@@ -182,9 +182,9 @@ def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
 def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
     rule = CATALOG_BY_ID["RBAC-CLOUD-IDENTITY"]
     for link in rb.cloud_links:
-        ns, _, name = link.service_account.partition("/")
-        yield Finding(rule.id, namespace=ns, kind="ServiceAccount", name=name,
-                      subject=f"ServiceAccount:{ns}:{name}", evidence=link.evidence,
+        sa = link.identity
+        yield Finding(rule.id, namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
+                      evidence=link.evidence,
                       message=f"{link.service_account} → {link.cloud} ({link.mechanism}; "
                               f"{'used by ' + ', '.join(link.pods) if link.pods else 'no running pod uses it'})")
 
@@ -197,10 +197,11 @@ def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
         if s.technique in _STEALS and s.target.startswith("sa:") and s.source not in platform:
             incoming.setdefault(s.target, []).append((s.source, s.technique))
     for link in rb.cloud_links:
-        ns, _, name = link.service_account.partition("/")
-        node = f"sa:{ns}/{name}"
+        sa = link.identity
+        node = sa.node_id
         # a pod creator of the namespace (or of every namespace) picks any service account there
-        who = sorted({*incoming.get(node, []), *incoming.get(f"sa:{ns}/*", []), *incoming.get("sa:*/*", [])})
+        who = sorted({*incoming.get(node, []), *incoming.get(any_service_account(sa.namespace), []),
+                      *incoming.get(any_service_account(None), [])})
         if not who:
             continue
         ev = (*link.evidence, *(Evidence(src, tech, f"obtains {node}") for src, tech in who))
@@ -209,7 +210,7 @@ def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
             by_source.setdefault(src, []).append(tech)
         listed = "; ".join(f"{src} ({', '.join(t)})" for src, t in list(by_source.items())[:10])
         more = f"; and {len(by_source) - 10} more" if len(by_source) > 10 else ""
-        yield Finding(rule.id, namespace=ns, kind="ServiceAccount", name=name, subject=f"ServiceAccount:{ns}:{name}",
+        yield Finding(rule.id, namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
                       evidence=ev, message=f"{len(by_source)} subject(s) can act as {link.service_account} and so "
                                            f"as {link.cloud}: {listed}{more}")
 

@@ -31,7 +31,7 @@ import yaml
 
 from kubesec_nb.checks import Evidence
 from kubesec_nb.model import Model, labels_of, object_key
-from kubesec_nb.rbac.subjects import MASTERS
+from kubesec_nb.rbac.subjects import MASTERS, Identity
 
 IRSA = "eks.amazonaws.com/role-arn"
 GKE_WI = "iam.gke.io/gcp-service-account"
@@ -53,6 +53,12 @@ class CloudLink:
     evidence: tuple[Evidence, ...]
     active: bool
     pods: tuple[str, ...]
+
+    @property
+    def identity(self) -> Identity:
+        """The service account as a Kubernetes identity (its ``subject`` and attack-graph ``node_id``)."""
+        ns, _, name = self.service_account.partition("/")
+        return Identity("ServiceAccount", name, ns)
 
 
 @dataclass(frozen=True)

@@ -169,8 +169,7 @@ class Escalation:
     def linked(self) -> dict[str, list[CloudLink]]:
         out: dict[str, list[CloudLink]] = defaultdict(list)
         for link in self.links:
-            ns, _, name = link.service_account.partition("/")
-            out[f"sa:{ns}/{name}"].append(link)
+            out[link.identity.node_id].append(link)
         return dict(out)
 
     @cached_property
@@ -571,8 +570,7 @@ class Escalation:
             (Evidence(f"Group {MASTERS}", "privileged group", "the API server allows it everything, no binding "
                                                                "needed"),))
         for link in self.links:
-            ns, _, name = link.service_account.partition("/")
-            put(f"sa:{ns}/{name}", link.mechanism, link.cloud, ns, link.evidence)
+            put(link.identity.node_id, link.mechanism, link.cloud, link.identity.namespace, link.evidence)
         for m in self.mappings:
             put(m.cloud, "aws-auth" if m.source.startswith("aws-auth") else "eks-access-entry",
                 f"user:{m.username}", CLUSTER, m.evidence)
