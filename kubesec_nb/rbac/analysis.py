@@ -70,6 +70,7 @@ class RbacAnalysis:
     def __init__(self, model: Model, options: Options | None = None) -> None:
         self.model = model
         self.options = options or Options()
+        self._path_memo: dict[str, dict[str, list[Step]]] = {}
 
     # ---- building blocks -----------------------------------------------------------------------
     @cached_property
@@ -322,12 +323,18 @@ class RbacAnalysis:
                    *sorted({s.target for s in self.steps if s.target.startswith(("namespace-admin:", "cloud:"))})]
         rows = []
         for target in targets:
-            path = self._reach.paths_to(target).get(node)
+            path = self._paths_to(target).get(node)
             if path:
                 rows.append({"target": target, "hops": len(path),
                              "path": " → ".join([node, *(f"[{s.technique}] {s.target}" for s in path)]),
                              "steps": tuple(path)})
         return pd.DataFrame(rows, columns=["target", "hops", "path", "steps"])
+
+    def _paths_to(self, target: str) -> dict[str, list[Step]]:
+        memo = self._path_memo.get(target)
+        if memo is None:
+            memo = self._path_memo[target] = self._reach.paths_to(target)
+        return memo
 
     @cached_property
     def escalations(self) -> pd.DataFrame:

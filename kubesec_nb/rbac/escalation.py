@@ -612,19 +612,9 @@ class Reachability:
         for v in (*incoming.values(), *outgoing.values()):
             v.sort(key=_order)
         self.incoming, self.outgoing = dict(incoming), dict(outgoing)
-        self._paths: dict[str, dict[str, list[Step]]] = {}
 
     def paths_to(self, target: str) -> dict[str, list[Step]]:
-        """For every node that reaches ``target``, one shortest path of steps (BFS, deterministic).
-
-        Memoized per target: :meth:`own_paths_to` and per-subject queries ask for the same targets.
-        """
-        memo = self._paths.get(target)
-        if memo is None:
-            memo = self._paths[target] = self._shortest_paths(target)
-        return memo
-
-    def _shortest_paths(self, target: str) -> dict[str, list[Step]]:
+        """For every node that reaches ``target``, one shortest path of steps (BFS, deterministic)."""
         nxt: dict[str, Step] = {}
         seen = {target}
         queue = deque([target])
