@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubesec_nb.model import selector_matches
+from kubesec_nb.model import labels_of, selector_matches
 from kubesec_nb.rbac.rules import Rule
 
 
@@ -45,7 +45,7 @@ def aggregate(clusterroles: Mapping[str, Mapping[str, Any]],
         agg = obj.get("aggregationRule")
         if isinstance(agg, dict):
             selectors[name] = [s for s in agg.get("clusterRoleSelectors") or [] if isinstance(s, dict)]
-    labels = {n: dict((o.get("metadata") or {}).get("labels") or {}) for n, o in clusterroles.items()}
+    labels = {n: labels_of(o) for n, o in clusterroles.items()}
     current = {n: tuple(rules.get(n, ())) for n in clusterroles}
     result: dict[str, Aggregated] = {}
     # Each pass can only lengthen chains by one; the number of aggregating roles bounds the depth.

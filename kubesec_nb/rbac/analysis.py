@@ -17,7 +17,7 @@ from kubesec_nb.model import Model
 from kubesec_nb.rbac.authorizer import Authorizer, Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG_BY_ID
 from kubesec_nb.rbac.cloud import CloudLink, CloudMapping, cloud_mappings, eks_auth_mode, service_account_links
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Escalation, Reachability, Step, reasons_evidence
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SECRETS_ALL, Escalation, Reachability, Step, reasons_evidence
 from kubesec_nb.rbac.objects import RbacObjects
 from kubesec_nb.rbac.options import Options
 from kubesec_nb.rbac.permissions import (
@@ -107,8 +107,7 @@ class RbacAnalysis:
 
     @cached_property
     def escalation(self) -> Escalation:
-        return Escalation(self.principals, self.objects, self.cloud_links, self.cloud_mappings,
-                          namespace_admin_mode=self.options.rbac_namespace_admin,
+        return Escalation(self.principals, self.cloud_links, namespace_admin_mode=self.options.rbac_namespace_admin,
                           csr_mints_masters=self.options.csr_signer_mints_masters,
                           aws_auth_honoured=self.eks_auth_mode != "API")
 
@@ -126,17 +125,7 @@ class RbacAnalysis:
         """The principal of a subject string, with all its groups (also for subjects no binding names)."""
         ident = parse_subject(subject)
         known = self.principals.principals.get(ident.subject)
-        if known is not None:
-            return known
-        groups = list(ident.implicit_groups)
-        sources = [(g, "implicit") for g in groups]
-        if ident.kind == "User":
-            extra = self.principals.extra_groups.get(ident.name, [])
-            sources += extra
-            groups += [g for g, _ in extra]
-        if ident.kind == "Group":
-            groups, sources = [ident.name], [(ident.name, "itself")]
-        return Principal(ident, tuple(dict.fromkeys(groups)), tuple(dict.fromkeys(sources)), None)
+        return known if known is not None else self.principals.principal_of(ident, None)
 
     def groups_of(self, subject: Any) -> tuple[str, ...]:
         """Every group the subject authenticates with (implicit, identity provider, cloud mappings).
@@ -199,8 +188,7 @@ class RbacAnalysis:
 
     @cached_property
     def _subject_of_key(self) -> dict[str, str]:
-        return {p.own_key if p.identity.kind != "Group" else f"g:{p.identity.name}": s
-                for s, p in self.principals.principals.items()}
+        return {p.own_key: s for s, p in self.principals.principals.items()}
 
     @cached_property
     def _masters(self) -> list[str]:
@@ -240,14 +228,9 @@ class RbacAnalysis:
         keys = set(self.grants["key"].cat.categories)
         pairs: list[tuple[str, str, str]] = []
         for s, p in self.principals.principals.items():
-            kind = p.identity.kind
-            if kind == "Group":
-                if f"g:{p.identity.name}" in keys:
-                    pairs.append((s, kind, f"g:{p.identity.name}"))
-                continue
-            if p.own_key in keys:
-                pairs.append((s, kind, p.own_key))
-            pairs.extend((s, kind, f"g:{g}") for g in p.groups if f"g:{g}" in keys)
+            # a Group principal's own key is its one group's key: dict.fromkeys counts it once
+            own = dict.fromkeys([p.own_key, *(f"g:{g}" for g in p.groups)])
+            pairs.extend((s, p.identity.kind, k) for k in own if k in keys)
         masters = [(s, self._subject_kinds[s]) for s in self._masters]
         df = permissions_frame(self.grants, membership_frame(pairs), masters)
         return _with_missing(df if not df.empty else pd.DataFrame(columns=PERMISSION_COLUMNS), self.missing)
@@ -336,7 +319,7 @@ class RbacAnalysis:
         """
         node = subject if isinstance(subject, str) and subject.startswith(("cloud:", "sa:", "user:", "group:")) \
             else self.principal(subject).identity.node_id
-        targets = [CLUSTER_ADMIN, "secrets:*",
+        targets = [CLUSTER_ADMIN, SECRETS_ALL,
                    *sorted({s.target for s in self.steps if s.target.startswith(("namespace-admin:", "cloud:"))})]
         rows = []
         for target in targets:
@@ -398,8 +381,7 @@ class RbacAnalysis:
         """Both directions: service account → cloud identity, and cloud principal → Kubernetes user/groups."""
         rows: list[dict[str, Any]] = []
         for link in self.cloud_links:
-            ns, _, name = link.service_account.partition("/")
-            rows.append({"direction": "k8s→cloud", "kubernetes": f"ServiceAccount:{ns}:{name}", "cloud": link.cloud,
+            rows.append({"direction": "k8s→cloud", "kubernetes": link.identity.subject, "cloud": link.cloud,
                          "mechanism": link.mechanism, "groups": "", "policies": "", "active": link.active,
                          "honoured": True, "evidence": "; ".join(str(e) for e in link.evidence)})
         for m in self.cloud_mappings:

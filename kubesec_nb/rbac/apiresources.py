@@ -10,24 +10,18 @@ from __future__ import annotations
 
 from kubesec_nb.snapshot.resources import RESOURCES
 
-#: ``(group, resource)`` of built-in cluster-scoped resources, including the virtual ones that
-#: only exist for authorization (``users``, ``groups``, ``uids``, ``userextras``, ``signers``).
-CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset({
-    ("", "namespaces"), ("", "nodes"), ("", "persistentvolumes"), ("", "componentstatuses"),
-    ("", "users"), ("", "groups"),
-    ("rbac.authorization.k8s.io", "clusterroles"), ("rbac.authorization.k8s.io", "clusterrolebindings"),
-    ("apiextensions.k8s.io", "customresourcedefinitions"), ("apiregistration.k8s.io", "apiservices"),
+# Built-in cluster-scoped resources that the snapshot registry does not list, including the
+# virtual ones that only exist for authorization (``users``, ``groups``, ``uids``, ``userextras``,
+# ``signers``).
+_UNLISTED_CLUSTER_SCOPED = frozenset({
+    ("", "componentstatuses"), ("", "users"), ("", "groups"),
+    ("apiregistration.k8s.io", "apiservices"),
     ("certificates.k8s.io", "certificatesigningrequests"), ("certificates.k8s.io", "signers"),
     ("certificates.k8s.io", "clustertrustbundles"),
     ("storage.k8s.io", "storageclasses"), ("storage.k8s.io", "csidrivers"), ("storage.k8s.io", "csinodes"),
     ("storage.k8s.io", "volumeattachments"), ("storage.k8s.io", "volumeattributesclasses"),
     ("scheduling.k8s.io", "priorityclasses"), ("node.k8s.io", "runtimeclasses"),
-    ("networking.k8s.io", "ingressclasses"), ("networking.k8s.io", "ipaddresses"),
-    ("networking.k8s.io", "servicecidrs"),
-    ("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
-    ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
-    ("admissionregistration.k8s.io", "validatingadmissionpolicies"),
-    ("admissionregistration.k8s.io", "validatingadmissionpolicybindings"),
+    ("networking.k8s.io", "ipaddresses"), ("networking.k8s.io", "servicecidrs"),
     ("admissionregistration.k8s.io", "mutatingadmissionpolicies"),
     ("admissionregistration.k8s.io", "mutatingadmissionpolicybindings"),
     ("flowcontrol.apiserver.k8s.io", "flowschemas"),
@@ -38,6 +32,11 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset({
     ("authorization.k8s.io", "selfsubjectrulesreviews"),
     ("resource.k8s.io", "deviceclasses"), ("resource.k8s.io", "resourceslices"),
 })
+
+#: ``(group, resource)`` of cluster-scoped resources: those the snapshot registry marks so (built-in
+#: and add-on APIs), and the built-in ones it does not list.
+CLUSTER_SCOPED: frozenset[tuple[str, str]] = _UNLISTED_CLUSTER_SCOPED | frozenset(
+    (s.group, s.resource) for s in RESOURCES if not s.namespaced)
 
 # Built-in namespaced resources whose group a bare name implies (core resources need no entry).
 _NAMESPACED: dict[str, str] = {
@@ -70,8 +69,6 @@ def _default_groups() -> dict[str, str]:
 #: Resource name → the group ``kubectl`` discovery would pick for it (core wins, as in kubectl).
 DEFAULT_GROUP: dict[str, str] = _default_groups()
 
-_SNAPSHOT_CLUSTER_SCOPED = frozenset((s.group, s.resource) for s in RESOURCES if not s.namespaced)
-
 
 def is_cluster_scoped(group: str, resource: str) -> bool:
     """True when requests on ``resource`` in ``group`` never carry a namespace.
@@ -82,4 +79,16 @@ def is_cluster_scoped(group: str, resource: str) -> bool:
     >>> is_cluster_scoped("", "nodes"), is_cluster_scoped("apps", "deployments")
     (True, False)
     """
-    return (group, resource) in CLUSTER_SCOPED or (group, resource) in _SNAPSHOT_CLUSTER_SCOPED
+    return (group, resource) in CLUSTER_SCOPED
+
+
+def carries_namespace(verb: str, group: str, resource: str) -> bool:
+    """True when a request with ``verb`` on ``resource`` is evaluated in a namespace, so a
+    RoleBinding can grant it: namespaced resources, and ``bind`` on ClusterRoles, which the
+    API server checks in the namespace of the RoleBinding being written (``BindingAuthorized``).
+    A request on one Namespace object is the other exception; callers handle it.
+
+    >>> carries_namespace("get", "", "nodes"), carries_namespace("bind", "rbac.authorization.k8s.io", "clusterroles")
+    (False, True)
+    """
+    return not is_cluster_scoped(group, resource) or (verb == "bind" and resource == "clusterroles")

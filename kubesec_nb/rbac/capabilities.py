@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from kubesec_nb.rbac.apiresources import is_cluster_scoped
+from kubesec_nb.rbac.apiresources import carries_namespace
 from kubesec_nb.rbac.authorizer import Reason
 from kubesec_nb.rbac.rules import (
     ALL,
@@ -58,9 +58,7 @@ class Probe:
         r = self.request
         if not r.is_resource_request:
             return True
-        if r.verb == "bind" and r.resource == "clusterroles":
-            return False  # checked in the namespace of the RoleBinding being written
-        return r.resource != "namespaces" and is_cluster_scoped(r.api_group, r.resource)
+        return r.resource != "namespaces" and not carries_namespace(r.verb, r.api_group, r.resource)
 
     def matches(self, rule: Rule) -> bool:
         """Whether ``rule`` allows this request shape for some name."""

@@ -19,7 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from kubesec_nb.model import POD_CONTROLLERS
 from kubesec_nb.rbac.capabilities import Allowance, Probe
+from kubesec_nb.snapshot.resources import SPEC_BY_GROUP_KIND
 
 RBAC = "Role-Based Access Control"
 SA = "Service Account Security"
@@ -107,8 +109,8 @@ def _any(verbs: Iterable[str], resources: Iterable[str], names: str = "any", whe
     return tuple(Need(v, r, names, when) for r in resources for v in verbs)
 
 
-WORKLOADS = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps", "jobs.batch",
-             "cronjobs.batch", "replicationcontrollers")
+#: The pod controllers as ``resource[.group]`` (deployments.apps, ..., replicationcontrollers).
+WORKLOADS = tuple(SPEC_BY_GROUP_KIND[(group, kind)].group_resource for kind, group in POD_CONTROLLERS.items())
 WRITE = ("create", "update", "patch")
 PROXY_VERBS = ("get", "create", "update", "patch", "delete")
 SECRET_READ = (Need("list", "secrets"), Need("watch", "secrets"), Need("get", "secrets", when=SECRET_GET))
@@ -120,6 +122,9 @@ EXEC = (*_any(("create",), ("pods/exec", "pods/attach")),
 EPHEMERAL = _any(("update", "patch"), ("pods/ephemeralcontainers",))
 RBAC_WRITE = _any(WRITE, ("rolebindings", "clusterrolebindings", "roles", "clusterroles"))
 CLIENT_SIGNER = "=kubernetes.io/kube-apiserver-client|kubernetes.io/*"
+NODES_PROXY = _any(PROXY_VERBS, ("nodes/proxy",))
+TOKEN_REQUEST = (Need("create", "serviceaccounts/token"),)
+IMPERSONATE = _any(("impersonate",), ("users", "groups", "serviceaccounts"))
 
 #: What "namespace admin" means with ``rbac_namespace_admin='admin-role'``: the core of the
 #: built-in ``admin`` ClusterRole. Holding all of these in a namespace (or ``*`` on ``*``)
@@ -132,6 +137,26 @@ ADMIN_NEEDS: tuple[tuple[Need, ...], ...] = tuple((n,) for n in (
     Need("create", "roles", "all"), Need("update", "configmaps", "all"),
 ))
 WILDCARD: tuple[tuple[Need, ...], ...] = ((Need("*", "*", "all"),),)
+
+# ---- what escalation analysis (:mod:`.escalation`) evaluates beyond the catalog's conditions --------
+BIND = (Need("bind", "roles"), Need("bind", "clusterroles"))
+ESCALATE = (Need("escalate", "roles"), Need("escalate", "clusterroles"))
+ROLE_UPDATE = tuple(Need(v, r) for r in ("roles", "clusterroles") for v in ("update", "patch"))
+BINDING_WRITE = tuple(Need(v, r, "all" if v == "create" else "any")
+                      for r in ("rolebindings", "clusterrolebindings") for v in ("create", "update", "patch"))
+SECRET_CREATE = (Need("create", "secrets", "all"),)
+#: Mint a client certificate: create a CSR, approve it, and approve for the kube-apiserver-client signer.
+CSR_SIGN: tuple[tuple[Need, ...], ...] = (
+    (Need("create", "certificatesigningrequests", "all"),),
+    (Need("update", "certificatesigningrequests/approval"), Need("patch", "certificatesigningrequests/approval")),
+    (Need("approve", "signers", CLIENT_SIGNER),))
+AWS_AUTH_WRITE = (Need("update", "configmaps", "=aws-auth"), Need("patch", "configmaps", "=aws-auth"),
+                  Need("create", "configmaps", "all"))
+
+#: Needs escalation analysis evaluates beyond the catalog's.
+ESCALATION_NEEDS: tuple[Need, ...] = (*BIND, *ESCALATE, *ROLE_UPDATE, *BINDING_WRITE, *IMPERSONATE, *TOKEN_REQUEST,
+                                      *SECRET_CREATE, *(n for clause in CSR_SIGN for n in clause), *AWS_AUTH_WRITE,
+                                      *NODES_PROXY)
 
 _KS = "kubescape"
 CATALOG: tuple[CatalogRule, ...] = (
@@ -191,13 +216,13 @@ CATALOG: tuple[CatalogRule, ...] = (
         "the kubelet fine-grained subresources (nodes/metrics, nodes/stats).",
         (f"{_KS} C-0279", "KubiScan risky-execute-command-node-proxy", "rbac-police nodes_proxy",
          "rbac-tool Create Node Proxy", "IceKube CAN_EXEC_THROUGH_KUBELET", "KubeHound #408"),
-        "use any verb on nodes/proxy", (_any(PROXY_VERBS, ("nodes/proxy",)),)),
+        "use any verb on nodes/proxy", (NODES_PROXY,)),
     CatalogRule(
         "RBAC-SA-TOKEN-CREATE", "Can mint service account tokens (TokenRequest)", "high", SA,
         "Remove create on serviceaccounts/token, or limit it with resourceNames to the accounts a controller "
         "must serve.",
         (f"{_KS} C-0282", "rbac-police token_request", "IceKube GENERATE_TOKEN"),
-        "create serviceaccounts/token", ((Need("create", "serviceaccounts/token"),),),
+        "create serviceaccounts/token", (TOKEN_REQUEST,),
         cluster_severity="critical"),
     CatalogRule(
         "RBAC-CSR-APPROVE", "Can approve certificate signing requests (mint client certificates)", "high", IAM,
@@ -222,7 +247,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         (f"{_KS} C-0065/C-0191", "KubiScan risky-impersonate-groups", "krane risky-impersonate-privileged-groups",
          "rbac-tool Privileges Escalators - via impersonate", "rbac-police impersonate", "IceKube CAN_IMPERSONATE"),
         "impersonate users, groups, serviceaccounts, uids or userextras/<key>",
-        ((*_any(("impersonate",), ("users", "groups", "serviceaccounts", "uids.authentication.k8s.io")),
+        ((*IMPERSONATE, Need("impersonate", "uids.authentication.k8s.io"),
           Need("impersonate", "userextras.authentication.k8s.io", any_subresource=True)),)),
     CatalogRule(
         "RBAC-WEBHOOK-WRITE", "Can create or change admission webhooks and policies", "high", API,
@@ -357,8 +382,6 @@ CATALOG_BY_ID: Mapping[str, CatalogRule] = {c.id: c for c in CATALOG}
 
 def all_needs() -> tuple[Need, ...]:
     """Every need of every permission rule, plus those escalation analysis uses."""
-    from kubesec_nb.rbac.escalation import ESCALATION_NEEDS
-
     seen: dict[Need, None] = {}
     for c in CATALOG:
         for clause in c.all_of:
@@ -367,6 +390,31 @@ def all_needs() -> tuple[Need, ...]:
         seen.update(dict.fromkeys(clause))
     seen.update(dict.fromkeys(ESCALATION_NEEDS))
     return tuple(seen)
+
+
+def met(needs: Iterable[Need], caps: Mapping[Probe, Allowance], scope: str,
+        flags: frozenset[str]) -> list[tuple[Need, Allowance]]:
+    """The needs among ``needs`` that ``caps`` meet at ``scope``, each with its allowance (a need
+    with ``when`` counts only while that flag is set).
+
+    >>> caps = {Probe("create", "pods"): Allowance(frozenset({"x"}), ())}
+    >>> [str(n) for n, _ in met((Need("create", "pods"), Need("create", "pods", "all")), caps, "shop", frozenset())]
+    ['create pods']
+    """
+    return [(n, caps[n.probe]) for n in needs
+            if (not n.when or n.when in flags) and n.satisfied(caps.get(n.probe), scope)]
+
+
+def met_all(clauses: Iterable[tuple[Need, ...]], caps: Mapping[Probe, Allowance], scope: str,
+            flags: frozenset[str]) -> list[tuple[Need, Allowance]] | None:
+    """The needs met in every clause (clauses AND, needs within one OR), or None when a clause has none."""
+    out: list[tuple[Need, Allowance]] = []
+    for clause in clauses:
+        hit = met(clause, caps, scope, flags)
+        if not hit:
+            return None
+        out.extend(hit)
+    return out
 
 
 def evaluate(rule: CatalogRule, caps: Mapping[Probe, Allowance], scope: str,
@@ -388,11 +436,5 @@ def evaluate(rule: CatalogRule, caps: Mapping[Probe, Allowance], scope: str,
     for probes in rule.clause_probes:
         if held.isdisjoint(probes):
             return None
-    out: list[tuple[Need, Allowance]] = []
-    for clause in rule.all_of:
-        hit = [(n, caps[n.probe]) for n in clause
-               if (not n.when or n.when in flags) and n.satisfied(caps.get(n.probe), scope)]
-        if not hit:
-            return None
-        out.extend(hit)
-    return tuple(out)
+    got = met_all(rule.all_of, caps, scope, flags)
+    return None if got is None else tuple(got)

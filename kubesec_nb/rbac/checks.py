@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Iterator
 
 from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
 from kubesec_nb.rbac.analysis import RbacAnalysis
-from kubesec_nb.rbac.catalog import CATALOG, CatalogRule
+from kubesec_nb.rbac.catalog import CATALOG, CATALOG_BY_ID, CatalogRule
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Step
-from kubesec_nb.rbac.objects import RBAC_RESOURCES
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Step, any_service_account
+from kubesec_nb.rbac.objects import RBAC_RESOURCES, BindingRecord, SubjectRef
 from kubesec_nb.rbac.subjects import (
     ANONYMOUS,
     AUTHENTICATED,
@@ -46,6 +46,20 @@ def _where(scope: str) -> str:
     return "cluster-wide" if scope == "cluster" else f"in namespace {scope}"
 
 
+def _tagged(message: str, platform: str | None) -> str:
+    """``message`` with the label of the platform that manages its grants, if any."""
+    return f"{message} [platform-managed: {platform}]" if platform else message
+
+
+def _subject_finding(rid: str, b: BindingRecord, s: SubjectRef, message: str,
+                     outcome: tuple[str, str]) -> Finding:
+    """A finding on one subject of a binding: the subject and the roleRef are the evidence."""
+    return Finding(rid, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
+                   evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
+                             Evidence(b.ref, "roleRef", b.role_ref)),
+                   message=message, **_status(outcome))
+
+
 def _finding(rule: CatalogRule, subject: str, scope: str, evidence: tuple[Evidence, ...], message: str,
              outcome: tuple[str, str]) -> Finding:
     ident = parse_subject(subject)
@@ -58,18 +72,16 @@ def _permission_run(rule: CatalogRule) -> Run:
     def run(rb: RbacAnalysis) -> Iterator[Finding]:
         df = rb.risky
         for r in df[df["check_id"] == rule.id].to_dict("records"):
-            plat = f" [platform-managed: {r['platform']}]" if r["platform"] else ""
             pub = " [group anyone can join]" if r["public"] else ""
-            scope, subject = str(r["scope"]), str(r["subject"])
+            scope, subject, plat = str(r["scope"]), str(r["subject"]), str(r["platform"]) or None
             where = "" if scope in rule.namespaces else f" {_where(scope)}"
-            msg = f"{subject} can {rule.condition}{where} (through {r['needs']}){plat}{pub}"
-            yield _finding(rule, subject, scope, tuple(r["evidence"]), msg,
-                           rb.outcome(str(r["severity"]), str(r["platform"]) or None))
+            msg = _tagged(f"{subject} can {rule.condition}{where} (through {r['needs']})", plat) + pub
+            yield _finding(rule, subject, scope, tuple(r["evidence"]), msg, rb.outcome(str(r["severity"]), plat))
     return run
 
 
 def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-PUBLIC-BINDING")
+    rule = CATALOG_BY_ID["RBAC-PUBLIC-BINDING"]
     risky = rb.risky
     for b in rb.objects.bindings:
         for s in b.subjects:
@@ -87,30 +99,22 @@ def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
             plat = b.platform if (b.platform and (role is None or role.platform)) else None
             extra = f"; grants {', '.join(sorted(set(severe['check_id'])))}" if not severe.empty else ""
             gke = " (on GKE: any Google account)" if group == AUTHENTICATED and group in rb.public_groups else ""
-            yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
-                          evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
-                                    Evidence(b.ref, "roleRef", b.role_ref)),
-                          message=f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}"
-                                  + (f" [platform-managed: {plat}]" if plat else ""),
-                          **_status(rb.outcome(sev, plat)))
+            yield _subject_finding(rule.id, b, s, _tagged(f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}", plat),
+                                   rb.outcome(sev, plat))
 
 
 def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-DEFAULT-SA-BOUND")
+    rule = CATALOG_BY_ID["RBAC-DEFAULT-SA-BOUND"]
     for b in rb.objects.bindings:
         for s in b.subjects:
             if s.key and s.key.startswith(f"u:{SA_PREFIX}") and s.key.endswith(":default"):
-                plat = b.platform
-                yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
-                              evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
-                                        Evidence(b.ref, "roleRef", b.role_ref)),
-                              message=f"{b.ref} binds {b.role_ref} to {s.written}; every pod that does not name a "
-                                      "service account gets it" + (f" [platform-managed: {plat}]" if plat else ""),
-                              **_status(rb.outcome(rule.severity, plat)))
+                msg = (f"{b.ref} binds {b.role_ref} to {s.written}; every pod that does not name a service "
+                       "account gets it")
+                yield _subject_finding(rule.id, b, s, _tagged(msg, b.platform), rb.outcome(rule.severity, b.platform))
 
 
 def _missing_role(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-MISSING-ROLE")
+    rule = CATALOG_BY_ID["RBAC-MISSING-ROLE"]
     for b in rb.objects.dangling:
         subjects = ", ".join(s.written for s in b.subjects) or "no subjects"
         yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=subjects,
@@ -124,7 +128,7 @@ def _escalate(target_cluster: bool) -> Run:
     rid = "RBAC-ESCALATE-CLUSTER-ADMIN" if target_cluster else "RBAC-ESCALATE-NAMESPACE-ADMIN"
 
     def run(rb: RbacAnalysis) -> Iterator[Finding]:
-        rule = _rule(rid)
+        rule = CATALOG_BY_ID[rid]
         esc = rb.escalations
         esc = esc[(esc["target"] == CLUSTER_ADMIN) == target_cluster]
         for r in esc[~esc["direct"]].to_dict("records"):
@@ -139,14 +143,13 @@ def _escalate(target_cluster: bool) -> Run:
             kind = subject.split(":", 1)[0] if not subject.startswith("cloud:") else "CloudIdentity"
             yield Finding(rid, namespace=ns, kind=kind, name=str(r["node"]), subject=subject,
                           evidence=evidence,
-                          message=f"{subject} reaches {target} in {r['hops']} step(s): {r['path']}"
-                                  + (f" [platform-managed: {plat}]" if plat else ""),
+                          message=_tagged(f"{subject} reaches {target} in {r['hops']} step(s): {r['path']}", plat),
                           **_status(rb.outcome(rule.severity, plat or None)))
     return run
 
 
 def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-AWS-AUTH-MASTERS")
+    rule = CATALOG_BY_ID["RBAC-AWS-AUTH-MASTERS"]
     cm = rb.model.configmap("kube-system", "aws-auth")
     if cm is None and rb.model.provider != "eks":
         raise NotAssessed("no kube-system/aws-auth ConfigMap and the provider is not EKS")
@@ -160,7 +163,7 @@ def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-EKS-ACCESS-ENTRY-ADMIN")
+    rule = CATALOG_BY_ID["RBAC-EKS-ACCESS-ENTRY-ADMIN"]
     if rb.model.snapshot.attachment("eks-access-entries") is None:
         raise NotAssessed("no eks-access-entries attachment (aws eks list-access-entries / describe-access-entry)")
     for m in rb.cloud_mappings:
@@ -177,27 +180,28 @@ def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-CLOUD-IDENTITY")
+    rule = CATALOG_BY_ID["RBAC-CLOUD-IDENTITY"]
     for link in rb.cloud_links:
-        ns, _, name = link.service_account.partition("/")
-        yield Finding(rule.id, namespace=ns, kind="ServiceAccount", name=name,
-                      subject=f"ServiceAccount:{ns}:{name}", evidence=link.evidence,
+        sa = link.identity
+        yield Finding(rule.id, namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
+                      evidence=link.evidence,
                       message=f"{link.service_account} → {link.cloud} ({link.mechanism}; "
                               f"{'used by ' + ', '.join(link.pods) if link.pods else 'no running pod uses it'})")
 
 
 def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-CLOUD-IDENTITY-EXPOSED")  # platform controllers that create pods are not counted
+    rule = CATALOG_BY_ID["RBAC-CLOUD-IDENTITY-EXPOSED"]  # platform controllers that create pods are not counted
     incoming: dict[str, list[tuple[str, str]]] = {}
     platform = rb.platform_nodes
     for s in rb.steps:
         if s.technique in _STEALS and s.target.startswith("sa:") and s.source not in platform:
             incoming.setdefault(s.target, []).append((s.source, s.technique))
     for link in rb.cloud_links:
-        ns, _, name = link.service_account.partition("/")
-        node = f"sa:{ns}/{name}"
+        sa = link.identity
+        node = sa.node_id
         # a pod creator of the namespace (or of every namespace) picks any service account there
-        who = sorted({*incoming.get(node, []), *incoming.get(f"sa:{ns}/*", []), *incoming.get("sa:*/*", [])})
+        who = sorted({*incoming.get(node, []), *incoming.get(any_service_account(sa.namespace), []),
+                      *incoming.get(any_service_account(None), [])})
         if not who:
             continue
         ev = (*link.evidence, *(Evidence(src, tech, f"obtains {node}") for src, tech in who))
@@ -206,13 +210,13 @@ def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
             by_source.setdefault(src, []).append(tech)
         listed = "; ".join(f"{src} ({', '.join(t)})" for src, t in list(by_source.items())[:10])
         more = f"; and {len(by_source) - 10} more" if len(by_source) > 10 else ""
-        yield Finding(rule.id, namespace=ns, kind="ServiceAccount", name=name, subject=f"ServiceAccount:{ns}:{name}",
+        yield Finding(rule.id, namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
                       evidence=ev, message=f"{len(by_source)} subject(s) can act as {link.service_account} and so "
                                            f"as {link.cloud}: {listed}{more}")
 
 
 def _legacy_tokens(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = _rule("RBAC-LEGACY-TOKEN-SECRET")
+    rule = CATALOG_BY_ID["RBAC-LEGACY-TOKEN-SECRET"]
     for s in rb.model.items("secrets"):
         if s.get("type") != TOKEN_SECRET_TYPE:
             continue
@@ -239,10 +243,6 @@ _SPECIAL: dict[str, tuple[Run, tuple[str, ...]]] = {
     "RBAC-CLOUD-IDENTITY-EXPOSED": (_cloud_exposed, ("serviceaccounts", *RBAC_RESOURCES)),
     "RBAC-LEGACY-TOKEN-SECRET": (_legacy_tokens, ("secrets",)),
 }
-
-
-def _rule(rid: str) -> CatalogRule:
-    return next(c for c in CATALOG if c.id == rid)
 
 
 def _register() -> None:

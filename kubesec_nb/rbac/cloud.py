@@ -31,7 +31,7 @@ import yaml
 
 from kubesec_nb.checks import Evidence
 from kubesec_nb.model import Model, labels_of, object_key
-from kubesec_nb.rbac.subjects import MASTERS
+from kubesec_nb.rbac.subjects import MASTERS, Identity
 
 IRSA = "eks.amazonaws.com/role-arn"
 GKE_WI = "iam.gke.io/gcp-service-account"
@@ -53,6 +53,12 @@ class CloudLink:
     evidence: tuple[Evidence, ...]
     active: bool
     pods: tuple[str, ...]
+
+    @property
+    def identity(self) -> Identity:
+        """The service account as a Kubernetes identity (its ``subject`` and attack-graph ``node_id``)."""
+        ns, _, name = self.service_account.partition("/")
+        return Identity("ServiceAccount", name, ns)
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,6 @@ def service_account_links(model: Model) -> list[CloudLink]:
     out: list[CloudLink] = []
     for key, sa in sorted(model.service_accounts.items()):
         ann = (sa.get("metadata") or {}).get("annotations") or {}
-        pods = sorted(object_key(p) for p in model.pods_using(key))
         for annotation, provider, mechanism, prefix in (
                 (IRSA, "aws", "irsa", "cloud:aws:"), (GKE_WI, "gcp", "gke-workload-identity", "cloud:gcp:"),
                 (AKS_WI, "azure", "azure-workload-identity", "cloud:azure:")):
@@ -98,10 +103,10 @@ def service_account_links(model: Model) -> list[CloudLink]:
             if not isinstance(value, str) or not value.strip():
                 continue
             ev = [Evidence(f"ServiceAccount {key}", f"metadata.annotations[{annotation}]", value)]
-            using = pods
+            # the Azure webhook only serves pods that carry the label
+            using = sorted(object_key(p) for p in model.pods_using(key)
+                           if provider != "azure" or labels_of(p).get(AKS_WI_LABEL) == "true")
             if provider == "azure":
-                using = sorted(object_key(p) for p in model.pods_using(key)
-                               if labels_of(p).get(AKS_WI_LABEL) == "true")
                 ev.append(Evidence(f"ServiceAccount {key}", f"pods labelled {AKS_WI_LABEL}=true",
                                    ", ".join(using) or "none running (any pod creator can add the label)"))
             out.append(CloudLink(key, prefix + value.strip(), provider, mechanism, tuple(ev), bool(using),

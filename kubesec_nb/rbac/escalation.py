@@ -51,17 +51,25 @@ from kubesec_nb.rbac.authorizer import Grant, Reason
 from kubesec_nb.rbac.capabilities import CLUSTER, Allowance, Caps, ProbeIndex
 from kubesec_nb.rbac.catalog import (
     ADMIN_NEEDS,
-    CLIENT_SIGNER,
+    AWS_AUTH_WRITE,
+    BINDING_WRITE,
+    CSR_SIGN,
     EPHEMERAL,
     EXEC,
+    IMPERSONATE,
+    NODES_PROXY,
     POD_CREATE,
-    PROXY_VERBS,
+    ROLE_UPDATE,
+    SECRET_CREATE,
     SECRET_READ,
+    TOKEN_REQUEST,
     WILDCARD,
     Need,
+    met,
+    met_all,
 )
-from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY, CloudLink, CloudMapping
-from kubesec_nb.rbac.objects import RbacObjects, RoleRecord
+from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY, CloudLink
+from kubesec_nb.rbac.objects import RoleRecord
 from kubesec_nb.rbac.principals import Principals
 from kubesec_nb.rbac.subjects import MASTERS, SA_PREFIX
 
@@ -112,25 +120,6 @@ class Step:
         return f"{self.source} --{self.technique}--> {self.target}"
 
 
-_BIND = (Need("bind", "roles"), Need("bind", "clusterroles"))
-_ESCALATE = (Need("escalate", "roles"), Need("escalate", "clusterroles"))
-_ROLE_UPDATE = tuple(Need(v, r) for r in ("roles", "clusterroles") for v in ("update", "patch"))
-_BINDING_WRITE = tuple(Need(v, r, "all" if v == "create" else "any")
-                       for r in ("rolebindings", "clusterrolebindings") for v in ("create", "update", "patch"))
-_IMPERSONATE = (Need("impersonate", "users"), Need("impersonate", "groups"), Need("impersonate", "serviceaccounts"))
-_TOKEN = (Need("create", "serviceaccounts/token"),)
-_SECRET_CREATE = (Need("create", "secrets", "all"),)
-_CSR = (Need("create", "certificatesigningrequests", "all"),
-        Need("update", "certificatesigningrequests/approval"), Need("patch", "certificatesigningrequests/approval"),
-        Need("approve", "signers", CLIENT_SIGNER))
-_AWS_AUTH = (Need("update", "configmaps", "=aws-auth"), Need("patch", "configmaps", "=aws-auth"),
-             Need("create", "configmaps", "all"))
-_PROXY = tuple(Need(v, "nodes/proxy") for v in PROXY_VERBS)
-
-#: Needs escalation analysis evaluates beyond the catalog's.
-ESCALATION_NEEDS: tuple[Need, ...] = (*_BIND, *_ESCALATE, *_ROLE_UPDATE, *_BINDING_WRITE, *_IMPERSONATE, *_TOKEN,
-                                      *_SECRET_CREATE, *_CSR, *_AWS_AUTH, *_PROXY)
-
 Derived = tuple[tuple[str, str, str, tuple[Evidence, ...]], ...]  # (technique, target, scope, evidence)
 Add = Callable[..., None]
 
@@ -151,14 +140,13 @@ def reasons_evidence(reasons: Iterable[Reason]) -> tuple[Evidence, ...]:
 class Escalation:
     """Builds the steps of every principal, and reachability of cluster-admin and namespace-admin."""
 
-    def __init__(self, principals: Principals, objects: RbacObjects, links: list[CloudLink],
-                 mappings: list[CloudMapping], *, namespace_admin_mode: str, csr_mints_masters: bool,
-                 aws_auth_honoured: bool) -> None:
+    def __init__(self, principals: Principals, links: list[CloudLink], *, namespace_admin_mode: str,
+                 csr_mints_masters: bool, aws_auth_honoured: bool) -> None:
         self.p = principals
         self.model: Model = principals.model
-        self.objects = objects
+        self.objects = principals.authorizer.objects
         self.links = links
-        self.mappings = [m for m in mappings if m.honoured]
+        self.mappings = principals.mappings  # the honoured ones
         self.namespace_admin_mode = namespace_admin_mode
         self.csr_mints_masters = csr_mints_masters
         self.aws_auth_honoured = aws_auth_honoured and (
@@ -181,8 +169,7 @@ class Escalation:
     def linked(self) -> dict[str, list[CloudLink]]:
         out: dict[str, list[CloudLink]] = defaultdict(list)
         for link in self.links:
-            ns, _, name = link.service_account.partition("/")
-            out[f"sa:{ns}/{name}"].append(link)
+            out[link.identity.node_id].append(link)
         return dict(out)
 
     @cached_property
@@ -265,18 +252,11 @@ class Escalation:
 
     # ---- capabilities helpers -------------------------------------------------------------------
     def _hit(self, caps: Caps, needs: Iterable[Need], scope: str) -> list[tuple[Need, Allowance]]:
-        flags = self.p.flags
-        return [(n, caps[n.probe]) for n in needs
-                if (not n.when or n.when in flags) and n.satisfied(caps.get(n.probe), scope)]
+        return met(needs, caps, scope, self.p.flags)
 
     def _all(self, caps: Caps, clauses: Iterable[tuple[Need, ...]], scope: str) -> list[Reason] | None:
-        reasons: list[Reason] = []
-        for clause in clauses:
-            hit = self._hit(caps, clause, scope)
-            if not hit:
-                return None
-            reasons.extend(r for _, a in hit for r in a.sources)
-        return reasons
+        hits = met_all(clauses, caps, scope, self.p.flags)
+        return None if hits is None else self._reasons(hits)
 
     @staticmethod
     def _names(hits: list[tuple[Need, Allowance]]) -> frozenset[str] | None:
@@ -350,7 +330,7 @@ class Escalation:
         execs = self._hit(caps, (*EXEC, *EPHEMERAL), scope)
         if execs:
             self._pod_targets(add, "pod-exec", execs, scope, self._names(execs))
-        token = self._hit(caps, _TOKEN, scope)
+        token = self._hit(caps, TOKEN_REQUEST, scope)
         if token:
             names = self._names(token)
             if names is None:
@@ -359,23 +339,23 @@ class Escalation:
                 for target, note in self._sa_targets(ns, names):
                     add("token-request", target, self._reasons(token),
                         Evidence(f"ServiceAccount {target[3:]}", "serviceaccounts/token", f"TokenRequest{note}"))
-        mint = self._hit(caps, _SECRET_CREATE, scope)
+        mint = self._hit(caps, SECRET_CREATE, scope)
         if mint and (read or create):
             add("token-secret-create", hub, self._reasons(mint + (read or create)),
                 Evidence(f"Secret {hub[3:]}", "type", f"{TOKEN_SECRET_TYPE} (annotated for any service account)"))
         # impersonation
         self._impersonation(add, caps, scope, nss)
         if scope == CLUSTER:
-            proxy = self._hit(caps, _PROXY, scope)
+            proxy = self._hit(caps, NODES_PROXY, scope)
             if proxy:
                 self._pod_targets(add, "nodes-proxy", proxy, scope, self._names(proxy), nodes=True)
-            csr = self._all(caps, ((_CSR[0],), _CSR[1:3], (_CSR[3],)), scope)
+            csr = self._all(caps, CSR_SIGN, scope)
             if csr is not None and self.csr_mints_masters:
                 add("csr-sign", f"group:{MASTERS}", csr,
                     Evidence("signer kubernetes.io/kube-apiserver-client", "csr_signer_mints_masters option",
                              "signs client certificates with any organization"))
         if self.aws_auth_honoured and (scope == CLUSTER or scope == "kube-system"):
-            aws = self._hit(caps, _AWS_AUTH, "kube-system")
+            aws = self._hit(caps, AWS_AUTH_WRITE, "kube-system")
             exists = self.model.configmap("kube-system", "aws-auth") is not None
             aws = [(n, a) for n, a in aws if n.verb != "create" or not exists]
             if aws:
@@ -437,7 +417,7 @@ class Escalation:
             add(tech, sa, reasons, *extra)
 
     def _impersonation(self, add: Add, caps: Caps, scope: str, nss: list[str]) -> None:
-        hits = {n.resource: (n, a) for n, a in self._hit(caps, _IMPERSONATE, scope)}
+        hits = {n.resource: (n, a) for n, a in self._hit(caps, IMPERSONATE, scope)}
         if "groups" in hits:
             _, a = hits["groups"]
             targets = [MASTERS] if a.names is None else sorted(a.names)
@@ -464,7 +444,7 @@ class Escalation:
     def _bind(self, out: list[tuple[str, str, str, tuple[Evidence, ...]]], caps: Caps, scope: str,
               keys: frozenset[str]) -> None:
         kind = "clusterrolebindings" if scope == CLUSTER else "rolebindings"
-        writes = [(n, a) for n, a in self._hit(caps, _BINDING_WRITE, scope) if n.resource == kind]
+        writes = [(n, a) for n, a in self._hit(caps, BINDING_WRITE, scope) if n.resource == kind]
         if writes and (Need("bind", "roles").probe in caps or Need("bind", "clusterroles").probe in caps):
             seen: set[str] = set()
             for role, reasons in self._bindable(caps, scope, writes):
@@ -515,7 +495,7 @@ class Escalation:
         esc = caps.get(Need("escalate", res).probe)
         if esc is None:
             return
-        upd = [caps[n.probe] for n in _ROLE_UPDATE if n.resource == res and n.probe in caps]
+        upd = [caps[n.probe] for n in ROLE_UPDATE if n.resource == res and n.probe in caps]
         for key in sorted(keys):
             for g in self.grants_by_key.get(key, []):
                 role = g.role
@@ -590,8 +570,7 @@ class Escalation:
             (Evidence(f"Group {MASTERS}", "privileged group", "the API server allows it everything, no binding "
                                                                "needed"),))
         for link in self.links:
-            ns, _, name = link.service_account.partition("/")
-            put(f"sa:{ns}/{name}", link.mechanism, link.cloud, ns, link.evidence)
+            put(link.identity.node_id, link.mechanism, link.cloud, link.identity.namespace, link.evidence)
         for m in self.mappings:
             put(m.cloud, "aws-auth" if m.source.startswith("aws-auth") else "eks-access-entry",
                 f"user:{m.username}", CLUSTER, m.evidence)

@@ -28,6 +28,17 @@ RBAC_RESOURCES = (CLUSTERROLES, CLUSTERROLEBINDINGS, ROLES, ROLEBINDINGS)
 AGGREGATION_MODES = ("auto", "recompute", "stored")
 
 
+def aggregation_mode(value: Any) -> str:
+    """``value`` when it is one of :data:`AGGREGATION_MODES` (the ``rbac_aggregation`` option), else an error.
+
+    >>> aggregation_mode("stored")
+    'stored'
+    """
+    if value not in AGGREGATION_MODES:
+        raise OptionError(f"rbac_aggregation must be one of {', '.join(AGGREGATION_MODES)}, got {value!r}")
+    return str(value)
+
+
 @dataclass(frozen=True)
 class RoleRecord:
     """A Role or ClusterRole with the rules the authorizer uses.
@@ -104,11 +115,8 @@ class RbacObjects:
     """
 
     def __init__(self, model: Model, *, aggregation: str = "auto") -> None:
-        if aggregation not in AGGREGATION_MODES:
-            raise OptionError(f"rbac_aggregation must be one of {', '.join(AGGREGATION_MODES)}, "
-                              f"got {aggregation!r}")
         self.model = model
-        self.aggregation = aggregation
+        self.aggregation = aggregation_mode(aggregation)
 
     @cached_property
     def missing(self) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubesec_nb.errors import OptionError
-from kubesec_nb.rbac.objects import AGGREGATION_MODES
+from kubesec_nb.rbac.objects import aggregation_mode
 
 #: Option name → description (merged into ``kubesec_nb.all_options()``).
 OPTIONS: dict[str, str] = {
@@ -89,9 +89,7 @@ class Options:
         mode = o.get("eks_auth_mode", "auto")
         if mode != "auto" and mode not in _AUTH_MODES:
             raise OptionError(f"eks_auth_mode must be 'auto' or one of {', '.join(_AUTH_MODES)}, got {mode!r}")
-        agg = o.get("rbac_aggregation", "auto")
-        if agg not in AGGREGATION_MODES:
-            raise OptionError(f"rbac_aggregation must be one of {', '.join(AGGREGATION_MODES)}, got {agg!r}")
+        agg = aggregation_mode(o.get("rbac_aggregation", "auto"))
         nsadmin = o.get("rbac_namespace_admin", "admin-role")
         if nsadmin not in ("admin-role", "wildcard"):
             raise OptionError(f"rbac_namespace_admin must be 'admin-role' or 'wildcard', got {nsadmin!r}")
@@ -104,7 +102,7 @@ class Options:
             gke_authenticated_public=_tri("gke_authenticated_public", o.get("gke_authenticated_public", "auto")),
             exec_via_get=_tri("exec_via_get", o.get("exec_via_get", "auto")),
             csr_signer_mints_masters=_bool("csr_signer_mints_masters", o.get("csr_signer_mints_masters", True)),
-            eks_auth_mode=str(mode), rbac_aggregation=str(agg), rbac_namespace_admin=str(nsadmin),
+            eks_auth_mode=str(mode), rbac_aggregation=agg, rbac_namespace_admin=str(nsadmin),
             rbac_secret_get_reads=_bool("rbac_secret_get_reads", o.get("rbac_secret_get_reads", True)),
             rbac_platform_findings=str(plat),
         )

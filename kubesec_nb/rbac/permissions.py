@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from kubesec_nb.rbac.apiresources import is_cluster_scoped
+from kubesec_nb.rbac.apiresources import carries_namespace
 from kubesec_nb.rbac.authorizer import Authorizer, Grant
 from kubesec_nb.rbac.rules import ALL, Request, Rule, rule_allows
 from kubesec_nb.rbac.subjects import MASTERS
@@ -48,7 +48,7 @@ def _expand(rule: Rule, scope: str) -> list[tuple[str, str, str, str, bool]]:
                         continue
                     rows.append((v, g, r, scope, False))
                     continue
-                if namespaced and not (v == "bind" and base == "clusterroles") and is_cluster_scoped(g, base):
+                if namespaced and not carries_namespace(v, g, base):
                     continue
                 rows.append((v, g, r, names, False))
         if not namespaced:
@@ -64,7 +64,7 @@ def grant_frame(authorizer: Authorizer) -> pd.DataFrame:
     """One row per (binding subject key, scope, verb, group, resource), with binding and role."""
     exp_rows: list[tuple[int, int, str, str, str, str, bool]] = []
     exp_ids: dict[tuple[str, str], int] = {}
-    grant_rows: list[tuple[str, str, str, str, str, int]] = []
+    grant_rows: list[tuple[str, str, str, str, str, str, int]] = []
     for g in authorizer.grants:
         if g.role is None:
             continue
@@ -77,13 +77,10 @@ def grant_frame(authorizer: Authorizer) -> pd.DataFrame:
             eid = exp_ids[key] = len(exp_ids)
             for i, rule in enumerate(g.role.rules):
                 exp_rows.extend((eid, i, *row) for row in _expand(rule, scope))
-        grant_rows.append((g.key, g.binding.scope, g.binding.ref, g.role.ref, g.subject.written,
-                           eid))
-    plat = {b.ref: b.platform or "" for b in authorizer.objects.bindings}
+        grant_rows.append((g.key, scope, g.binding.ref, g.role.ref, g.subject.written, g.binding.platform or "", eid))
     exp = pd.DataFrame(exp_rows, columns=["_e", "rule_index", "verb", "apiGroup", "resource", "resourceNames",
                                           "nonResourceURL"])
-    grants = pd.DataFrame(grant_rows, columns=["key", "scope", "binding", "role", "via", "_e"])
-    grants["platform"] = grants["binding"].map(plat).fillna("")
+    grants = pd.DataFrame(grant_rows, columns=["key", "scope", "binding", "role", "via", "platform", "_e"])
     out = grants.merge(exp, on="_e", how="inner").drop(columns="_e")
     for col in ("key", "scope", "binding", "role", "via", "platform", "verb", "apiGroup", "resource",
                 "resourceNames"):

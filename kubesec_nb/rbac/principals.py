@@ -28,6 +28,7 @@ from kubesec_nb.rbac.subjects import (
     AUTHENTICATED,
     MASTERS,
     NODE_PREFIX,
+    UNAUTHENTICATED,
     Identity,
     identity_of_key,
     subject_platform_reason,
@@ -107,17 +108,17 @@ class Principals:
             idents.add(user(username))
             idents.update(Identity("Group", g) for g, _ in extra)
         idents.add(Identity("Group", MASTERS))
-        out: dict[str, Principal] = {}
-        for ident in sorted(idents):
-            sources: list[tuple[str, str]] = [(g, "implicit") for g in ident.implicit_groups]
-            if ident.kind == "User" and ident.name != ANONYMOUS:
-                sources.extend(self.extra_groups.get(ident.name, ()))
-            if ident.kind == "Group":
-                sources = [(ident.name, "itself")]
-            dedup = tuple(dict.fromkeys(sources))  # keeps the first source of each group
-            groups = tuple(dict.fromkeys(g for g, _ in dedup))
-            out[ident.subject] = Principal(ident, groups, dedup, subject_platform_reason(ident))
-        return out
+        return {ident.subject: self.principal_of(ident, subject_platform_reason(ident)) for ident in sorted(idents)}
+
+    def principal_of(self, ident: Identity, platform: str | None) -> Principal:
+        """``ident`` with its groups: implicit ones, and for users those of :attr:`extra_groups`."""
+        sources: list[tuple[str, str]] = [(g, "implicit") for g in ident.implicit_groups]
+        if ident.kind == "User" and ident.name != ANONYMOUS:
+            sources.extend(self.extra_groups.get(ident.name, ()))
+        if ident.kind == "Group":
+            sources = [(ident.name, "itself")]
+        dedup = tuple(dict.fromkeys(sources))  # each (group, source) once; a group may have several sources
+        return Principal(ident, tuple(dict.fromkeys(g for g, _ in dedup)), dedup, platform)
 
     @cached_property
     def members(self) -> dict[str, list[str]]:
@@ -139,7 +140,7 @@ class Principals:
     @cached_property
     def public_groups(self) -> frozenset[str]:
         """Groups anyone can join without a cluster credential."""
-        out = {"system:unauthenticated"} if self.options.anonymous_auth else set()
+        out = {UNAUTHENTICATED} if self.options.anonymous_auth else set()
         public = self.options.gke_authenticated_public
         if public is None:
             public = self.model.provider == "gke"

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 
 from kubesec_nb.checks import SEVERITY_RANK
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN
 
-CLUSTER_ADMIN = "cluster-admin"
 SEVERITY_WEIGHT = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
 COLUMNS = ["subject", "subject_kind", "score", "top_severity", "risky_rules", "cluster_wide", "namespaces",
            "reaches_cluster_admin", "cluster_admin_hops", "namespace_admin_of", "public", "platform", "checks"]

@@ -14,12 +14,12 @@ The match functions follow ``pkg/apis/rbac/v1/evaluation_helpers.go`` and ``Rule
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kubesec_nb.errors import OptionError
-from kubesec_nb.rbac.apiresources import DEFAULT_GROUP, is_cluster_scoped
+from kubesec_nb.rbac.apiresources import DEFAULT_GROUP, carries_namespace
 
 ALL = "*"
 
@@ -147,9 +147,7 @@ path=None)
         ns = namespace or None
         if res == "namespaces" and name:
             ns = name
-        elif is_cluster_scoped(group, res) and not (verb == "bind" and res == "clusterroles"):
-            # bind on a ClusterRole is checked in the namespace of the RoleBinding being written
-            # (BindingAuthorized), so that one request keeps its namespace.
+        elif not carries_namespace(verb, group, res):
             ns = None
         return cls(verb=verb, api_group=group, resource=res, subresource=sub, namespace=ns, name=name or None)
 
@@ -228,8 +226,3 @@ def rule_allows(rule: Rule, req: Request) -> bool:
                 and resource_matches(rule, req.combined_resource, req.subresource)
                 and resource_name_matches(rule, req.name))
     return verb_matches(rule, req.verb) and non_resource_url_matches(rule, req.path or "")
-
-
-def rules_allow(rules: Iterable[Rule], req: Request) -> bool:
-    """``RulesAllow``: some rule allows the request."""
-    return any(rule_allows(r, req) for r in rules)

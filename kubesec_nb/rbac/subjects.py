@@ -173,13 +173,14 @@ _PLATFORM_LABELS = {
     "addonmanager.kubernetes.io/mode": "cluster add-on manager",
     "kubernetes.azure.com/managedby": "AKS managed",
     "components.gke.io/component-name": "GKE component",
-    "app.kubernetes.io/managed-by": "",
 }
-_PLATFORM_PREFIXES = (
+# Longest prefix first, so that system:gke- wins over system:.
+_PLATFORM_PREFIXES = sorted((
     ("system:", "Kubernetes system"), ("eks:", "EKS"), ("eks-", "EKS"), ("aws-node", "EKS VPC CNI"),
     ("gce:", "GKE"), ("gke-", "GKE"), ("gke:", "GKE"), ("system:gke-", "GKE"), ("system:gcp-", "GKE"),
     ("aks-", "AKS"), ("system:azure-", "AKS"), ("kubeadm:", "kubeadm"),
-)
+), key=lambda p: -len(p[0]))
+# ``app.kubernetes.io/managed-by`` values that name the platform (other tools, such as Helm, do not).
 _MANAGED_BY = {"addonmanager", "gke", "aks", "eks"}
 
 
@@ -194,12 +195,11 @@ def platform_reason(name: str, labels: Mapping[str, str] | None = None) -> str |
     labels = labels or {}
     for key, why in _PLATFORM_LABELS.items():
         if key in labels:
-            if key == "app.kubernetes.io/managed-by":
-                if str(labels[key]).lower() in _MANAGED_BY:
-                    return f"managed by {labels[key]}"
-                continue
             return why
-    for prefix, why in sorted(_PLATFORM_PREFIXES, key=lambda p: -len(p[0])):
+    managed_by = labels.get("app.kubernetes.io/managed-by")
+    if managed_by is not None and str(managed_by).lower() in _MANAGED_BY:
+        return f"managed by {managed_by}"
+    for prefix, why in _PLATFORM_PREFIXES:
         if name.startswith(prefix):
             return why
     return None
