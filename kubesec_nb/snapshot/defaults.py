@@ -26,14 +26,15 @@ import copy
 import ipaddress
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from kubesec_nb.snapshot import bootstrap
 from kubesec_nb.snapshot.document import Snapshot
 from kubesec_nb.snapshot.objects import (
     POD_CONTROLLERS,
     WORKLOAD_RESOURCES,
+    labels_of,
     map_selector_matches,
     named_ports,
     pod_specs,
@@ -43,6 +44,7 @@ from kubesec_nb.snapshot.objects import (
 from kubesec_nb.snapshot.resources import SPEC_BY_GR, group_resource
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 
 SYNTHESIZED = "kubesec-nb.io/synthesized"
 REPRESENTATIVE = "kubesec-nb.io/representative"
@@ -233,30 +235,58 @@ def add_bootstrap_rbac(snap: Snapshot) -> None:
     snap.mark_collected("rolebindings.rbac.authorization.k8s.io")
 
 
-def aggregate_cluster_roles(snap: Snapshot) -> None:
-    """Compute aggregated ClusterRoles' rules as the aggregation controller does (to a fixpoint).
+def aggregate_rules(clusterroles: Mapping[str, Mapping[str, Any]], rules: Mapping[str, Sequence[T]]
+                    ) -> dict[str, tuple[list[T], list[str]]]:
+    """Rules and source roles of every aggregating ClusterRole, as the aggregation controller computes them.
 
-    A role with ``aggregationRule`` gets the union of the rules of every other ClusterRole
-    that any of its ``clusterRoleSelectors`` selects, in role-name order, without duplicates.
+    A ClusterRole with ``aggregationRule`` gets the rules of every other ClusterRole that its
+    ``clusterRoleSelectors`` select, selector by selector and then in role-name order, each
+    rule once (``syncClusterRole``); no selectors gives no rules. Aggregated roles feed other
+    aggregated roles (``admin`` takes ``edit``, which takes ``view``), so this runs to a
+    fixpoint, as the controller's repeated syncs do. ``rules`` maps a role name to its
+    current rules, in any representation that compares by value.
+
+    >>> roles = {"view": {"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"agg": "v"}}]}},
+    ...          "crd-view": {"metadata": {"labels": {"agg": "v"}}}}
+    >>> aggregate_rules(roles, {"view": [], "crd-view": ["r1", "r1", "r2"]})
+    {'view': (['r1', 'r2'], ['crd-view'])}
     """
-    roles = {r["metadata"]["name"]: r for r in snap.items("clusterroles.rbac.authorization.k8s.io")}
-    aggregated = sorted(n for n, r in roles.items() if (r.get("aggregationRule") or {}).get("clusterRoleSelectors"))
-    for _ in range(len(aggregated) + 1):
+    selectors: dict[str, list[Mapping[str, Any]]] = {}
+    for name, obj in clusterroles.items():
+        agg = obj.get("aggregationRule")
+        if isinstance(agg, dict):
+            selectors[name] = [s for s in agg.get("clusterRoleSelectors") or [] if isinstance(s, dict)]
+    labels = {n: labels_of(o) for n, o in clusterroles.items()}
+    current: dict[str, list[T]] = {n: list(rules.get(n, ())) for n in clusterroles}
+    result: dict[str, tuple[list[T], list[str]]] = {}
+    # Each pass lengthens aggregation chains by one; the number of aggregating roles bounds the depth.
+    for _ in range(len(selectors) + 1):
         changed = False
-        for name in aggregated:
-            selectors = roles[name]["aggregationRule"]["clusterRoleSelectors"]
-            rules: list[Obj] = []
-            for other in sorted(roles):
-                labels = (roles[other].get("metadata") or {}).get("labels") or {}
-                if other != name and any(selector_matches(s, labels) for s in selectors):
-                    for rule in roles[other].get("rules") or []:
-                        if rule not in rules:
-                            rules.append(copy.deepcopy(rule))
-            if rules != (roles[name].get("rules") or []):
-                roles[name]["rules"] = rules
+        for name in sorted(selectors):
+            new_rules: list[T] = []
+            sources: list[str] = []
+            for sel in selectors[name]:
+                for other in sorted(clusterroles):
+                    if other == name or not selector_matches(sel, labels[other]):
+                        continue
+                    if other not in sources:
+                        sources.append(other)
+                    new_rules.extend(r for r in current[other] if r not in new_rules)
+            if result.get(name) != (new_rules, sources):
                 changed = True
+                result[name] = (new_rules, sources)
+                current[name] = new_rules
         if not changed:
-            return
+            break
+    return result
+
+
+def aggregate_cluster_roles(snap: Snapshot) -> None:
+    """Set aggregating ClusterRoles' rules to what the aggregation controller computes (:func:`aggregate_rules`)."""
+    roles = {r["metadata"]["name"]: r for r in snap.items("clusterroles.rbac.authorization.k8s.io")}
+    computed = aggregate_rules(roles, {n: r.get("rules") or [] for n, r in roles.items()})
+    for name, (rules, _) in computed.items():
+        roles[name]["rules"] = copy.deepcopy(rules)
 
 
 # ---- 5: representative pods -------------------------------------------------------------------
