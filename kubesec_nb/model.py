@@ -267,3 +267,31 @@ def _controller_ref(meta: Mapping[str, Any]) -> Mapping[str, Any] | None:
     refs = meta.get("ownerReferences") or []
     ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
     return ref if ref is not None and ref.get("kind") in POD_CONTROLLERS else None
+
+
+#: How a service account authenticates: the username ``system:serviceaccount:<ns>:<name>``.
+SA_PREFIX = "system:serviceaccount:"
+
+
+def binding_subject_key(subject: Mapping[str, Any], binding_namespace: str | None) -> str | None:
+    """The principal key a binding subject applies to, or None when it can match nobody.
+
+    A ServiceAccount subject without a namespace takes the RoleBinding's namespace; in a
+    ClusterRoleBinding it matches nothing. Unknown kinds match nothing.
+
+    >>> binding_subject_key({"kind": "ServiceAccount", "name": "web"}, "shop")
+    'u:system:serviceaccount:shop:web'
+    >>> binding_subject_key({"kind": "ServiceAccount", "name": "web"}, None) is None
+    True
+    """
+    kind, name = subject.get("kind"), subject.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    if kind == "User":
+        return f"u:{name}"
+    if kind == "Group":
+        return f"g:{name}"
+    if kind == "ServiceAccount":
+        ns = subject.get("namespace") or binding_namespace
+        return f"u:{SA_PREFIX}{ns}:{name}" if ns else None
+    return None

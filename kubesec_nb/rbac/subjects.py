@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubesec_nb.errors import OptionError
+from kubesec_nb.model import SA_PREFIX as SA_PREFIX
 from kubesec_nb.model import Model
+from kubesec_nb.model import binding_subject_key as binding_subject_key
 
-SA_PREFIX = "system:serviceaccount:"
 NODE_PREFIX = "system:node:"
 ANONYMOUS = "system:anonymous"
 AUTHENTICATED = "system:authenticated"
@@ -123,30 +124,6 @@ def parse_subject(text: Any) -> Identity:
     if sep and low == "group" and rest:
         return Identity("Group", rest)
     return user(s)
-
-
-def binding_subject_key(subject: Mapping[str, Any], binding_namespace: str | None) -> str | None:
-    """The principal key a binding subject applies to, or None when it can match nobody.
-
-    A ServiceAccount subject without a namespace takes the RoleBinding's namespace; in a
-    ClusterRoleBinding it matches nothing. Unknown kinds match nothing.
-
-    >>> binding_subject_key({"kind": "ServiceAccount", "name": "web"}, "shop")
-    'u:system:serviceaccount:shop:web'
-    >>> binding_subject_key({"kind": "ServiceAccount", "name": "web"}, None) is None
-    True
-    """
-    kind, name = subject.get("kind"), subject.get("name")
-    if not isinstance(name, str) or not name:
-        return None
-    if kind == "User":
-        return f"u:{name}"
-    if kind == "Group":
-        return f"g:{name}"
-    if kind == "ServiceAccount":
-        ns = subject.get("namespace") or binding_namespace
-        return f"u:{SA_PREFIX}{ns}:{name}" if ns else None
-    return None
 
 
 def identity_of_key(key: str) -> Identity:

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from kubesec_nb.model import Model, object_key
+from kubesec_nb.model import SA_PREFIX, Model, binding_subject_key, object_key
 from kubesec_nb.workload._common import PodRef, collapse, containers, detectors
 
 CSI_DRIVER = "secrets-store.csi.k8s.io"
@@ -143,11 +143,11 @@ def bindings_by_service_account(model: Model) -> tuple[dict[str, list[str]], dic
             bns = (b.get("metadata") or {}).get("namespace")
             name = str((b.get("metadata") or {}).get("name", ""))
             for s in b.get("subjects") or ():
-                s = s or {}
-                if s.get("kind") == "ServiceAccount":
-                    direct[f"{s.get('namespace') or bns}/{s.get('name', '')}"].append(label)
-                elif s.get("kind") == "Group" and not name.startswith("system:"):
-                    group = str(s.get("name", ""))
+                key = binding_subject_key(s or {}, bns)
+                if key is not None and key.startswith(f"u:{SA_PREFIX}"):
+                    direct["/".join(key[len(SA_PREFIX) + 2:].split(":", 1))].append(label)
+                elif key is not None and key.startswith("g:") and not name.startswith("system:"):
+                    group = key[2:]
                     if group == "system:serviceaccounts":
                         everyone.append(label)
                     elif group.startswith("system:serviceaccounts:"):
