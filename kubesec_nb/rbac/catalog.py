@@ -370,11 +370,6 @@ CATALOG: tuple[CatalogRule, ...] = (
         (),
         "a subject other than the linked service account can obtain its token (pod creation, TokenRequest, "
         "impersonation, exec, legacy token secret)"),
-    CatalogRule(
-        "RBAC-LEGACY-TOKEN-SECRET", "Long-lived service account token Secret", "medium", SECRETS,
-        "Delete kubernetes.io/service-account-token Secrets; use projected (TokenRequest) tokens.",
-        ("KubiScan unit tests", "IceKube AUTHENTICATION_TOKEN_FOR", "rbac-police retrieve_token_secrets"),
-        "a Secret of type kubernetes.io/service-account-token exists"),
 )
 
 CATALOG_BY_ID: Mapping[str, CatalogRule] = {c.id: c for c in CATALOG}

@@ -12,7 +12,7 @@ from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
 from kubesec_nb.rbac.analysis import RbacAnalysis
 from kubesec_nb.rbac.catalog import CATALOG, CATALOG_BY_ID, CatalogRule
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Step, any_service_account
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Step, any_service_account
 from kubesec_nb.rbac.objects import RBAC_RESOURCES, BindingRecord, SubjectRef
 from kubesec_nb.rbac.subjects import (
     ANONYMOUS,
@@ -215,22 +215,6 @@ def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
                                            f"as {link.cloud}: {listed}{more}")
 
 
-def _legacy_tokens(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = CATALOG_BY_ID["RBAC-LEGACY-TOKEN-SECRET"]
-    for s in rb.model.items("secrets"):
-        if s.get("type") != TOKEN_SECRET_TYPE:
-            continue
-        meta = s["metadata"]
-        sa = (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION, "?")
-        yield Finding(rule.id, namespace=meta["namespace"], kind="Secret", name=meta["name"],
-                      subject=f"ServiceAccount:{meta['namespace']}:{sa}",
-                      evidence=(Evidence(f"Secret {meta['namespace']}/{meta['name']}", "type", TOKEN_SECRET_TYPE),
-                                Evidence(f"Secret {meta['namespace']}/{meta['name']}",
-                                         f"metadata.annotations[{SA_NAME_ANNOTATION}]", sa)),
-                      message=f"long-lived token for {meta['namespace']}/{sa}; whoever reads this Secret is that "
-                              "service account until the Secret is deleted")
-
-
 _SPECIAL: dict[str, tuple[Run, tuple[str, ...]]] = {
     "RBAC-PUBLIC-BINDING": (_public_binding, RBAC_RESOURCES),
     "RBAC-DEFAULT-SA-BOUND": (_default_sa, RBAC_RESOURCES),
@@ -241,7 +225,6 @@ _SPECIAL: dict[str, tuple[Run, tuple[str, ...]]] = {
     "RBAC-EKS-ACCESS-ENTRY-ADMIN": (_access_entries, ()),
     "RBAC-CLOUD-IDENTITY": (_cloud_identity, ("serviceaccounts",)),
     "RBAC-CLOUD-IDENTITY-EXPOSED": (_cloud_exposed, ("serviceaccounts", *RBAC_RESOURCES)),
-    "RBAC-LEGACY-TOKEN-SECRET": (_legacy_tokens, ("secrets",)),
 }
 
 
