@@ -6,12 +6,23 @@ and never reads the clock or uses randomness. Notebooks end a chart cell with
 ``_ = fig`` or ``plt.show()`` so that no object address reaches the committed output.
 """
 
-from kubesec_nb.plot._style import figure, severity_colors
+from kubesec_nb.plot._style import empty_figure, figure, severity_colors
 from kubesec_nb.plot.network import exposure_summary, reachability_heatmap
 from kubesec_nb.plot.rbac import dangerous_permissions, risky_subjects
 from kubesec_nb.plot.summary import findings_by_category
 from kubesec_nb.plot.workloads import host_escapes, pod_security_compliance, vulnerabilities, workload_findings
 
-__all__ = ["dangerous_permissions", "exposure_summary", "figure", "findings_by_category", "host_escapes",
-           "pod_security_compliance", "reachability_heatmap", "risky_subjects", "severity_colors", "vulnerabilities",
-           "workload_findings"]
+__all__ = [
+    "dangerous_permissions",
+    "empty_figure",
+    "exposure_summary",
+    "figure",
+    "findings_by_category",
+    "host_escapes",
+    "pod_security_compliance",
+    "reachability_heatmap",
+    "risky_subjects",
+    "severity_colors",
+    "vulnerabilities",
+    "workload_findings",
+]

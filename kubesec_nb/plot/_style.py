@@ -43,3 +43,15 @@ def figure(width: float = 8.0, height: float = 4.5, nrows: int = 1, ncols: int =
         fig = Figure(figsize=(width, height), layout="constrained")
         axes = fig.subplots(nrows, ncols)
     return fig, axes
+
+
+def empty_figure(title: str, width: float = 8.0, height: float = 1.2) -> Figure:
+    """A figure that only says why there is nothing to draw (a chart must never look empty by accident).
+
+    >>> empty_figure("No pods").axes[0].get_title()
+    'No pods'
+    """
+    fig, ax = figure(width, height)
+    ax.set_title(title)
+    ax.set_axis_off()
+    return fig

@@ -6,16 +6,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kubesec_nb.plot._style import figure
+from kubesec_nb.plot._style import empty_figure, figure
 
 _SCOPE_COLORS = {"public": "#d7301f", "unknown": "#fc8d59", "internal": "#9ecae1"}
-
-
-def _empty(title: str) -> Figure:
-    fig, ax = figure(6, 2)
-    ax.set_title(title)
-    ax.set_axis_off()
-    return fig
 
 
 def reachability_heatmap(matrix: pd.DataFrame, max_namespaces: int = 40) -> Figure:
@@ -29,7 +22,7 @@ def reachability_heatmap(matrix: pd.DataFrame, max_namespaces: int = 40) -> Figu
     'Share of pod pairs allowed by NetworkPolicy (source row → destination column)'
     """
     if matrix.empty:
-        return _empty("No pods: nothing to show")
+        return empty_figure("No pods: nothing to show", 6, 2)
     names = [n for n in matrix.index if n != "internet"]
     if len(names) > max_namespaces:
         incoming = matrix.loc[names, names].mean(axis=0).sort_values(ascending=False, kind="stable")
@@ -57,7 +50,7 @@ def exposure_summary(entry_points: pd.DataFrame) -> Figure:
     'No entry points from outside the cluster'
     """
     if entry_points.empty:
-        return _empty("No entry points from outside the cluster")
+        return empty_figure("No entry points from outside the cluster", 6, 2)
     df = entry_points.copy()
     df["scope"] = np.where(df["scope"].isin(["public", "unknown"]) & ~df["exposed"].astype(bool),
                            "blocked by policy", df["scope"])

@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kubesec_nb.checks import SEVERITIES, SEVERITY_RANK
-from kubesec_nb.plot._style import figure, severity_colors
+from kubesec_nb.plot._style import empty_figure, figure, severity_colors
 from kubesec_nb.rbac.catalog import CATALOG_BY_ID
 
 
@@ -22,11 +22,9 @@ def risky_subjects(table: pd.DataFrame, top: int = 15, include_platform: bool = 
     """
     rows = table if include_platform else table[table["platform"] == ""]
     rows = rows.head(top).iloc[::-1]
-    fig, ax = figure(8, 1.0 + 0.3 * max(1, len(rows)))
     if rows.empty:
-        ax.set_title("No risky subjects")
-        ax.set_axis_off()
-        return fig
+        return empty_figure("No risky subjects", 8, 1.3)
+    fig, ax = figure(8, 1.0 + 0.3 * len(rows))
     labels = [f"{'★ ' if reach else ''}{s}" for s, reach in zip(rows["subject"], rows["reaches_cluster_admin"],
                                                                      strict=True)]
     colors = severity_colors([str(s) or "info" for s in rows["top_severity"]])
@@ -54,11 +52,9 @@ def dangerous_permissions(risky: pd.DataFrame, top: int = 12) -> Figure:
     'No risky permissions'
     """
     rows = risky[risky["platform"] == ""]
-    fig, ax = figure(8, 1.0 + 0.3 * max(1, min(top, rows["check_id"].nunique())))
     if rows.empty:
-        ax.set_title("No risky permissions")
-        ax.set_axis_off()
-        return fig
+        return empty_figure("No risky permissions", 8, 1.3)
+    fig, ax = figure(8, 1.0 + 0.3 * min(top, rows["check_id"].nunique()))
     where = rows.assign(where=rows["scope"].map(lambda s: "cluster-wide" if s == "cluster" else "in a namespace"))
     table = pd.crosstab(where["check_id"], where["where"]).reindex(columns=["cluster-wide", "in a namespace"],
                                                                    fill_value=0)

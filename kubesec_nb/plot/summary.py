@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from kubesec_nb.checks import SEVERITIES
 from kubesec_nb.findings import summary
-from kubesec_nb.plot._style import figure, severity_colors
+from kubesec_nb.plot._style import empty_figure, figure, severity_colors
 
 
 def findings_by_category(findings: pd.DataFrame) -> Figure:
@@ -17,11 +17,9 @@ def findings_by_category(findings: pd.DataFrame) -> Figure:
     'No failing findings'
     """
     table = summary(findings).sort_index(ascending=False)
-    fig, ax = figure(8, 0.9 + 0.32 * max(1, len(table)))
     if table.empty:
-        ax.set_title("No failing findings")
-        ax.set_axis_off()
-        return fig
+        return empty_figure("No failing findings", 8, 1.22)
+    fig, ax = figure(8, 0.9 + 0.32 * len(table))
     left = pd.Series(0, index=table.index)
     for sev, color in zip(SEVERITIES, severity_colors(list(SEVERITIES)), strict=True):
         ax.barh(table.index, table[sev], left=left, color=color, label=sev)

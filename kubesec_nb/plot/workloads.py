@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from kubesec_nb.checks import REGISTRY, SEVERITIES
-from kubesec_nb.plot._style import figure, severity_colors
+from kubesec_nb.plot._style import empty_figure, figure, severity_colors
 from kubesec_nb.plot.summary import findings_by_category
 from kubesec_nb.workload.psa import version_label
 from kubesec_nb.workload.trivy import SEVERITIES as TRIVY_SEVERITIES
@@ -19,13 +19,6 @@ _IMPACT_GROUPS = (("root", ("root",), "#7f0000"),
                   ("node credentials or tokens", ("node-credentials", "tokens"), "#d7301f"),
                   ("host read/write", ("write", "read"), "#fc8d59"),
                   ("host namespaces", ("processes", "network", "ipc", "pod-network"), "#fdcc8a"))
-
-
-def _empty(title: str, width: float = 8, height: float = 1.2) -> Figure:
-    fig, ax = figure(width, height)
-    ax.set_title(title)
-    ax.set_axis_off()
-    return fig
 
 
 def pod_security_compliance(workloads: Any) -> Figure:
@@ -40,7 +33,7 @@ def pod_security_compliance(workloads: Any) -> Figure:
     """
     ps: pd.DataFrame = workloads.pod_security
     if ps.empty:
-        return _empty("No pods")
+        return empty_figure("No pods")
     level = ps["restricted"].eq("pass").map({True: "restricted", False: ""})
     level = level.where(level != "", ps["baseline"].eq("pass").map({True: "baseline only", False: "privileged only"}))
     table = pd.crosstab(ps["namespace"], level).reindex(columns=list(_LEVEL_COLORS), fill_value=0)
@@ -81,7 +74,7 @@ def workload_findings(findings: pd.DataFrame) -> Figure:
     ids = {c for c, chk in REGISTRY.items() if chk.analyzer == "workloads"}
     rows = findings[findings["check_id"].isin(ids) & (findings["status"] == "fail")]
     if rows.empty:
-        return _empty("No failing workload findings")
+        return empty_figure("No failing workload findings")
     fig = findings_by_category(rows)
     fig.axes[0].set_title("Workload findings by category and severity")
     return fig
@@ -98,7 +91,7 @@ def host_escapes(workloads: Any) -> Figure:
     """
     es: pd.DataFrame = workloads.escapes
     if es.empty:
-        return _empty("No host escapes")
+        return empty_figure("No host escapes")
     rank = {impact: i for i, (_, impacts, _) in enumerate(_IMPACT_GROUPS) for impact in impacts}
     best = es.assign(_r=es["impact"].map(rank)).groupby(["namespace", "pod"])["_r"].min().reset_index()
     best["group"] = best["_r"].map(lambda r: _IMPACT_GROUPS[int(r)][0])
@@ -121,11 +114,11 @@ def vulnerabilities(workloads: Any, top: int = 15) -> Figure:
     'No Trivy report attached'
     """
     if not workloads.trivy_reports:
-        return _empty("No Trivy report attached")
+        return empty_figure("No Trivy report attached")
     v: pd.DataFrame = workloads.vulnerabilities
     v = v[v["match"] != "not in report"]
     if v.empty:
-        return _empty("No running image is in the attached reports")
+        return empty_figure("No running image is in the attached reports")
     sev = [s.lower() for s in TRIVY_SEVERITIES]
     label = v["namespace"] + "/" + v["workload"]
     table = v.assign(label=label).groupby("label")[sev].sum().astype(int)
