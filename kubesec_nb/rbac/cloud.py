@@ -32,10 +32,10 @@ import yaml
 from kubesec_nb.checks import Evidence
 from kubesec_nb.model import Model, labels_of, object_key
 from kubesec_nb.rbac.subjects import MASTERS, Identity
+from kubesec_nb.snapshot.provider import AKS_WI as AKS_WI
+from kubesec_nb.snapshot.provider import GKE_WI as GKE_WI
+from kubesec_nb.snapshot.provider import IRSA as IRSA
 
-IRSA = "eks.amazonaws.com/role-arn"
-GKE_WI = "iam.gke.io/gcp-service-account"
-AKS_WI = "azure.workload.identity/client-id"
 AKS_WI_LABEL = "azure.workload.identity/use"
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"

@@ -20,8 +20,11 @@ _WORKLOADS = {"anetd": "gke", "gke-metadata-server": "gke", "fluentbit-gke": "gk
               "aws-node": "eks", "eks-pod-identity-agent": "eks", "ebs-csi-node": "eks",
               "azure-ip-masq-agent": "aks", "cloud-node-manager": "aks", "csi-azuredisk-node": "aks",
               "ama-logs": "aks", "omsagent": "aks"}
-_SA_ANNOTATIONS = {"iam.gke.io/gcp-service-account": "gke", "eks.amazonaws.com/role-arn": "eks",
-                   "azure.workload.identity/client-id": "aks"}
+#: Service-account annotations that bind a Kubernetes identity to a cloud identity.
+IRSA = "eks.amazonaws.com/role-arn"
+GKE_WI = "iam.gke.io/gcp-service-account"
+AKS_WI = "azure.workload.identity/client-id"
+_SA_ANNOTATIONS = {GKE_WI: "gke", IRSA: "eks", AKS_WI: "aks"}
 
 
 def guess_provider(snap: Snapshot) -> str:
