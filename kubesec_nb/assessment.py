@@ -2,8 +2,11 @@
 
 Analyzers are packages listed in :data:`ANALYZERS`. Each exposes ``OPTIONS`` (option
 name → one-line description) and ``analyze(model, **options)``, returning the object
-that ``a.<name>`` gives (``a.rbac``, ``a.network``, ``a.workloads``). Importing the
-package registers its checks. An analyzer is only computed when something asks for it.
+that ``a.<name>`` gives (``a.rbac``, ``a.network``, ``a.workloads``). An analyzer that
+builds on others names them in ``NEEDS`` (a tuple of analyzer names, listed earlier in
+the layering) and receives their results as keyword arguments:
+``analyze(model, rbac=..., network=..., **options)``. Importing the package registers
+its checks. An analyzer is only computed when something asks for it.
 """
 
 from __future__ import annotations
@@ -37,7 +40,12 @@ ANALYZERS: dict[str, str] = {
 BASE_OPTIONS: dict[str, str] = {
     "k8s_version": "Kubernetes minor version whose semantics apply ('1.30', 'latest'); "
                    "default: the snapshot's server version, else the latest known",
+    "platform_findings": "what failing findings on platform-managed objects (Kubernetes system namespaces and "
+                         "roles, GKE, EKS, AKS defaults and add-ons, which the cluster operator cannot change) do: "
+                         "'info' (default: kept, labelled, at severity info), 'keep' (their own severity) or "
+                         "'hide' (dropped)",
 }
+PLATFORM_FINDINGS = ("info", "keep", "hide")
 
 
 def _module(name: str) -> ModuleType:
@@ -66,6 +74,9 @@ class Assessment:
         unknown = sorted(set(options) - set(known))
         if unknown:
             raise OptionError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        if options.get("platform_findings", "info") not in PLATFORM_FINDINGS:
+            raise OptionError(f"platform_findings must be one of {', '.join(PLATFORM_FINDINGS)}, "
+                              f"got {options['platform_findings']!r}")
         self.snapshot = snapshot
         self.options = dict(options)
         self.model = Model(snapshot, k8s_version=self.options.get("k8s_version"))
@@ -78,7 +89,8 @@ class Assessment:
                 raise OptionError(f"unknown analyzer {name!r}; known: {', '.join(sorted(ANALYZERS))}")
             mod = _module(name)
             own = {k: v for k, v in self.options.items() if k in getattr(mod, "OPTIONS", {})}
-            self._analyzers[name] = mod.analyze(self.model, **own)
+            deps = {d: self.analyzer(d) for d in getattr(mod, "NEEDS", ())}
+            self._analyzers[name] = mod.analyze(self.model, **deps, **own)
         return self._analyzers[name]
 
     @property

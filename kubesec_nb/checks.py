@@ -1,11 +1,19 @@
 """Checks as data: the Check and Finding records and the registry every analyzer adds to.
 
-A check has a stable id (``AREA-NAME``, e.g. ``RBAC-SECRETS-READ``), a title, a
-severity, a category (a topic of the hardening guide), a remediation, references (the
-other tools that check the same thing) and a ``run`` function over its analyzer's
+There is one way to write a check: :func:`check`, a decorator whose arguments are the
+check's metadata (a stable id ``AREA-NAME`` such as ``RBAC-SECRETS-READ``, title, severity,
+category, which is a topic of the hardening guide, remediation, references to the other
+tools that check the same thing, CIS benchmark ids, the providers it applies to, the
+snapshot resources it needs) over a ``run`` function that takes its analyzer's typed
 result. ``run`` yields one :class:`Finding` per offending object, each with
-:class:`Evidence` naming the object and field that cause it; it raises
-:class:`NotAssessed` when its input is missing. A check that yields nothing passes.
+:class:`Evidence` naming the object and field that cause it. It raises
+:class:`NotAssessed` when its input is missing and :class:`NotApplicable` when the check
+cannot apply to this cluster. A check that yields nothing passes. A family of checks that
+share a run function registers each member with ``check(...)(partial(run, member))``.
+
+Findings carry no check id: the runner (:mod:`kubesec_nb.findings`) stamps the id of the
+check that produced them, turns a check that raises into one ``error`` row, and applies
+the one rule for platform-managed objects (``Finding.platform``).
 
 Every check has a passing and a failing fixture under ``tests/fixtures/checks/<ID>/``.
 """
@@ -19,7 +27,9 @@ from typing import Any
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
-STATUSES = ("fail", "not_assessed", "pass")
+STATUSES = ("fail", "error", "not_assessed", "not_applicable", "pass")
+#: Provider keys a check may be limited to (``Check.providers``); ``other`` is any other cluster.
+PROVIDERS = ("aks", "eks", "gke", "other")
 
 #: The hardening guide's topics (reference/hardening-guide.txt), current Kubernetes wins
 #: where it is dated (Pod Security Admission replaced Pod Security Policies).
@@ -51,6 +61,10 @@ class NotAssessed(Exception):  # noqa: N818 - a result, not an error
     """Raised by a check whose input is missing; the message is the reason shown to the user."""
 
 
+class NotApplicable(Exception):  # noqa: N818 - a result, not an error
+    """Raised by a check that cannot apply to this cluster (provider, mode, version); the message says why."""
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One fact behind a finding: an object, a field (or rule) in it, and the value found there.
@@ -74,13 +88,17 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Finding:
-    """One result of a check for one object or subject.
+    """One result of a check for one object or subject; the runner adds the check's id.
 
-    ``severity`` overrides the check's severity when the same rule matters less or more
-    for this object (for example a platform-managed subject); None keeps the check's.
+    ``severity`` overrides the check's severity when the same rule matters more or less
+    for this object; None keeps the check's. ``platform`` names the platform that manages
+    the object (``Kubernetes system``, ``GKE``, ...) when the cluster operator cannot change
+    it; the runner applies the ``platform_findings`` option to such findings.
+
+    >>> Finding(kind="Pod", name="web", namespace="shop").status
+    'fail'
     """
 
-    check_id: str
     status: str = "fail"
     namespace: str | None = None
     kind: str | None = None
@@ -89,6 +107,7 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     message: str = ""
     severity: str | None = None
+    platform: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -111,6 +130,8 @@ class Check:
     references: tuple[str, ...] = ()
     description: str = ""
     requires: tuple[str, ...] = ()
+    cis: tuple[str, ...] = ()
+    providers: tuple[str, ...] = PROVIDERS
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -121,6 +142,8 @@ class Check:
             raise ValueError(f"{self.id}: unknown category {self.category!r}")
         if not self.title or not self.remediation:
             raise ValueError(f"{self.id}: a check needs a title and a remediation")
+        if not self.providers or set(self.providers) - set(PROVIDERS):
+            raise ValueError(f"{self.id}: providers must be a non-empty subset of {PROVIDERS}")
 
 
 #: Every known check by id. Analyzer packages register theirs when imported.
@@ -137,10 +160,13 @@ def register(chk: Check) -> Check:
 
 
 def check(id: str, *, title: str, severity: str, category: str, remediation: str, analyzer: str,
-          references: Iterable[str] = (), description: str = "",
-          requires: Iterable[str] = ()) -> Callable[[Callable[[Any], Iterable[Finding]]],
-                                                    Callable[[Any], Iterable[Finding]]]:
-    """Decorator form of :func:`register`.
+          references: Iterable[str] = (), description: str = "", requires: Iterable[str] = (),
+          cis: Iterable[str] = (), providers: Iterable[str] = PROVIDERS,
+          ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
+    """Register the decorated run function as check ``id`` with this metadata (the one way to write a check).
+
+    ``cis`` holds benchmark ids as ``"CIS Kubernetes 5.1.1"``, ``"CIS EKS 2.1.1"``, ``"CIS GKE ..."``,
+    ``"CIS AKS ..."``; ``providers`` limits the check to some providers (it is ``not_applicable`` elsewhere).
 
     >>> @check("DEMO-ALWAYS", title="demo", severity="info", category="Inventory and Coverage",
     ...        remediation="none", analyzer="model")
@@ -152,6 +178,6 @@ def check(id: str, *, title: str, severity: str, category: str, remediation: str
     def deco(fn: Callable[[Any], Iterable[Finding]]) -> Callable[[Any], Iterable[Finding]]:
         register(Check(id=id, title=title, severity=severity, category=category, remediation=remediation,
                        analyzer=analyzer, run=fn, references=tuple(references), description=description,
-                       requires=tuple(requires)))
+                       requires=tuple(requires), cis=tuple(cis), providers=tuple(sorted(providers))))
         return fn
     return deco

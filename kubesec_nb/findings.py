@@ -1,8 +1,10 @@
 """Run every registered check over an assessment and write the results.
 
 Each check produces either its findings (status ``fail``), one ``not_assessed`` row
-with the reason when its input is missing, or one ``pass`` row. So every check in the
-registry appears in the table: a clean table never hides a check that did not run.
+with the reason when its input is missing, one ``not_applicable`` row when it cannot
+apply to this cluster, one ``error`` row when it raised, or one ``pass`` row. So every
+check in the registry appears in the table: a clean table never hides a check that did
+not run.
 """
 
 from __future__ import annotations
@@ -10,25 +12,38 @@ from __future__ import annotations
 import csv
 import io
 import json
+import traceback
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kubesec_nb.checks import REGISTRY, SEVERITIES, SEVERITY_RANK, Check, Finding, NotAssessed
+from kubesec_nb.checks import (
+    PROVIDERS,
+    REGISTRY,
+    SEVERITIES,
+    SEVERITY_RANK,
+    Check,
+    Evidence,
+    Finding,
+    NotApplicable,
+    NotAssessed,
+)
+from kubesec_nb.errors import KubesecError
 
 if TYPE_CHECKING:
     from kubesec_nb.assessment import Assessment
 
 COLUMNS = ["check_id", "title", "severity", "category", "status", "namespace", "kind", "name", "subject",
            "evidence", "message", "remediation", "references"]
-_STATUS_RANK = {"fail": 0, "not_assessed": 1, "pass": 2}
+_STATUS_RANK = {"fail": 0, "error": 1, "not_assessed": 2, "not_applicable": 3, "pass": 4}
 
 
-def _row(chk: Check, f: Finding) -> dict[str, Any]:
+def _row(chk: Check, f: Finding, severity: str | None = None) -> dict[str, Any]:
     return {
-        "check_id": chk.id, "title": chk.title, "severity": f.severity or chk.severity,
+        "check_id": chk.id, "title": chk.title, "severity": severity or f.severity or chk.severity,
         "category": chk.category, "status": f.status, "namespace": f.namespace or "", "kind": f.kind or "",
         "name": f.name or "", "subject": f.subject or "",
         "evidence": "; ".join(str(e) for e in f.evidence), "message": f.message,
@@ -37,19 +52,67 @@ def _row(chk: Check, f: Finding) -> dict[str, Any]:
     }
 
 
+def _applies(chk: Check, provider: str) -> Finding | None:
+    """A not_applicable or not_assessed finding when the check is limited to other providers."""
+    if set(chk.providers) == set(PROVIDERS):
+        return None
+    if provider in PROVIDERS and provider != "other":
+        if provider in chk.providers:
+            return None
+        return Finding(status="not_applicable",
+                       message=f"applies to {', '.join(chk.providers)} clusters; this one is {provider}")
+    if "other" in chk.providers:
+        return None
+    return Finding(status="not_assessed", message=f"applies to {', '.join(chk.providers)} clusters; the provider "
+                                                  "of this one is unknown")
+
+
+def _platform_rule(f: Finding, mode: str) -> tuple[Finding, str | None] | None:
+    """The one rule for platform-managed findings (option ``platform_findings``): ``(finding, severity)``
+    to keep, or None to drop."""
+    if not f.platform or f.status != "fail" or mode == "keep":
+        return f, None
+    if mode == "hide":
+        return None
+    tagged = replace(f, message=f"{f.message} [platform-managed: {f.platform}]")
+    return tagged, "info"
+
+
 def run_check(chk: Check, assessment: Assessment) -> list[dict[str, Any]]:
-    """Rows for one check: its failures, or one not_assessed row, or one pass row."""
+    """Rows for one check: its failures, or one not_assessed / not_applicable / error row, or one pass row.
+
+    The runner owns the id: every row is stamped with ``chk.id``. A check that raises gives one
+    ``error`` row with the exception's summary as evidence, never a missing check or a ``pass``.
+    """
+    early = _applies(chk, assessment.model.provider)
+    if early is not None:
+        return [_row(chk, early)]
     missing = assessment.model.missing(*chk.requires) if chk.requires else None
     if missing:
-        return [_row(chk, Finding(chk.id, status="not_assessed", message=missing))]
+        return [_row(chk, Finding(status="not_assessed", message=missing))]
     try:
         found = list(chk.run(assessment.analyzer(chk.analyzer)))
     except NotAssessed as exc:
-        return [_row(chk, Finding(chk.id, status="not_assessed", message=str(exc)))]
-    fails = [f for f in found if f.status == "fail"]
-    if not fails:
-        return [_row(chk, Finding(chk.id, status="pass", message="no offending object"))]
-    return [_row(chk, f) for f in found]
+        return [_row(chk, Finding(status="not_assessed", message=str(exc)))]
+    except NotApplicable as exc:
+        return [_row(chk, Finding(status="not_applicable", message=str(exc)))]
+    except KubesecError:
+        raise  # a user mistake (an invalid option) is reported as such, not as a failed check
+    except Exception as exc:  # one broken check must not take the others down
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        summary = f"{type(exc).__name__}: {str(exc)[:200]}"
+        ev = (Evidence(f"check {chk.id}", f"{Path(where.filename).name}:{where.lineno}", summary),)
+        return [_row(chk, Finding(status="error", evidence=ev,
+                                  message=f"the check failed: {summary}; its result is unknown"))]
+    mode = str(assessment.options.get("platform_findings") or "info")
+    rows = []
+    for f in found:
+        kept = _platform_rule(f, mode)
+        if kept is not None:
+            rows.append(_row(chk, *kept))
+    if not any(r["status"] == "fail" for r in rows):
+        return [_row(chk, Finding(status="pass", message="no offending object"))]
+    return rows
 
 
 def run_checks(assessment: Assessment, checks: Iterable[Check] | None = None) -> pd.DataFrame:

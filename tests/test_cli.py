@@ -82,3 +82,33 @@ def test_report_on_canary_snapshot_writes_everything_and_leaks_nothing(
     assert "kubesec-nb report: manifests" in (out / "report.html").read_text()
     assert leaked_in_tree(tmp_path) == {}
     assert Snapshot.load(snap).metadata["source"] == "manifests"
+
+
+def test_internal_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from kubesec_nb.cli import checks_cmd
+
+    def boom(args: object) -> int:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(checks_cmd, "cmd_checks", boom)
+    code, out, err = _run(capsys, "checks")
+    assert code == 3 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "internal error: ZeroDivisionError" in err
+    trace = Path(err.split("full trace in ")[1].split(" ")[0])
+    assert "Traceback" in trace.read_text() and "boom" in trace.read_text()
+    trace.unlink()
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # far more than a pipe buffer, so that the writer really meets the closed pipe
+    code = ("import sys; from kubesec_nb.cli import checks_cmd, main; "
+            "checks_cmd.cmd_checks = lambda a: [print('x' * 80) for _ in range(20000)] and 0; "
+            "sys.exit(main(['checks']))")
+    proc = subprocess.run(f"{sys.executable} -c \"{code}\" | head -1", shell=True, capture_output=True, text=True,
+                          check=False)
+    assert proc.stdout.count("\n") == 1 and "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr

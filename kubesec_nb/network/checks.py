@@ -33,14 +33,14 @@ def _is_empty_selector(sel: object) -> bool:
     return isinstance(sel, dict) and not sel.get("matchLabels") and not sel.get("matchExpressions")
 
 
-def _default_deny(net: NetworkAnalysis, check_id: str, direction: str) -> Iterator[Finding]:
+def _default_deny(net: NetworkAnalysis, direction: str) -> Iterator[Finding]:
     for ns in _app_namespaces(net):
         pols = net.evaluator.by_ns.get(ns, [])
         if any(p.affects(direction) and _is_empty_selector(p.pod_selector) for p in pols):
             continue
         ev = [Evidence(f"NetworkPolicy {p.key}", "spec.podSelector / policyTypes",
                        f"{describe_selector(p.pod_selector)} / {','.join(p.types)}") for p in pols]
-        yield Finding(check_id, namespace=ns, kind="Namespace", name=ns,
+        yield Finding(namespace=ns, kind="Namespace", name=ns,
                       evidence=tuple(ev) or (Evidence(f"Namespace {ns}", "NetworkPolicies", "none"),),
                       message=f"no policy with podSelector {{}} isolates every pod of {ns} for {direction}"
                       + ("" if pols else " (the namespace has no NetworkPolicy)"))
@@ -52,7 +52,7 @@ def _default_deny(net: NetworkAnalysis, check_id: str, direction: str) -> Iterat
                    "allow the traffic each workload needs.",
        references=("kubescape C-0260", "CIS 5.3.2", "NSA/CISA hardening guide"))
 def ns_default_deny_ingress(net: NetworkAnalysis) -> Iterable[Finding]:
-    return _default_deny(net, "NET-NS-DEFAULT-DENY-INGRESS", INGRESS)
+    return _default_deny(net, INGRESS)
 
 
 @check("NET-NS-DEFAULT-DENY-EGRESS", title="Namespace without a default-deny egress policy", severity="low",
@@ -61,7 +61,7 @@ def ns_default_deny_ingress(net: NetworkAnalysis) -> Iterable[Finding]:
                    "the destinations each workload needs.",
        references=("kubescape C-0260", "NSA/CISA hardening guide"))
 def ns_default_deny_egress(net: NetworkAnalysis) -> Iterable[Finding]:
-    return _default_deny(net, "NET-NS-DEFAULT-DENY-EGRESS", EGRESS)
+    return _default_deny(net, EGRESS)
 
 
 def _by_workload(net: NetworkAnalysis, eps: Iterable[Endpoint]) -> dict[tuple[str, str], list[Endpoint]]:
@@ -81,7 +81,7 @@ def pod_no_ingress_policy(net: NetworkAnalysis) -> Iterable[Finding]:
            and not net.evaluator.isolating(e, INGRESS)]
     for (ns, wl), members in _by_workload(net, eps).items():
         kind, _, name = wl.partition("/")
-        yield Finding("NET-POD-NO-INGRESS-POLICY", namespace=ns, kind=kind, name=name,
+        yield Finding(namespace=ns, kind=kind, name=name,
                       evidence=tuple(Evidence(f"Pod {e.id}", "metadata.labels",
                                               ",".join(f"{k}={v}" for k, v in sorted(e.labels.items())) or "none")
                                      for e in members[:5]),
@@ -96,7 +96,7 @@ def pod_no_ingress_policy(net: NetworkAnalysis) -> Iterable[Finding]:
 def policy_selects_nothing(net: NetworkAnalysis) -> Iterable[Finding]:
     for p in net.policies:
         if not net.selects(p):
-            yield Finding("NET-POLICY-SELECTS-NOTHING", namespace=p.namespace, kind="NetworkPolicy", name=p.name,
+            yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
                           evidence=(Evidence(f"NetworkPolicy {p.key}", "spec.podSelector",
                                              describe_selector(p.pod_selector)),),
                           message=f"spec.podSelector of {p.key} matches none of the "
@@ -114,7 +114,7 @@ def policy_hostnetwork(net: NetworkAnalysis) -> Iterable[Finding]:
     for p in net.policies:
         hosts = [e for e in net.selects(p) if e.host_network]
         if hosts:
-            yield Finding("NET-POLICY-HOSTNETWORK", namespace=p.namespace, kind="NetworkPolicy", name=p.name,
+            yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
                           evidence=(Evidence(f"NetworkPolicy {p.key}", "spec.podSelector",
                                              describe_selector(p.pod_selector)),
                                     *(Evidence(f"Pod {e.id}", "spec.hostNetwork", "true") for e in hosts[:5])),
@@ -141,7 +141,7 @@ def ipblock_service_ip(net: NetworkAnalysis) -> Iterable[Finding]:
                 hits += [f"{who} (pod IP; profile {net.profile.name}: ipBlock does not match pods)"
                          for ip, who in pod_ips.items() if b.contains(ip)]
                 if hits:
-                    yield Finding("NET-IPBLOCK-SERVICE-IP", namespace=p.namespace, kind="NetworkPolicy", name=p.name,
+                    yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
                                   evidence=(Evidence(f"NetworkPolicy {p.key}",
                                                      f"spec.{r.direction}[{r.index}].{r.peer_field}[{pe.index}].ipBlock",
                                                      str(b)), *(Evidence(h) for h in hits[:5])),
@@ -200,7 +200,7 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
             blocked.setdefault((e.namespace, wl), (seen[key], sorted(p.key for p in pols)))
     for (ns, wl), (protos, names) in sorted(blocked.items()):
         kind, _, name = wl.partition("/")
-        yield Finding("NET-EGRESS-BLOCKS-DNS", namespace=ns, kind=kind, name=name,
+        yield Finding(namespace=ns, kind=kind, name=name,
                       evidence=tuple(Evidence(f"NetworkPolicy {p}", "spec.egress", "no rule allows "
                                               f"{'/'.join(protos)} 53 to kube-dns") for p in names),
                       message=f"egress of {wl} is isolated by {', '.join(names)} and DNS over "
@@ -224,7 +224,7 @@ def internet_exposed(net: NetworkAnalysis) -> Iterable[Finding]:
             ev.append(Evidence(via, "source ranges", str(r0["source_ranges"])))
         ev.append(Evidence("NetworkPolicy", "decision", str(r0["policy"])))
         kind, _, name = wl.partition("/")
-        yield Finding("NET-INTERNET-EXPOSED", namespace=ns, kind=kind, name=name, evidence=tuple(ev),
+        yield Finding(namespace=ns, kind=kind, name=name, evidence=tuple(ev),
                       message=f"{wl} is reachable from the internet via {path}: {via}"
                       + (f" (source ranges {r0['source_ranges']})" if r0["restricted"] else ""),
                       severity="medium" if r0["restricted"] or r0["scope"] != "public" else None)
@@ -242,7 +242,7 @@ def lb_no_source_ranges(net: NetworkAnalysis) -> Iterable[Finding]:
         if sc.scope == INTERNAL or sc.restricted:
             continue
         ns, name = key.split("/", 1)
-        yield Finding("NET-LB-NO-SOURCE-RANGES", namespace=ns, kind="Service", name=name,
+        yield Finding(namespace=ns, kind="Service", name=name,
                       evidence=(Evidence(f"Service {key}", "scope", f"{sc.scope}: {sc.reason}"),
                                 Evidence(f"Service {key}", "spec.loadBalancerSourceRanges",
                                          ",".join(sc.source_ranges) or "unset")),
@@ -263,7 +263,7 @@ def nodeport(net: NetworkAnalysis) -> Iterable[Finding]:
         ports = ",".join(str(p.get("nodePort", "?")) for p in spec.get("ports") or [])
         rows = exp[exp["via"].str.startswith(f"Service {key} nodePort")]
         public = bool((rows["scope"] == "public").any())
-        yield Finding("NET-NODEPORT", namespace=ns, kind="Service", name=name,
+        yield Finding(namespace=ns, kind="Service", name=name,
                       evidence=(Evidence(f"Service {key}", "spec.type", "NodePort"),
                                 Evidence(f"Service {key}", "spec.ports[*].nodePort", ports)),
                       message=f"{key} listens on every node (nodePort {ports})"
@@ -297,7 +297,7 @@ def broad_allow(net: NetworkAnalysis) -> Iterable[Finding]:
     for p in net.policies:
         sensitive = Model.is_system_namespace(p.namespace)
         for fld, value, why in _broad(p):
-            yield Finding("NET-BROAD-ALLOW", namespace=p.namespace, kind="NetworkPolicy", name=p.name,
+            yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
                           evidence=(Evidence(f"NetworkPolicy {p.key}", fld, value),),
                           message=f"{p.key} {fld}: {why}", severity="high" if sensitive else None)
 
@@ -312,7 +312,7 @@ def not_enforced(net: NetworkAnalysis) -> Iterable[Finding]:
         return
     ev = [Evidence("network plugin", "detection", why) for why in net.profile.evidence] or \
         [Evidence("network plugin", "detection", "none found")]
-    yield Finding("NET-NOT-ENFORCED", kind="Cluster", name=str(net.model.snapshot.metadata.get("cluster") or ""),
+    yield Finding(kind="Cluster", name=str(net.model.snapshot.metadata.get("cluster") or ""),
                   evidence=(*ev, Evidence("NetworkPolicies", "count", str(len(net.policies)))),
                   message=f"{len(net.policies)} NetworkPolicies have no effect: no enforcing plugin detected "
                   f"(profile {net.profile.name}); all traffic is allowed")
@@ -325,7 +325,7 @@ def not_enforced(net: NetworkAnalysis) -> Iterable[Finding]:
        references=("AdminNetworkPolicy", "CiliumNetworkPolicy", "Calico GlobalNetworkPolicy"))
 def not_modelled(net: NetworkAnalysis) -> Iterable[Finding]:
     for e in net.extras:
-        yield Finding("NET-POLICY-NOT-MODELLED", namespace=e.namespace or None, kind=e.kind, name=e.name,
+        yield Finding(namespace=e.namespace or None, kind=e.kind, name=e.name,
                       evidence=(Evidence(f"{e.kind} {e.name}", "affected namespaces", ", ".join(e.affected)),),
                       message=f"{e.kind} {e.name} present, not modelled ({e.reason}); confidence is low for "
                       f"{len(e.affected)} namespace(s)")

@@ -51,10 +51,10 @@ def _tagged(message: str, platform: str | None) -> str:
     return f"{message} [platform-managed: {platform}]" if platform else message
 
 
-def _subject_finding(rid: str, b: BindingRecord, s: SubjectRef, message: str,
+def _subject_finding(b: BindingRecord, s: SubjectRef, message: str,
                      outcome: tuple[str, str]) -> Finding:
     """A finding on one subject of a binding: the subject and the roleRef are the evidence."""
-    return Finding(rid, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
+    return Finding(namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
                    evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
                              Evidence(b.ref, "roleRef", b.role_ref)),
                    message=message, **_status(outcome))
@@ -63,7 +63,7 @@ def _subject_finding(rid: str, b: BindingRecord, s: SubjectRef, message: str,
 def _finding(rule: CatalogRule, subject: str, scope: str, evidence: tuple[Evidence, ...], message: str,
              outcome: tuple[str, str]) -> Finding:
     ident = parse_subject(subject)
-    return Finding(rule.id, status=outcome[0], namespace=None if scope == "cluster" else scope, kind=ident.kind,
+    return Finding(status=outcome[0], namespace=None if scope == "cluster" else scope, kind=ident.kind,
                    name=ident.name if ident.kind != "ServiceAccount" else f"{ident.namespace}/{ident.name}",
                    subject=subject, evidence=evidence, message=message, severity=outcome[1])
 
@@ -81,7 +81,6 @@ def _permission_run(rule: CatalogRule) -> Run:
 
 
 def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = CATALOG_BY_ID["RBAC-PUBLIC-BINDING"]
     risky = rb.risky
     for b in rb.objects.bindings:
         for s in b.subjects:
@@ -99,7 +98,7 @@ def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
             plat = b.platform if (b.platform and (role is None or role.platform)) else None
             extra = f"; grants {', '.join(sorted(set(severe['check_id'])))}" if not severe.empty else ""
             gke = " (on GKE: any Google account)" if group == AUTHENTICATED and group in rb.public_groups else ""
-            yield _subject_finding(rule.id, b, s, _tagged(f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}", plat),
+            yield _subject_finding(b, s, _tagged(f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}", plat),
                                    rb.outcome(sev, plat))
 
 
@@ -110,14 +109,14 @@ def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
             if s.key and s.key.startswith(f"u:{SA_PREFIX}") and s.key.endswith(":default"):
                 msg = (f"{b.ref} binds {b.role_ref} to {s.written}; every pod that does not name a service "
                        "account gets it")
-                yield _subject_finding(rule.id, b, s, _tagged(msg, b.platform), rb.outcome(rule.severity, b.platform))
+                yield _subject_finding(b, s, _tagged(msg, b.platform), rb.outcome(rule.severity, b.platform))
 
 
 def _missing_role(rb: RbacAnalysis) -> Iterator[Finding]:
     rule = CATALOG_BY_ID["RBAC-MISSING-ROLE"]
     for b in rb.objects.dangling:
         subjects = ", ".join(s.written for s in b.subjects) or "no subjects"
-        yield Finding(rule.id, namespace=b.namespace or None, kind=b.kind, name=b.name, subject=subjects,
+        yield Finding(namespace=b.namespace or None, kind=b.kind, name=b.name, subject=subjects,
                       evidence=(Evidence(b.ref, "roleRef", f"{b.role_ref} (not found)"),),
                       message=f"{b.ref} names {b.role_ref}, which does not exist: it grants nothing until someone "
                               f"creates it, then {subjects} get whatever that role holds",
@@ -141,7 +140,7 @@ def _escalate(target_cluster: bool) -> Run:
             plat, subject, target = str(r["platform"]), str(r["subject"]), str(r["target"])
             ns = None if target_cluster else target.split(":", 1)[1]
             kind = subject.split(":", 1)[0] if not subject.startswith("cloud:") else "CloudIdentity"
-            yield Finding(rid, namespace=ns, kind=kind, name=str(r["node"]), subject=subject,
+            yield Finding(namespace=ns, kind=kind, name=str(r["node"]), subject=subject,
                           evidence=evidence,
                           message=_tagged(f"{subject} reaches {target} in {r['hops']} step(s): {r['path']}", plat),
                           **_status(rb.outcome(rule.severity, plat or None)))
@@ -149,21 +148,19 @@ def _escalate(target_cluster: bool) -> Run:
 
 
 def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = CATALOG_BY_ID["RBAC-AWS-AUTH-MASTERS"]
     cm = rb.model.configmap("kube-system", "aws-auth")
     if cm is None and rb.model.provider != "eks":
         raise NotAssessed("no kube-system/aws-auth ConfigMap and the provider is not EKS")
     for m in rb.cloud_mappings:
         if m.source.startswith("aws-auth") and m.masters:
             note = "" if m.honoured else f" (ignored while the authentication mode is {rb.eks_auth_mode})"
-            yield Finding(rule.id, namespace="kube-system", kind="ConfigMap", name="aws-auth", subject=m.principal,
+            yield Finding(namespace="kube-system", kind="ConfigMap", name="aws-auth", subject=m.principal,
                           evidence=m.evidence, message=f"{m.principal} authenticates as {m.username} in "
                                                        f"{MASTERS}: unrestricted cluster admin{note}",
                           severity=None if m.honoured else "low")
 
 
 def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = CATALOG_BY_ID["RBAC-EKS-ACCESS-ENTRY-ADMIN"]
     if rb.model.snapshot.attachment("eks-access-entries") is None:
         raise NotAssessed("no eks-access-entries attachment (aws eks list-access-entries / describe-access-entry)")
     for m in rb.cloud_mappings:
@@ -174,25 +171,23 @@ def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
         if m.masters:
             why.append(f"group {MASTERS}")
         if why:
-            yield Finding(rule.id, kind="AccessEntry", name=m.principal, subject=m.principal, evidence=m.evidence,
+            yield Finding(kind="AccessEntry", name=m.principal, subject=m.principal, evidence=m.evidence,
                           message=f"{m.principal} has {', '.join(why)}",
                           severity=None if m.honoured else "low")
 
 
 def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = CATALOG_BY_ID["RBAC-CLOUD-IDENTITY"]
     for link in rb.cloud_links:
         sa = link.identity
-        yield Finding(rule.id, namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
+        yield Finding(namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
                       evidence=link.evidence,
                       message=f"{link.service_account} → {link.cloud} ({link.mechanism}; "
                               f"{'used by ' + ', '.join(link.pods) if link.pods else 'no running pod uses it'})")
 
 
 def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = CATALOG_BY_ID["RBAC-CLOUD-IDENTITY-EXPOSED"]  # platform controllers that create pods are not counted
     incoming: dict[str, list[tuple[str, str]]] = {}
-    platform = rb.platform_nodes
+    platform = rb.platform_nodes  # platform controllers that create pods are not counted
     for s in rb.steps:
         if s.technique in _STEALS and s.target.startswith("sa:") and s.source not in platform:
             incoming.setdefault(s.target, []).append((s.source, s.technique))
@@ -210,7 +205,7 @@ def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
             by_source.setdefault(src, []).append(tech)
         listed = "; ".join(f"{src} ({', '.join(t)})" for src, t in list(by_source.items())[:10])
         more = f"; and {len(by_source) - 10} more" if len(by_source) > 10 else ""
-        yield Finding(rule.id, namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
+        yield Finding(namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
                       evidence=ev, message=f"{len(by_source)} subject(s) can act as {link.service_account} and so "
                                            f"as {link.cloud}: {listed}{more}")
 

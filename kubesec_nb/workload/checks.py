@@ -47,9 +47,9 @@ def _evidence(ev: Evid) -> Sequence[Evidence]:
     return ev() if callable(ev) else ev
 
 
-def _per_workload(check_id: str, items: Iterable[Item], model: Model, what: str,
+def _per_workload(items: Iterable[Item], model: Model, what: str,
                   counts: Mapping[tuple[str, str], int] | None = None) -> Iterator[Finding]:
-    """Findings of ``check_id`` from ``(namespace, owner, pod key, evidence, severity)`` items, one per
+    """Findings from ``(namespace, owner, pod key, evidence, severity)`` items, one per
     workload: the evidence of the first pod (sorted) is kept, the highest severity wins, and the pods are
     counted (or taken from ``counts`` by ``(namespace, owner)`` for items from a per-workload table).
     Evidence may be a callable, so that it is only built for the pod shown."""
@@ -71,7 +71,7 @@ def _per_workload(check_id: str, items: Iterable[Item], model: Model, what: str,
             what_ = f"{n} pod{plural}{example}: {what}"
         else:
             what_ = what
-        yield Finding(check_id, namespace=ns, kind=kind, name=name, evidence=evidence,
+        yield Finding(namespace=ns, kind=kind, name=name, evidence=evidence,
                       severity=_platform(model, ns, sev), message=what_)
 
 
@@ -131,7 +131,7 @@ def _pss_runner(cid: str) -> Callable[[WorkloadAnalysis], Iterator[Finding]]:
         items: list[Item] = [(ref.namespace, ref.owner, ref.key, partial(_violation_evidence, ref.key, vs), None)
                              for ref, vs in wa.failing(cid)]
         what = f"{spec.title} ({spec.level}, {cid} at {psa.version_label(wa.version)})"
-        yield from _per_workload(PSS_META[cid][0], items, wa.model, what)
+        yield from _per_workload(items, wa.model, what)
     return run
 
 
@@ -162,7 +162,7 @@ def _ns_not_enforced(wa: WorkloadAnalysis) -> Iterator[Finding]:
             why = ("exempt by the psa_exempt_namespaces option" if pol.exempt else
                    f"{PREFIX_ENFORCE}=privileged" if PREFIX_ENFORCE in pol.labelled else
                    f"no pod-security.kubernetes.io/enforce label (default level {wa.psa_default_level})")
-            yield Finding("PSS-NAMESPACE-NOT-ENFORCED", namespace=ns, kind="Namespace", name=ns,
+            yield Finding(namespace=ns, kind="Namespace", name=ns,
                           evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{PREFIX_ENFORCE}]",
                                              "privileged" if PREFIX_ENFORCE in pol.labelled else "unset"),),
                           severity=_platform(wa.model, ns), message=f"any pod may be created: {why}")
@@ -179,7 +179,7 @@ def _ns_label_invalid(wa: WorkloadAnalysis) -> Iterator[Finding]:
             value, _, why = rest.partition(": ")
             fallback = "restricted (fail closed)" if label == PREFIX_ENFORCE else (
                 "privileged (fail open)" if not label.endswith("-version") else "latest")
-            yield Finding("PSS-NAMESPACE-LABEL-INVALID", namespace=ns, kind="Namespace", name=ns,
+            yield Finding(namespace=ns, kind="Namespace", name=ns,
                           evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{label}]", value),),
                           message=f"{why}; evaluated as {fallback}")
 
@@ -199,7 +199,7 @@ def _enforce_violation(wa: WorkloadAnalysis) -> Iterator[Finding]:
                                     wa.policies[ref.namespace].enforce),
                            *(Evidence(f"Pod {ref.key}", x.field, x.value) for vs in failed.values() for x in vs)),
                           None))
-    yield from _per_workload("PSS-ENFORCE-VIOLATION", items, wa.model,
+    yield from _per_workload(items, wa.model,
                              "running although the namespace enforces a level they fail (would be rejected now)")
 
 
@@ -217,7 +217,7 @@ def _version_pinned(wa: WorkloadAnalysis) -> Iterator[Finding]:
             continue
         changed = sorted(c.id for c in pss.CHECKS.values() if c.at(pinned) is not c.at(wa.version)
                          and (c.level == "baseline" or pol.enforce == "restricted"))
-        yield Finding("PSS-ENFORCE-VERSION-PINNED", namespace=ns, kind="Namespace", name=ns,
+        yield Finding(namespace=ns, kind="Namespace", name=ns,
                       evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{PREFIX_ENFORCE}-version]",
                                          psa.version_label(pol.enforce_version)),),
                       severity=_platform(wa.model, ns),
@@ -240,7 +240,7 @@ ESCAPE_REFS = {
 }
 
 
-def _escape_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[HostEscape], bool],
+def _escape_findings(wa: WorkloadAnalysis, keep: Callable[[HostEscape], bool],
                      severity: Callable[[HostEscape], str | None], what: str) -> Iterator[Finding]:
     items = []
     for e in wa.host_escapes:
@@ -254,7 +254,7 @@ def _escape_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[HostEs
             for r in e.requires:
                 ev.append(Evidence(f"Pod {e.pod}", "requires", r))
             items.append((e.namespace, wa.owner_of(e.pod), e.pod, tuple(ev), severity(e)))
-    yield from _per_workload(check_id, items, wa.model, what)
+    yield from _per_workload(items, wa.model, what)
 
 
 def _escape_check(check_id: str, keep: Callable[[HostEscape], bool], what: str,
@@ -262,7 +262,7 @@ def _escape_check(check_id: str, keep: Callable[[HostEscape], bool], what: str,
     """Register a ``WL-`` check: one finding per workload with host escapes that ``keep`` selects;
     ``severity_of`` may raise a finding's severity above the check's."""
     def run(wa: WorkloadAnalysis) -> Iterator[Finding]:
-        yield from _escape_findings(wa, check_id, keep, severity_of, what)
+        yield from _escape_findings(wa, keep, severity_of, what)
     check(check_id, category=POD_SECURITY, analyzer=A, requires=PODS, **meta)(run)
 
 
@@ -328,7 +328,7 @@ def _wl_root(wa: WorkloadAnalysis) -> Iterator[Finding]:
               for path, c in containers(ref.pod.get("spec") or {}) if runs_as_root(ref.pod, c)]
         if ev:
             items.append((ref.namespace, ref.owner, ref.key, tuple(ev), None))
-    yield from _per_workload("WL-RUN-AS-ROOT", items, wa.model, "containers run as UID 0")
+    yield from _per_workload(items, wa.model, "containers run as UID 0")
 
 
 @check("WL-WRITABLE-ROOT-FILESYSTEM", title="Containers have a writable root filesystem", severity="low",
@@ -345,7 +345,7 @@ def _wl_rootfs(wa: WorkloadAnalysis) -> Iterator[Finding]:
                if ((c or {}).get("securityContext") or {}).get("readOnlyRootFilesystem") is not True]
         if bad:
             items.append((ref.namespace, ref.owner, ref.key, partial(_rootfs_evidence, ref.key, bad), None))
-    yield from _per_workload("WL-WRITABLE-ROOT-FILESYSTEM", items, wa.model, "writable root filesystems")
+    yield from _per_workload(items, wa.model, "writable root filesystems")
 
 
 def _rootfs_evidence(pod: str, bad: Sequence[tuple[int, Mapping[str, Any]]]) -> tuple[Evidence, ...]:
@@ -360,7 +360,7 @@ SECRETS = "Kubernetes Secrets"
 SA = "Service Account Security"
 
 
-def _from_table(wa: WorkloadAnalysis, check_id: str, rows: Iterable[dict[str, Any]],
+def _from_table(wa: WorkloadAnalysis, rows: Iterable[dict[str, Any]],
                 evidence: Callable[[dict[str, Any]], Sequence[Evidence]], what: str,
                 owner: str = "workload") -> Iterator[Finding]:
     """Per-workload findings from rows of a per-workload table (with ``pods`` and ``example_pod``)."""
@@ -370,7 +370,7 @@ def _from_table(wa: WorkloadAnalysis, check_id: str, rows: Iterable[dict[str, An
         key = (str(r["namespace"]), str(r[owner]))
         counts[key] = max(counts.get(key, 0), int(r.get("pods") or 0))
         items.append((key[0], key[1], str(r.get("example_pod") or ""), tuple(evidence(r)), None))
-    yield from _per_workload(check_id, items, wa.model, what, counts)
+    yield from _per_workload(items, wa.model, what, counts)
 
 
 @check("SEC-SECRET-IN-ENV", title="Secrets consumed as environment variables", severity="medium",
@@ -380,7 +380,7 @@ def _from_table(wa: WorkloadAnalysis, check_id: str, rows: Iterable[dict[str, An
                    "or dumped with the environment), or read it from a secret manager.")
 def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _from_table(
-        wa, "SEC-SECRET-IN-ENV", (r for r in wa.records("secret_refs") if r["via"] in ("env", "envFrom")),
+        wa, (r for r in wa.records("secret_refs") if r["via"] in ("env", "envFrom")),
         lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"secret {r['secret']} key {r['key']}"),),
         "Secret values in the environment")
 
@@ -392,7 +392,7 @@ def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
                    "credential: anyone who can read the workload spec has it.")
 def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _from_table(
-        wa, "SEC-LITERAL-CREDENTIAL", (r for r in wa.records("credentials") if r["kind"] == "workload"),
+        wa, (r for r in wa.records("credentials") if r["kind"] == "workload"),
         lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], marker(r["detector"])),),
         "literal values that look like credentials (values redacted; detector in evidence)", owner="object")
 
@@ -409,7 +409,7 @@ def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
     for (ns, name), rows in sorted(by_cm.items()):
         users = wa.configmap_consumers.get(f"{ns}/{name}", [])
         keys = ", ".join(f"{r['name']} ({r['detector']})" for r in rows)
-        yield Finding("SEC-CONFIGMAP-CREDENTIAL", namespace=ns, kind="ConfigMap", name=name,
+        yield Finding(namespace=ns, kind="ConfigMap", name=name,
                       evidence=tuple(Evidence(f"ConfigMap {ns}/{name}", r["field"], marker(r["detector"]))
                                      for r in rows),
                       severity=_platform(wa.model, ns),
@@ -426,7 +426,7 @@ def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
                    "helps an attacker who gets into the container.")
 def _sec_automount(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _from_table(
-        wa, "SEC-SA-TOKEN-AUTOMOUNT", (r for r in wa.records("tokens") if r["automount"] and not r["needs_api"]),
+        wa, (r for r in wa.records("tokens") if r["automount"] and not r["needs_api"]),
         lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], "true" if r["decided_by"] != "default" else "unset"),
                    Evidence(f"ServiceAccount {r['service_account']}", "RoleBindings/ClusterRoleBindings", "none")),
         "an API token is mounted although no binding grants its service account anything")
@@ -443,7 +443,7 @@ def _sec_default_sa(wa: WorkloadAnalysis) -> Iterator[Finding]:
         if name != "default" or sa.get("automountServiceAccountToken") is False:
             continue
         value = sa.get("automountServiceAccountToken")
-        yield Finding("SEC-DEFAULT-SA-AUTOMOUNT", namespace=ns, kind="ServiceAccount", name=name,
+        yield Finding(namespace=ns, kind="ServiceAccount", name=name,
                       evidence=(Evidence(f"ServiceAccount {key}", "automountServiceAccountToken",
                                          "unset" if value is None else str(value).lower()),),
                       severity=_platform(wa.model, ns),
@@ -465,7 +465,7 @@ def _sec_legacy(wa: WorkloadAnalysis) -> Iterator[Finding]:
             ev.append(Evidence(obj,
                                "metadata.labels[kubernetes.io/legacy-token-last-used]", r["last_used"]))
         state = "invalidated" if r["invalid_since"] else "valid"
-        yield Finding("SEC-LEGACY-SA-TOKEN", namespace=r["namespace"], kind="Secret", name=r["secret"],
+        yield Finding(namespace=r["namespace"], kind="Secret", name=r["secret"],
                       evidence=tuple(ev), severity=_platform(wa.model, r["namespace"], "low" if r["invalid_since"]
                                                              else None),
                       message=f"never-expiring token for {r['service_account']} ({state}; "
@@ -486,7 +486,7 @@ def _sec_external(wa: WorkloadAnalysis) -> Iterator[Finding]:
     for r in wa.records("secret_stores"):
         if r["secret_consumers"] and not r["external"] and not wa.model.is_system_namespace(r["namespace"]):
             ns = r["namespace"]
-            yield Finding("SEC-NO-EXTERNAL-SECRET-STORE", namespace=ns, kind="Namespace", name=ns,
+            yield Finding(namespace=ns, kind="Namespace", name=ns,
                           evidence=(Evidence(f"Namespace {ns}", "pods with secrets-store.csi.k8s.io volumes", "0"),
                                     Evidence(f"Namespace {ns}", "ExternalSecrets", "0")),
                           message=f"{r['secret_consumers']} workloads read Kubernetes Secrets directly"
@@ -498,7 +498,7 @@ def _sec_external(wa: WorkloadAnalysis) -> Iterator[Finding]:
 IMAGES = "Image Vulnerability Scanning"
 
 
-def _image_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[dict[str, Any]], bool], what: str,
+def _image_findings(wa: WorkloadAnalysis, keep: Callable[[dict[str, Any]], bool], what: str,
                     policy: bool = False) -> Iterator[Finding]:
     def evidence(r: dict[str, Any]) -> Sequence[Evidence]:
         ev = [Evidence(f"Pod {r['example_pod']}", r["field"], str(r["image"]))]
@@ -506,7 +506,7 @@ def _image_findings(wa: WorkloadAnalysis, check_id: str, keep: Callable[[dict[st
             ev.append(Evidence(f"Pod {r['example_pod']}", r["field"].replace(".image", ".imagePullPolicy"),
                                str(r["pull_policy"])))
         return ev
-    yield from _from_table(wa, check_id, (r for r in wa.records("images") if keep(r)), evidence, what)
+    yield from _from_table(wa, (r for r in wa.records("images") if keep(r)), evidence, what)
 
 
 def _latest(r: dict[str, Any]) -> bool:
@@ -518,7 +518,7 @@ def _latest(r: dict[str, Any]) -> bool:
        requires=PODS, references=("kubescape C-0306", "trivy KSV-0125"),
        remediation="Reference images by digest (image@sha256:...) so that what runs is what was scanned and signed.")
 def _img_digest(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _image_findings(wa, "IMG-NO-DIGEST", lambda r: not r["digest"],
+    yield from _image_findings(wa, lambda r: not r["digest"],
                                "mutable image references (tag, no digest)")
 
 
@@ -526,7 +526,7 @@ def _img_digest(wa: WorkloadAnalysis) -> Iterator[Finding]:
        analyzer=A, requires=PODS, references=("kubescape C-0075", "trivy KSV-0013", "kube-score container-image-tag"),
        remediation="Pin a version tag and, better, a digest.")
 def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _image_findings(wa, "IMG-LATEST-TAG", _latest, "images tagged latest or untagged")
+    yield from _image_findings(wa, _latest, "images tagged latest or untagged")
 
 
 @check("IMG-REGISTRY-NOT-ALLOWED", title="Images from registries outside the allowlist", severity="medium",
@@ -534,7 +534,7 @@ def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Mirror the image into an approved registry, or add the registry to registry_allowlist.")
 def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
     allow = ", ".join(wa.registry_allowlist)
-    yield from _image_findings(wa, "IMG-REGISTRY-NOT-ALLOWED", lambda r: not r["allowed_registry"],
+    yield from _image_findings(wa, lambda r: not r["allowed_registry"],
                                f"registries outside the allowlist ({allow})")
 
 
@@ -544,8 +544,7 @@ def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
                    "stale and lets any pod on the node use it without pull credentials.")
 def _img_pull(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _image_findings(
-        wa, "IMG-PULL-POLICY",
-        lambda r: _latest(r) and r["pull_policy"] != "Always",
+        wa, lambda r: _latest(r) and r["pull_policy"] != "Always",
         "latest images with IfNotPresent/Never", policy=True)
 
 
@@ -567,7 +566,7 @@ def _img_critical(wa: WorkloadAnalysis) -> Iterator[Finding]:
                           (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
                            Evidence(f"Trivy {r['reports']}", f"critical (matched by {r['match']})",
                                     f"{int(r['critical'])} ({int(r['fixable'])} fixable of {int(r['total'])})")), None))
-    yield from _per_workload("IMG-CRITICAL-VULNERABILITIES", items, wa.model, "images with CRITICAL CVEs")
+    yield from _per_workload(items, wa.model, "images with CRITICAL CVEs")
 
 
 @check("IMG-NOT-SCANNED", title="Running images missing from the vulnerability report", severity="low",
@@ -579,7 +578,7 @@ def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
               (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
                Evidence("Trivy reports", "match", r["match"])), None)
              for r in wa.records("vulnerabilities") if r["match"] == "not in report"]
-    yield from _per_workload("IMG-NOT-SCANNED", items, wa.model, "images no attached report covers")
+    yield from _per_workload(items, wa.model, "images no attached report covers")
 
 
 @check("IMG-SIGNATURE-NOT-ENFORCED", title="No image signature enforcement in the namespace", severity="medium",
@@ -600,7 +599,7 @@ def _img_signatures(wa: WorkloadAnalysis) -> Iterator[Finding]:
             unknown.append(f"{ns}: {'; '.join(e for e in r['evidence'] if 'could not' in e or ':' in e) or 'unknown'}")
         elif r["enforced"] == "no":
             cells = ", ".join(f"{k}={r[k]}" for k in MECHANISMS)
-            fails.append(Finding("IMG-SIGNATURE-NOT-ENFORCED", namespace=ns, kind="Namespace", name=ns,
+            fails.append(Finding(namespace=ns, kind="Namespace", name=ns,
                                  evidence=tuple(Evidence(f"Namespace {ns}", k, str(r[k])) for k in MECHANISMS),
                                  message=f"any image may run ({cells})"))
     if not fails and unknown:

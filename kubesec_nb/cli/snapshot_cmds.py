@@ -1,16 +1,4 @@
-"""The ``kubesec-nb`` command.
-
-    kubesec-nb snapshot  -o cluster.json.gz [--context C] [--kubeconfig F] [-n NS]...
-    kubesec-nb import    PATH... -o cluster.json.gz [--format auto|kubectl|manifests]
-    kubesec-nb attach    SNAPSHOT FILE... [--kind auto]
-    kubesec-nb info      SNAPSHOT
-    kubesec-nb checks
-    kubesec-nb report    SNAPSHOT|SAMPLE [-o DIR] [--fail-on SEVERITY]
-
-A user mistake (unreadable file, wrong format, unknown schema version, unreachable
-cluster, unknown context) prints one line on stderr and exits 2; ``report --fail-on``
-exits 1 when a finding at or above that severity fails. Tracebacks are for bugs only.
-"""
+"""``snapshot``, ``import``, ``attach`` and ``info``: make, extend and describe snapshot files."""
 
 from __future__ import annotations
 
@@ -18,18 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, NoReturn
-
-from kubesec_nb import __version__
-from kubesec_nb.errors import KubesecError
-
-EXIT_FINDINGS, EXIT_USAGE = 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not usage + line
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+from typing import Any
 
 
 def _looks_like_kubectl(paths: Sequence[str]) -> bool:
@@ -43,7 +20,8 @@ def _looks_like_kubectl(paths: Sequence[str]) -> bool:
     return False
 
 
-def _attach_all(snap: Any, files: Sequence[str], kind: str = "auto") -> None:
+def attach_all(snap: Any, files: Sequence[str], kind: str = "auto") -> None:
+    """Attach each file to ``snap``, saying so on stderr."""
     for f in files:
         att = snap.attach(kind, f)
         print(f"attached {att.kind} from {f}", file=sys.stderr)
@@ -57,7 +35,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             kw[name] = getattr(args, name)
     snap = Snapshot.collect(context=args.context, kubeconfig=args.kubeconfig, namespaces=args.namespace or None, **kw)
-    _attach_all(snap, args.attach)
+    attach_all(snap, args.attach)
     out = snap.save(args.output)
     print(f"wrote {out}: {sum(snap.counts().values())} objects, {len(snap.gaps)} gaps", file=sys.stderr)
     return 0
@@ -77,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                                        server_version=args.server_version)
     if args.server_version and fmt == "kubectl":
         snap.metadata["serverVersion"] = {"gitVersion": f"v{args.server_version.lstrip('v')}"}
-    _attach_all(snap, args.attach)
+    attach_all(snap, args.attach)
     out = snap.save(args.output)
     skipped = snap.metadata.get("skipped") or {}
     note = f"; skipped kinds not assessed: {', '.join(f'{k} ({n})' for k, n in skipped.items())}" if skipped else ""
@@ -89,7 +67,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
     from kubesec_nb.snapshot.document import Snapshot
 
     snap = Snapshot.load(args.snapshot)
-    _attach_all(snap, args.files, args.kind)
+    attach_all(snap, args.files, args.kind)
     snap.save(args.snapshot)
     return 0
 
@@ -109,64 +87,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_checks(args: argparse.Namespace) -> int:
-    from kubesec_nb.assessment import load_checks
-    from kubesec_nb.checks import REGISTRY
-
-    load_checks()
-    for chk in sorted(REGISTRY.values(), key=lambda c: c.id):
-        print(f"{chk.id:<32} {chk.severity:<9} {chk.category:<36} {chk.title}")
-    return 0
-
-
-def _parse_options(pairs: Sequence[str]) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise KubesecError(f"--option wants KEY=VALUE, got {pair!r}")
-        out[key] = yaml.safe_load(value)
-    return out
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from kubesec_nb.assessment import all_options
-    from kubesec_nb.checks import SEVERITY_RANK
-    from kubesec_nb.notebook import resolve
-    from kubesec_nb.report import run_report
-    from kubesec_nb.snapshot.document import Snapshot
-
-    path = resolve(args.snapshot)
-    snap = Snapshot.load(path)  # fail fast, with a clear error, before starting kernels
-    options = _parse_options(args.option)
-    if args.k8s_version:
-        options["k8s_version"] = args.k8s_version
-    unknown = sorted(set(options) - set(all_options()))
-    if unknown:
-        raise KubesecError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(all_options())}")
-    name = str(snap.metadata.get("cluster") or Path(path).name.split(".")[0])
-    out = Path(args.output or f"reports/{name}")
-    report = run_report(path, out, notebooks=args.notebook or None, options=options, timeout=args.timeout, cluster=name)
-    fails = [f for f in report.findings if f["status"] == "fail"]
-    print(f"wrote {report.html} ({len(fails)} failing findings; findings.json, findings.csv, findings.sarif "
-          f"in {report.out_dir})", file=sys.stderr)
-    if args.fail_on:
-        worst = [f for f in fails if SEVERITY_RANK[f["severity"]] <= SEVERITY_RANK[args.fail_on]]
-        if worst:
-            print(f"{len(worst)} findings at or above {args.fail_on}", file=sys.stderr)
-            return EXIT_FINDINGS
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from kubesec_nb.checks import SEVERITIES
-
-    p = _Parser(prog="kubesec-nb", description="Kubernetes security assessment workbook")
-    p.add_argument("--version", action="version", version=f"kubesec-nb {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
+def register(sub: Any) -> None:
+    """Add the snapshot subcommands to ``sub``."""
     s = sub.add_parser("snapshot", help="snapshot a live cluster to a file")
     s.add_argument("-o", "--output", required=True, help="snapshot file to write (.json or .json.gz)")
     s.add_argument("--context", help="kubeconfig context (default: current context, else in-cluster)")
@@ -210,41 +132,3 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("snapshot", help="snapshot file or sample name")
     n.add_argument("--json", action="store_true")
     n.set_defaults(func=cmd_info)
-
-    c = sub.add_parser("checks", help="list every check")
-    c.set_defaults(func=cmd_checks)
-
-    r = sub.add_parser("report", help="run the notebooks and write an HTML report and findings files")
-    r.add_argument("snapshot", help="snapshot file or sample name")
-    r.add_argument("-o", "--output", help="output folder (default: reports/<cluster>)")
-    r.add_argument("--notebook", action="append", default=[], help="run only these notebooks (repeatable)")
-    r.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a finding at or above this severity fails")
-    r.add_argument("--k8s-version", help="Kubernetes minor version whose semantics apply, e.g. 1.30")
-    r.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="assessment option (see kubesec_nb.all_options()); value parsed as YAML")
-    r.add_argument("--timeout", type=int, default=900, help="per-cell timeout in seconds")
-    r.set_defaults(func=cmd_report)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except KubesecError as exc:
-        print(f"kubesec-nb: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:  # an output path that cannot be written, a full disk
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"kubesec-nb: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("kubesec-nb: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
