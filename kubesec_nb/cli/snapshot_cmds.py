@@ -10,14 +10,9 @@ from typing import Any
 
 
 def _looks_like_kubectl(paths: Sequence[str]) -> bool:
-    from kubesec_nb.snapshot.loaders import iter_files, parse_documents
+    from kubesec_nb.snapshot.loaders import iter_files, looks_like_kubectl, parse_documents
 
-    for path in iter_files(paths):
-        for _, doc in parse_documents(path):
-            if isinstance(doc, dict) and (str(doc.get("kind", "")).endswith("List") or
-                                          (doc.get("metadata") or {}).get("uid") or "status" in doc):
-                return True
-    return False
+    return any(looks_like_kubectl(doc) for path in iter_files(paths) for _, doc in parse_documents(path))
 
 
 def attach_all(snap: Any, files: Sequence[str], kind: str = "auto") -> None:
@@ -28,7 +23,7 @@ def attach_all(snap: Any, files: Sequence[str], kind: str = "auto") -> None:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from kubesec_nb.snapshot.document import Snapshot
+    from kubesec_nb.snapshot import Snapshot
 
     kw: dict[str, Any] = {"secrets": args.secrets, "progress": args.progress, "cluster_name": args.cluster_name}
     for name in ("timeout", "retries", "page_size", "max_backoff"):
@@ -42,29 +37,35 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from kubesec_nb.snapshot.document import Snapshot
+    from kubesec_nb.snapshot import Snapshot
 
     fmt = args.format
     if fmt == "auto":
         fmt = "kubectl" if _looks_like_kubectl(args.paths) else "manifests"
     if fmt == "kubectl":
-        snap = Snapshot.from_kubectl(args.paths, complete=args.complete, cluster=args.cluster, strict=args.strict)
+        snap = Snapshot.from_kubectl(args.paths, complete=args.complete, cluster=args.cluster, strict=args.strict,
+                                     lenient=args.lenient, server_version=args.server_version)
     else:
         snap = Snapshot.from_manifests(args.paths, namespace=args.namespace, bootstrap_rbac=not args.no_bootstrap_rbac,
                                        expand=not args.no_expand, cluster=args.cluster, strict=args.strict,
-                                       server_version=args.server_version)
-    if args.server_version and fmt == "kubectl":
-        snap.metadata["serverVersion"] = {"gitVersion": f"v{args.server_version.lstrip('v')}"}
+                                       lenient=args.lenient, server_version=args.server_version)
     attach_all(snap, args.attach)
     out = snap.save(args.output)
     skipped = snap.metadata.get("skipped") or {}
     note = f"; skipped kinds not assessed: {', '.join(f'{k} ({n})' for k, n in skipped.items())}" if skipped else ""
+    invalid = [g for g in snap.gaps if g.reason == "invalid"]
+    if invalid:
+        note += f"; {len(invalid)} invalid objects skipped (--lenient), recorded as gaps:"
     print(f"wrote {out} from {fmt}: {sum(snap.counts().values())} objects{note}", file=sys.stderr)
+    for g in invalid[:20]:
+        print(f"  {g.message}", file=sys.stderr)
+    if len(invalid) > 20:
+        print(f"  ... and {len(invalid) - 20} more ('kubesec-nb info {out}' lists them)", file=sys.stderr)
     return 0
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    from kubesec_nb.snapshot.document import Snapshot
+    from kubesec_nb.snapshot import Snapshot
 
     snap = Snapshot.load(args.snapshot)
     attach_all(snap, args.files, args.kind)
@@ -74,7 +75,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from kubesec_nb.notebook import resolve
-    from kubesec_nb.snapshot.document import Snapshot
+    from kubesec_nb.snapshot import Snapshot
 
     snap = Snapshot.load(resolve(args.snapshot))
     if args.json:
@@ -111,7 +112,8 @@ def register(sub: Any) -> None:
     i.add_argument("paths", nargs="+", help="files or folders (.json, .json.gz, .yaml, .yml)")
     i.add_argument("-o", "--output", required=True, help="snapshot file to write")
     i.add_argument("--format", choices=("auto", "kubectl", "manifests"), default="auto")
-    i.add_argument("--namespace", default="default", help="namespace for manifests that name none")
+    i.add_argument("--namespace", default="default",
+                   help="namespace for namespaced manifests that name none, as 'kubectl apply -n' (default: default)")
     i.add_argument("--no-bootstrap-rbac", action="store_true", help="do not add the built-in ClusterRoles")
     i.add_argument("--no-expand", action="store_true", help="do not create representative pods for controllers")
     i.add_argument("--complete", action="store_true",
@@ -119,6 +121,8 @@ def register(sub: Any) -> None:
     i.add_argument("--server-version", help="Kubernetes version the input targets, e.g. 1.30")
     i.add_argument("--cluster", help="cluster name to record")
     i.add_argument("--strict", action="store_true", help="fail on kinds kubesec-nb does not know")
+    i.add_argument("--lenient", action="store_true",
+                   help="skip objects of the wrong shape and record each as a gap (default: the first one is an error)")
     i.add_argument("--attach", action="append", default=[], metavar="FILE")
     i.set_defaults(func=cmd_import)
 

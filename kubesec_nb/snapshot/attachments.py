@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from kubesec_nb.errors import SnapshotError
-from kubesec_nb.snapshot.document import ATTACHMENT_KINDS, Attachment, read_json
+from kubesec_nb.snapshot.parse import read_json
+from kubesec_nb.snapshot.records import ATTACHMENT_KINDS, Attachment
+from kubesec_nb.snapshot.schema import check_attachment
 
 
 def guess_kind(doc: Any) -> str | None:
@@ -31,7 +33,7 @@ def guess_kind(doc: Any) -> str | None:
     'trivy'
     """
     if isinstance(doc, list):
-        kinds = {guess_kind(d) for d in doc}
+        kinds = {guess_kind(d) if isinstance(d, dict) else None for d in doc}
         if len(kinds) == 1:
             return kinds.pop()
         if doc and all(isinstance(d, dict) and "logs" in d for d in doc):
@@ -76,6 +78,7 @@ def load_attachment(kind: str, path: Path) -> Attachment:
         raise SnapshotError(f"does not look like {kind} output", file=str(path))
     if kind == "trivy":
         doc = _scrub(doc)
+    check_attachment(kind, doc, file=str(path))
     return Attachment(kind=kind, source=path.name, data=doc)
 
 
@@ -85,8 +88,18 @@ _TRIVY_SCRUB = frozenset({"Match", "Code", "Lines"})
 
 
 def _scrub(doc: Any) -> Any:
-    if isinstance(doc, dict):
-        return {k: _scrub(v) for k, v in doc.items() if k not in _TRIVY_SCRUB}
-    if isinstance(doc, list):
-        return [_scrub(v) for v in doc]
-    return doc
+    """``doc`` without the keys that quote secrets; iterative, so deep documents cannot exhaust the stack."""
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(doc, root, 0)]
+    while stack:
+        node, parent, key = stack.pop()
+        if isinstance(node, dict):
+            copy: Any = {k: None for k in node if k not in _TRIVY_SCRUB}  # keys in their order
+            stack.extend((v, copy, k) for k, v in node.items() if k not in _TRIVY_SCRUB)
+        elif isinstance(node, list):
+            copy = [None] * len(node)
+            stack.extend((v, copy, i) for i, v in enumerate(node))
+        else:
+            copy = node
+        parent[key] = copy
+    return root[0]

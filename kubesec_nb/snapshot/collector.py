@@ -48,7 +48,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import urllib3
@@ -64,11 +64,14 @@ from kubesec_nb.snapshot.discovery import (
     parse_legacy_groups,
     parse_resource_list,
 )
-from kubesec_nb.snapshot.document import Gap, Snapshot
 from kubesec_nb.snapshot.provider import guess_provider
+from kubesec_nb.snapshot.records import Gap
 from kubesec_nb.snapshot.redact import LAST_APPLIED, SECRET_VALUE
 from kubesec_nb.snapshot.resources import RESOURCES, ResourceSpec
 from kubesec_nb.snapshot.transport import ACCEPT_JSON, ExpiredError, Http, RequestError
+
+if TYPE_CHECKING:  # document.py imports the collector, not the reverse
+    from kubesec_nb.snapshot.document import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +333,8 @@ def collect(context: str | None = None, kubeconfig: str | os.PathLike[str] | Non
             namespaces: Iterable[str] | str | None = None, *, timeout: float = 30.0, retries: int = 4,
             backoff: float = 0.5, max_backoff: float = 30.0, page_size: int = 500, list_restarts: int = 3,
             progress: bool | None = None, secrets: str = "metadata", client: Any = None,
-            cluster_name: str | None = None, sleep: Callable[[float], None] = time.sleep) -> Snapshot:
+            cluster_name: str | None = None, sleep: Callable[[float], None] = time.sleep,
+            snapshot_cls: type[Snapshot] | None = None) -> Snapshot:
     """Snapshot a live cluster (see the module docstring for what is read and how).
 
     ``context``/``kubeconfig`` choose the cluster (default: the current context of
@@ -347,12 +351,14 @@ def collect(context: str | None = None, kubeconfig: str | os.PathLike[str] | Non
     ``secrets="metadata"`` lists Secrets without values; ``"skip"`` records a
     ``not_collected`` gap instead (for a role without ``list secrets``). ``cluster_name``
     overrides the name recorded in the metadata. ``sleep`` is the wait function
-    (tests pass a recorder).
+    (tests pass a recorder). ``snapshot_cls`` is the class to fill (:meth:`Snapshot.collect`
+    passes its own; call that rather than this function).
 
     Raises :class:`~kubesec_nb.errors.CollectError` (one sentence) when the cluster cannot
     be configured or reached; failures on single resources become gaps.
 
-    >>> collect(kubeconfig="/nonexistent/kubeconfig")
+    >>> from kubesec_nb.snapshot import Snapshot
+    >>> Snapshot.collect(kubeconfig="/nonexistent/kubeconfig")
     Traceback (most recent call last):
     ...
     kubesec_nb.errors.CollectError: kubeconfig /nonexistent/kubeconfig does not exist
@@ -378,7 +384,7 @@ def collect(context: str | None = None, kubeconfig: str | os.PathLike[str] | Non
             return _collect(target, ns_list, timeout=timeout, retries=retries, backoff=backoff,
                             max_backoff=max_backoff, page_size=page_size, list_restarts=list_restarts,
                             progress=_progress_enabled(progress), secrets=secrets, cluster_name=cluster_name,
-                            sleep=sleep)
+                            sleep=sleep, snapshot_cls=snapshot_cls)
     finally:
         if target.owned:
             target.api.close()
@@ -386,7 +392,8 @@ def collect(context: str | None = None, kubeconfig: str | os.PathLike[str] | Non
 
 def _collect(target: Target, namespaces: list[str] | None, *, timeout: float, retries: int, backoff: float,
              max_backoff: float, page_size: int, list_restarts: int, progress: bool, secrets: str,
-             cluster_name: str | None, sleep: Callable[[float], None]) -> Snapshot:
+             cluster_name: str | None, sleep: Callable[[float], None], snapshot_cls: type[Snapshot] | None
+             ) -> Snapshot:
     from tqdm import tqdm
 
     import kubesec_nb
@@ -394,7 +401,9 @@ def _collect(target: Target, namespaces: list[str] | None, *, timeout: float, re
     http = Http(target.api, timeout=float(timeout), retries=int(retries), backoff=float(backoff),
                  max_backoff=float(max_backoff), sleep=sleep)
     version = _server_version(http, target)
-    snap = Snapshot()
+    if snapshot_cls is None:
+        raise OptionError("collect() fills a Snapshot class it is given: call Snapshot.collect()")
+    snap = snapshot_cls()
     with tqdm(total=0, desc="kubesec-nb snapshot", unit="list", file=sys.stderr, disable=not progress,
               leave=False, dynamic_ncols=True) as bar:
         collector = _Collector(http, snap, page_size=int(page_size), list_restarts=int(list_restarts),
@@ -420,5 +429,9 @@ def _collect(target: Target, namespaces: list[str] | None, *, timeout: float, re
     snap.metadata["provider"] = provider if provider != "unknown" else endpoint_provider(target.server,
                                                                                          target.cluster or "")
     snap.metadata = {k: v for k, v in snap.metadata.items() if v is not None}
+    try:
+        snap.checked_metadata(snap.metadata)
+    except SnapshotError as exc:
+        raise CollectError(f"the API server's answer cannot be recorded: {exc}") from None
     snap.normalize()
     return snap

@@ -27,10 +27,9 @@ import ipaddress
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubesec_nb.snapshot import bootstrap
-from kubesec_nb.snapshot.document import Snapshot
 from kubesec_nb.snapshot.objects import (
     POD_CONTROLLERS,
     WORKLOAD_RESOURCES,
@@ -42,6 +41,9 @@ from kubesec_nb.snapshot.objects import (
     selector_matches,
 )
 from kubesec_nb.snapshot.resources import SPEC_BY_GR, group_resource
+
+if TYPE_CHECKING:  # document.py imports the modules that fill a Snapshot, not the reverse
+    from kubesec_nb.snapshot.document import Snapshot
 
 Obj = dict[str, Any]
 T = TypeVar("T")
@@ -441,6 +443,7 @@ def apply_server_defaults(snap: Snapshot, *, default_namespace: str = "default",
                           expand: bool = True) -> Snapshot:
     """Everything in the module docstring, in order; returns the same snapshot.
 
+    >>> from kubesec_nb.snapshot import Snapshot
     >>> s = Snapshot.from_objects([{"apiVersion": "apps/v1", "kind": "Deployment",
     ...     "metadata": {"name": "web", "namespace": "shop"},
     ...     "spec": {"template": {"metadata": {"labels": {"app": "web"}},

@@ -13,119 +13,55 @@ A gap is never an empty list: a resource that could not be read has a gap and no
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kubesec_nb.errors import SnapshotError
+from kubesec_nb.snapshot.parse import MAX_BYTES, excerpt, read_json, type_name, without_gc
+from kubesec_nb.snapshot.records import ATTACHMENT_KINDS, GAP_REASONS, Attachment, Gap
 from kubesec_nb.snapshot.redact import redact_object
 from kubesec_nb.snapshot.resources import (
     IGNORED_KINDS,
     SPEC_BY_GR,
+    ResourceSpec,
     group_of,
     group_resource,
     spec_for,
     split_key,
 )
+from kubesec_nb.snapshot.schema import SnapshotMetadata, check_attachment, check_type, validate
 
 API_VERSION = "kubesec-nb/v1"
 KIND = "Snapshot"
-#: Files larger than this are refused (override with ``max_bytes``); uncompressed size.
-MAX_BYTES = 2 * 1024**3
 
-GAP_REASONS = ("forbidden", "absent", "not_found", "timeout", "error", "not_collected", "unsupported",
-               "unauthorized", "invalid")
-ATTACHMENT_KINDS = ("gke-cluster", "eks-cluster", "aks-cluster", "trivy", "eks-access-entries",
-                    "aks-diagnostic-settings", "audit-summary")
+__all__ = ["API_VERSION", "ATTACHMENT_KINDS", "GAP_REASONS", "KIND", "MAX_BYTES", "Attachment", "Gap", "Snapshot",
+           "object_label"]
 
 
-@dataclass(frozen=True)
-class Gap:
-    """Something the snapshot does not hold, and why.
+def object_label(obj: Any, index: int | None = None) -> str:
+    """``Kind ns/name`` for messages, from whatever parts of ``obj`` are strings.
 
-    ``resource`` is ``resource[.group]`` (``pods``, ``deployments.apps``); ``reason`` is one
-    of :data:`GAP_REASONS`: ``forbidden`` (403), ``absent`` (the API group is not served),
-    ``timeout``, ``error`` (other failures), ``not_collected`` (the source cannot carry it,
-    e.g. manifests have no Nodes), ``unsupported`` (present but not modelled).
-
-    >>> Gap("secrets", "list", "forbidden", status=403).describe()
-    'list secrets: forbidden (HTTP 403)'
+    >>> object_label({"kind": "Pod", "metadata": {"name": "web", "namespace": "shop"}}), object_label([1], 3)
+    ('Pod shop/web', 'object #3')
     """
-
-    resource: str
-    verb: str
-    reason: str
-    namespace: str | None = None
-    status: int | None = None
-    message: str = ""
-
-    def describe(self) -> str:
-        where = f" in namespace {self.namespace}" if self.namespace else ""
-        code = f" (HTTP {self.status})" if self.status else ""
-        msg = f": {self.message}" if self.message else ""
-        return f"{self.verb} {self.resource}{where}: {self.reason}{code}{msg}"
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """An external document attached to the snapshot (cloud description, Trivy report)."""
-
-    kind: str
-    source: str
-    data: Any
-
-
-def _obj_label(obj: Mapping[str, Any], index: int | None = None) -> str:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    name = meta.get("name") if isinstance(meta, dict) else None
-    ns = meta.get("namespace") if isinstance(meta, dict) else None
-    kind = obj.get("kind") or "object"
-    if name:
-        return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
-    return f"{kind} #{index}" if index is not None else str(kind)
-
-
-def validate_object(obj: Any, *, file: str | None = None, where: str | None = None,
-                    namespaced: bool | None = None) -> None:
-    """Raise :class:`SnapshotError` naming the field when ``obj`` is not a usable API object.
-
-    >>> validate_object({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}, namespaced=True)
-    Traceback (most recent call last):
-    ...
-    kubesec_nb.errors.SnapshotError: Pod p: metadata.namespace: missing (Pod is namespaced)
-    """
-    label = where or (_obj_label(obj) if isinstance(obj, dict) else "object")
     if not isinstance(obj, dict):
-        raise SnapshotError(f"expected a mapping, got {type(obj).__name__}", file=file, obj=label)
-    for fld in ("apiVersion", "kind"):
-        if not isinstance(obj.get(fld), str) or not obj[fld]:
-            raise SnapshotError("missing or not a string", file=file, obj=label, field=fld)
+        return f"object #{index}" if index is not None else "object"
     meta = obj.get("metadata")
-    if not isinstance(meta, dict):
-        raise SnapshotError("missing or not a mapping", file=file, obj=label, field="metadata")
-    if not isinstance(meta.get("name"), str) or not meta["name"]:
-        raise SnapshotError("missing or not a string", file=file, obj=label, field="metadata.name")
-    ns = meta.get("namespace")
-    if ns is not None and not isinstance(ns, str):
-        raise SnapshotError("not a string", file=file, obj=label, field="metadata.namespace")
-    if namespaced and not ns:
-        raise SnapshotError(f"missing ({obj['kind']} is namespaced)", file=file, obj=label,
-                            field="metadata.namespace")
-    for fld in ("labels", "annotations"):
-        val = meta.get(fld)
-        if val is not None and (not isinstance(val, dict) or
-                                not all(isinstance(v, str) for v in val.values())):
-            raise SnapshotError("must map strings to strings", file=file, obj=label,
-                                field=f"metadata.{fld}")
-    for fld in ("spec", "status"):
-        if obj.get(fld) is not None and not isinstance(obj[fld], dict):
-            raise SnapshotError(f"expected a mapping, got {type(obj[fld]).__name__}", file=file,
-                                obj=label, field=fld)
+    meta = meta if isinstance(meta, dict) else {}
+    name, ns, kind = meta.get("name"), meta.get("namespace"), obj.get("kind")
+    kind = kind if isinstance(kind, str) and kind else "object"
+    if isinstance(name, str) and name:
+        name = name if len(name) <= 80 else excerpt(name)
+        return f"{kind} {ns}/{name}" if isinstance(ns, str) and ns else f"{kind} {name}"
+    return f"{kind} #{index}" if index is not None else kind
 
 
 def _sort_key(obj: Mapping[str, Any]) -> tuple[str, str]:
@@ -189,42 +125,80 @@ class Snapshot:
     # ---- building ------------------------------------------------------------------------
     @classmethod
     def from_objects(cls, objs: Iterable[dict[str, Any]], *, metadata: Mapping[str, Any] | None = None,
-                     file: str | None = None, strict: bool = False) -> Snapshot:
-        """A snapshot of API objects (any order, any kinds); each is validated and redacted.
+                     file: str | None = None, strict: bool = False, lenient: bool = False) -> Snapshot:
+        """A snapshot of API objects (any order, any kinds); each is redacted and validated.
 
-        Kinds kubesec-nb does not store are skipped (unknown kinds too, unless ``strict``).
+        Kinds kubesec-nb does not store are skipped (unknown kinds too, unless ``strict``);
+        ``lenient`` skips invalid objects and records each as a gap (see :meth:`add`).
         """
-        snap = cls(metadata=dict(metadata or {}))
+        snap = cls()
+        snap.metadata = snap.checked_metadata(dict(metadata or {}), file=file)
         for i, obj in enumerate(objs):
-            snap.add(obj, file=file, index=i, strict=strict)
+            snap.add(obj, file=file, index=i, strict=strict, lenient=lenient)
         snap.normalize()
         return snap
 
     def add(self, obj: Any, *, file: str | None = None, index: int | None = None, where: str | None = None,
-            strict: bool = False) -> bool:
-        """Validate, redact and store one object; returns False when its kind is not kept.
+            strict: bool = False, lenient: bool = False) -> bool:
+        """Redact, validate and store one object; returns False when it is not kept.
 
         ``where`` says where the object came from (``document #3``) for error messages.
+        Redaction comes first, by position, so that neither an invalid object nor its
+        error message keeps a secret value. An invalid object raises one
+        :class:`SnapshotError` naming the file, ``where``, the object and the field; with
+        ``lenient`` it is skipped instead and recorded as a gap of reason ``invalid``.
         """
-        label = _obj_label(obj, index) if isinstance(obj, dict) else f"object #{index}"
-        where = f"{where} ({_obj_label(obj)})" if where and isinstance(obj, dict) else (where or label)
+        label = object_label(obj, index)
+        where = f"{where} ({label})" if where and isinstance(obj, dict) and not label.startswith("object") \
+            else (where or label)
         if not isinstance(obj, dict):
-            raise SnapshotError(f"expected a mapping, got {type(obj).__name__}", file=file, obj=where)
+            raise SnapshotError(f"expected a mapping (a Kubernetes object), got {type_name(obj)}", file=file,
+                                obj=where)
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
-        if not isinstance(api_version, str) or not isinstance(kind, str):
-            raise SnapshotError("missing apiVersion or kind", file=file, obj=where,
-                                field="apiVersion" if not isinstance(api_version, str) else "kind")
+        for name, value in (("apiVersion", api_version), ("kind", kind)):
+            if not isinstance(value, str) or not value:
+                exc = SnapshotError(f"missing or not a string ({excerpt(value)})" if value is not None else "missing",
+                                    file=file, obj=where, field=name)
+                if not lenient:
+                    raise exc
+                self.add_gap(Gap("unknown", "read", "invalid", message=f"skipped {exc}"))
+                return False
+        assert isinstance(api_version, str) and isinstance(kind, str)
         spec = spec_for(api_version, kind)
         if spec is None:
             if strict and kind not in IGNORED_KINDS:
-                raise SnapshotError(f"unknown kind {kind} ({api_version})", file=file, obj=where,
+                raise SnapshotError(f"unknown kind {kind[:80]} ({api_version[:80]})", file=file, obj=where,
                                     field="kind")
             return False
-        validate_object(obj, file=file, where=where, namespaced=spec.namespaced)
+        if not self._checked(obj, spec, group_of(api_version), file=file, where=where, lenient=lenient):
+            return False
         version = api_version.rsplit("/", 1)[-1]
-        key = spec.key(version)
-        self.objects.setdefault(key, []).append(redact_object(obj))
+        self.objects.setdefault(spec.key(version), []).append(obj)
         return True
+
+    def _checked(self, obj: dict[str, Any], spec: ResourceSpec, group: str, *, file: str | None, where: str,
+                 lenient: bool) -> bool:
+        """Redact then validate ``obj``; False (and a gap) when it is invalid and ``lenient``."""
+        redact_object(obj)
+        try:
+            validate(obj, group, spec.kind, namespaced=spec.namespaced, file=file, where=where)
+        except SnapshotError as exc:
+            if not lenient:
+                raise
+            meta = obj.get("metadata")
+            ns = meta.get("namespace") if isinstance(meta, dict) else None
+            self.add_gap(Gap(spec.group_resource, "read", "invalid", namespace=ns if isinstance(ns, str) else None,
+                             message=f"skipped {exc}"))
+            return False
+        return True
+
+    @staticmethod
+    def checked_metadata(meta: Any, *, file: str | None = None) -> dict[str, Any]:
+        """``metadata`` after checking the fields kubesec-nb reads (``serverVersion``, ``provider``, ...)."""
+        if not isinstance(meta, dict):
+            raise SnapshotError(f"expected a mapping, got {type_name(meta)}", file=file, field="metadata")
+        check_type(meta, SnapshotMetadata, file=file, prefix="metadata")
+        return meta
 
     def mark_collected(self, resource: str, version: str | None = None) -> None:
         """Record that ``resource[.group]`` was read completely, even when it has no objects."""
@@ -259,29 +233,31 @@ class Snapshot:
         """
         from kubesec_nb.snapshot.collector import collect
 
-        return collect(context=context, kubeconfig=kubeconfig, namespaces=namespaces, **kwargs)
+        return collect(context=context, kubeconfig=kubeconfig, namespaces=namespaces, snapshot_cls=cls, **kwargs)
 
     @classmethod
     def from_manifests(cls, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
                        **kwargs: Any) -> Snapshot:
         """A snapshot from YAML manifests (files or folders; Helm ``template`` output).
 
-        See :func:`kubesec_nb.snapshot.loaders.from_manifests`.
+        See :func:`kubesec_nb.snapshot.loaders.from_manifests`; ``lenient=True`` skips invalid
+        objects, each recorded as a gap, instead of failing on the first.
         """
         from kubesec_nb.snapshot.loaders import from_manifests
 
-        return from_manifests(paths, **kwargs)
+        return from_manifests(paths, snapshot_cls=cls, **kwargs)
 
     @classmethod
     def from_kubectl(cls, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
                      **kwargs: Any) -> Snapshot:
         """A snapshot from ``kubectl get ... -A -o json`` output files.
 
-        See :func:`kubesec_nb.snapshot.loaders.from_kubectl`.
+        See :func:`kubesec_nb.snapshot.loaders.from_kubectl`; ``lenient=True`` as for
+        :meth:`from_manifests`.
         """
         from kubesec_nb.snapshot.loaders import from_kubectl
 
-        return from_kubectl(paths, **kwargs)
+        return from_kubectl(paths, snapshot_cls=cls, **kwargs)
 
     # ---- attachments ---------------------------------------------------------------------
     def attach(self, kind: str, path: str | os.PathLike[str]) -> Attachment:
@@ -313,57 +289,67 @@ class Snapshot:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshot as JSON (``.json``) or gzip JSON (``.json.gz``), deterministically.
 
-        The file is written to a temporary name first and renamed, so an interrupted
-        save never leaves a truncated snapshot where a good one was.
+        The document is serialised completely before anything is written, then written to a
+        temporary file beside ``path`` and renamed over it: a save that fails (a value JSON
+        cannot hold, a full disk, ``path`` naming a folder) raises :class:`SnapshotError` or
+        :class:`OSError`, leaves no temporary file and never damages an existing snapshot.
         """
         out = Path(path)
+        if out.is_dir():
+            raise SnapshotError("is a folder; give a file name such as cluster.json.gz", file=str(out))
         self.normalize()
-        data = json.dumps(self.to_dict(), sort_keys=False, separators=(",", ":"), ensure_ascii=False)
-        raw = data.encode("utf-8")
+        try:
+            data = json.dumps(self.to_dict(), sort_keys=False, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
+            raw = data.encode("utf-8")
+        except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
+            raise SnapshotError(f"cannot be saved as JSON: {str(exc)[:200]}", file=str(out)) from None
         if out.name.endswith(".gz"):
             buf = io.BytesIO()
             with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=6) as gz:
                 gz.write(raw)
             raw = buf.getvalue()
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(raw)
-        os.replace(tmp, out)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+            os.replace(tmp, out)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         return out
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Snapshot:
+    def load(cls, path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES, lenient: bool = False) -> Snapshot:
         """Read a snapshot written by :meth:`save` (or by hand), validating every object.
 
         Errors name the file, the object and the field. Values are redacted again on
-        load, so a hand-made snapshot cannot smuggle a secret into a report.
+        load, so a hand-made snapshot cannot smuggle a secret into a report. ``lenient``
+        skips invalid objects, each recorded as a gap of reason ``invalid``.
         """
-        p = Path(path)
-        fname = str(path)
-        doc = read_json(p, max_bytes=max_bytes)
-        return cls.from_dict(doc, file=fname)
+        doc = read_json(Path(path), max_bytes=max_bytes)
+        return without_gc(lambda: cls.from_dict(doc, file=str(path), lenient=lenient))
 
     @classmethod
-    def from_dict(cls, doc: Any, *, file: str | None = None) -> Snapshot:
+    def from_dict(cls, doc: Any, *, file: str | None = None, lenient: bool = False) -> Snapshot:
         """Build and validate a snapshot from its parsed JSON document."""
         if not isinstance(doc, dict):
             raise SnapshotError("not a kubesec-nb snapshot (top level is not a JSON object)", file=file)
         if doc.get("kind") != KIND:
-            hint = " (a kubectl dump? use 'kubesec-nb import')" if doc.get("kind") in ("List",) or \
-                "items" in doc else ""
-            raise SnapshotError(f"not a kubesec-nb snapshot (kind is {doc.get('kind')!r}){hint}",
+            hint = " (a kubectl dump or manifest? use 'kubesec-nb import')" if isinstance(doc.get("kind"), str) \
+                or "items" in doc else ""
+            raise SnapshotError(f"not a kubesec-nb snapshot (kind is {excerpt(doc.get('kind'))}){hint}",
                                 file=file, field="kind")
         if doc.get("apiVersion") != API_VERSION:
-            raise SnapshotError(f"unknown schema version {doc.get('apiVersion')!r}; this kubesec-nb "
+            raise SnapshotError(f"unknown schema version {excerpt(doc.get('apiVersion'))}; this kubesec-nb "
                                 f"reads {API_VERSION}", file=file, field="apiVersion")
-        meta = doc.get("metadata", {})
-        if not isinstance(meta, dict):
-            raise SnapshotError("expected a mapping", file=file, field="metadata")
+        snap = cls(metadata=cls.checked_metadata(doc.get("metadata", {}), file=file))
         objects = doc.get("objects", {})
         if not isinstance(objects, dict):
             raise SnapshotError("expected a mapping of '<apiVersion>/<resource>' to lists", file=file,
                                 field="objects")
-        snap = cls(metadata=dict(meta))
         for key, objs in objects.items():
             try:
                 group, version, resource = split_key(key)
@@ -372,23 +358,26 @@ class Snapshot:
             gr = resource if not group else f"{resource}.{group}"
             spec = SPEC_BY_GR.get(gr)
             if spec is None:
-                raise SnapshotError(f"unknown resource {gr!r}", file=file, field=f"objects.{key}")
+                raise SnapshotError(f"unknown resource {excerpt(gr)}", file=file, field=f"objects.{key}")
             if not isinstance(objs, list):
-                raise SnapshotError("expected a list of objects", file=file, field=f"objects.{key}")
+                raise SnapshotError(f"expected a list of objects, got {type_name(objs)}", file=file,
+                                    field=f"objects.{key}")
+            api_version = f"{group}/{version}" if group else version
             bucket = snap.objects.setdefault(key, [])
             for i, obj in enumerate(objs):
                 where = f"objects.{key}[{i}]"
                 if not isinstance(obj, dict):
-                    raise SnapshotError("expected a mapping", file=file, obj=where)
-                obj.setdefault("apiVersion", f"{group}/{version}" if group else version)
+                    raise SnapshotError(f"expected a mapping, got {type_name(obj)}", file=file, obj=where)
+                obj.setdefault("apiVersion", api_version)
                 obj.setdefault("kind", spec.kind)
-                if obj["kind"] != spec.kind or group_of(str(obj["apiVersion"])) != group:
-                    raise SnapshotError(f"{obj['apiVersion']}/{obj['kind']} does not belong under {key}",
-                                        file=file, obj=f"{where} ({_obj_label(obj)})", field="kind")
-                validate_object(obj, file=file, where=f"{where} ({_obj_label(obj)})",
-                                namespaced=spec.namespaced)
-                bucket.append(redact_object(obj))
-        snap.gaps = [_gap_from(g, file, i) for i, g in enumerate(_list(doc, "gaps", file))]
+                where = f"{where} ({object_label(obj)})"
+                if obj["kind"] != spec.kind or not isinstance(obj["apiVersion"], str) or \
+                        group_of(obj["apiVersion"]) != group:
+                    raise SnapshotError(f"{excerpt(obj['apiVersion'])}/{excerpt(obj['kind'])} does not belong under "
+                                        f"{key}", file=file, obj=where, field="kind")
+                if snap._checked(obj, spec, group, file=file, where=where, lenient=lenient):
+                    bucket.append(obj)
+        snap.gaps.extend(_gap_from(g, file, i) for i, g in enumerate(_list(doc, "gaps", file)))
         snap.attachments = [_attachment_from(a, file, i) for i, a in enumerate(_list(doc, "attachments", file))]
         snap.normalize()
         return snap
@@ -414,69 +403,36 @@ class Snapshot:
 def _list(doc: Mapping[str, Any], key: str, file: str | None) -> list[Any]:
     val = doc.get(key, [])
     if not isinstance(val, list):
-        raise SnapshotError("expected a list", file=file, field=key)
+        raise SnapshotError(f"expected a list, got {type_name(val)}", file=file, field=key)
     return val
 
 
 def _gap_from(g: Any, file: str | None, i: int) -> Gap:
     if not isinstance(g, dict):
-        raise SnapshotError("expected a mapping", file=file, field=f"gaps[{i}]")
+        raise SnapshotError(f"expected a mapping, got {type_name(g)}", file=file, field=f"gaps[{i}]")
     for fld in ("resource", "verb", "reason"):
         if not isinstance(g.get(fld), str):
             raise SnapshotError("missing or not a string", file=file, field=f"gaps[{i}].{fld}")
     if g["reason"] not in GAP_REASONS:
-        raise SnapshotError(f"unknown reason {g['reason']!r} (one of {', '.join(GAP_REASONS)})",
+        raise SnapshotError(f"unknown reason {excerpt(g['reason'])} (one of {', '.join(GAP_REASONS)})",
                             file=file, field=f"gaps[{i}].reason")
     status = g.get("status")
-    if status is not None and not isinstance(status, int):
-        raise SnapshotError("not an integer", file=file, field=f"gaps[{i}].status")
+    if status is not None and (not isinstance(status, int) or isinstance(status, bool) or not 0 <= status < 1000):
+        raise SnapshotError(f"not an HTTP status ({excerpt(status)})", file=file, field=f"gaps[{i}].status")
+    for fld in ("namespace", "message"):
+        if g.get(fld) is not None and not isinstance(g[fld], str):
+            raise SnapshotError(f"not a string ({excerpt(g[fld])})", file=file, field=f"gaps[{i}].{fld}")
     return Gap(resource=g["resource"], verb=g["verb"], reason=g["reason"], namespace=g.get("namespace"),
-               status=status, message=str(g.get("message", "")))
+               status=status, message=g.get("message") or "")
 
 
 def _attachment_from(a: Any, file: str | None, i: int) -> Attachment:
     if not isinstance(a, dict) or not isinstance(a.get("kind"), str):
         raise SnapshotError("expected a mapping with a 'kind'", file=file, field=f"attachments[{i}]")
     if a["kind"] not in ATTACHMENT_KINDS:
-        raise SnapshotError(f"unknown attachment kind {a['kind']!r}", file=file,
+        raise SnapshotError(f"unknown attachment kind {excerpt(a['kind'])}", file=file,
                             field=f"attachments[{i}].kind")
-    return Attachment(kind=a["kind"], source=str(a.get("source", "")), data=a.get("data"))
-
-
-def read_bytes(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
-    """Read a file (transparently gunzipping ``.gz``), with size limits and clear errors."""
-    fname = str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SnapshotError(f"file is {size} bytes, over the {max_bytes}-byte limit", file=fname)
-        raw = path.read_bytes()
-    except SnapshotError:
-        raise
-    except IsADirectoryError:
-        raise SnapshotError("is a directory, expected a file", file=fname) from None
-    except FileNotFoundError:
-        raise SnapshotError("no such file", file=fname) from None
-    except OSError as exc:
-        raise SnapshotError(f"cannot read: {exc.strerror or exc}", file=fname) from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
-                raw = gz.read(max_bytes + 1)
-        except (OSError, EOFError) as exc:
-            raise SnapshotError(f"corrupt gzip data: {exc}", file=fname) from None
-        if len(raw) > max_bytes:
-            raise SnapshotError(f"decompressed size is over the {max_bytes}-byte limit", file=fname)
-    return raw
-
-
-def read_json(path: Path, *, max_bytes: int = MAX_BYTES) -> Any:
-    """Parse a JSON (or gzip JSON) file; errors name the file, line and column."""
-    raw = read_bytes(path, max_bytes=max_bytes)
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise SnapshotError("not UTF-8 text (is this a JSON file?)", file=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                            file=str(path)) from None
+    if a.get("source") is not None and not isinstance(a["source"], str):
+        raise SnapshotError(f"not a string ({excerpt(a['source'])})", file=file, field=f"attachments[{i}].source")
+    check_attachment(a["kind"], a.get("data"), file=file, prefix=f"attachments[{i}].data")
+    return Attachment(kind=a["kind"], source=a.get("source") or "", data=a.get("data"))

@@ -8,30 +8,36 @@ in ``metadata.skipped``; an unknown kind is never a silent success: the counts s
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from kubesec_nb.errors import SnapshotError
 from kubesec_nb.snapshot.defaults import apply_server_defaults
-from kubesec_nb.snapshot.document import MAX_BYTES, Gap, Snapshot, read_bytes
+from kubesec_nb.snapshot.parse import (
+    MAX_BYTES,
+    check_shape,
+    decode_text,
+    excerpt,
+    json_loads,
+    read_bytes,
+    type_name,
+    yaml_documents,
+)
 from kubesec_nb.snapshot.provider import guess_provider
+from kubesec_nb.snapshot.records import Gap
 from kubesec_nb.snapshot.resources import RESOURCES, spec_for
+from kubesec_nb.snapshot.schema import dns1123_label
+
+if TYPE_CHECKING:  # document.py imports the loaders, not the reverse
+    from kubesec_nb.snapshot.document import Snapshot
 
 SUFFIXES = (".json", ".json.gz", ".yaml", ".yml", ".yaml.gz", ".yml.gz")
-#: A document may reuse YAML anchors, but not expand into more nodes than this.
-MAX_EXPANDED_NODES = 1_000_000
-
-try:  # the C parser is ~10x faster; fall back when PyYAML was built without libyaml
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+#: How deep Lists may nest inside Lists (``kubectl get -o json`` of a List file).
+MAX_LIST_NESTING = 8
+SNAPSHOT_API_VERSION = "kubesec-nb/v1"
 
 
 def iter_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -59,164 +65,173 @@ def iter_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]])
     return out
 
 
-def expanded_size(doc: Any) -> int:
-    """Nodes in ``doc`` once every YAML alias is expanded (shared containers counted per use).
-
-    >>> shared = [1, 2]
-    >>> expanded_size({"a": shared, "b": shared})
-    7
-    """
-    size: dict[int, int] = {}
-    stack: list[tuple[Any, bool]] = [(doc, False)]
-    while stack:  # iterative post-order: deep documents must not hit the recursion limit
-        node, done = stack.pop()
-        if not isinstance(node, (dict, list)):
-            continue
-        children = list(node.values()) if isinstance(node, dict) else node
-        if done:
-            size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
-        elif id(node) not in size:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if isinstance(c, (dict, list)) and id(c) not in size)
-    return size.get(id(doc), 1)
-
-
-def _check_aliases(doc: Any, file: str, index: int) -> None:
-    # PyYAML builds aliases as shared references: a "billion laughs" document is small in
-    # memory but explodes when walked or serialised.
-    if expanded_size(doc) > MAX_EXPANDED_NODES:
-        raise SnapshotError(f"YAML aliases expand beyond {MAX_EXPANDED_NODES} nodes", file=file,
-                            obj=f"document #{index}")
-
-
-_SEPARATOR = re.compile(r"^---(\s|$)")
-
-
-def _document_at_line(text: str, line: int) -> int:
-    r"""Index of the YAML document containing 0-based ``line``.
-
-    >>> _document_at_line("a: 1\n---\nb: [\n", 2), _document_at_line("---\na: 1\n---\nb: 2\n", 3)
-    (1, 1)
-    """
-    lines = text.splitlines()
-    starts = [i for i, ln in enumerate(lines) if _SEPARATOR.match(ln)]
-    leading = bool(starts) and all(not ln.strip() or ln.lstrip().startswith(("#", "%")) for ln in lines[:starts[0]])
-    return max(0, sum(1 for s in starts if s <= line) - (1 if leading else 0))
-
-
 def parse_documents(path: Path, *, max_bytes: int = MAX_BYTES) -> Iterator[tuple[int, Any]]:
-    """``(index, document)`` for every non-empty document of a JSON or (multi-document) YAML file."""
+    """``(index, document)`` for every non-empty document of a JSON or (multi-document) YAML file.
+
+    Parsing is strict and guarded (:mod:`kubesec_nb.snapshot.parse`): duplicate keys, values
+    JSON cannot hold, alias bombs and documents nested deeper than
+    :data:`~kubesec_nb.snapshot.parse.MAX_DEPTH` are errors naming the file and document.
+    """
     fname = str(path)
-    raw = read_bytes(path, max_bytes=max_bytes)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SnapshotError("not UTF-8 text", file=fname) from None
+    text = decode_text(read_bytes(path, max_bytes=max_bytes), file=fname)
     if path.name.endswith((".json", ".json.gz")) or text.lstrip()[:1] in ("{", "["):
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
+            doc = json_loads(text, file=fname, obj="document #0")
+        except SnapshotError:
             if path.name.endswith((".json", ".json.gz")):
-                raise SnapshotError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                                    file=fname, obj="document #0") from None
+                raise
+            # YAML flow style also starts with '{' or '['; the YAML parser decides
         else:
+            check_shape(doc, file=fname, obj="document #0")
             yield 0, doc
             return
-    try:
-        for index, doc in enumerate(yaml.load_all(text, Loader=_Loader)):
-            if doc is None:
-                continue  # empty documents between '---' separators, as Helm emits
-            _check_aliases(doc, fname, index)
-            yield index, doc
-    except yaml.YAMLError as exc:
-        # The parser reads ahead, so the document at fault is found from the error's line.
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        at = f" #{_document_at_line(text, mark.line)}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SnapshotError(f"invalid YAML{where}: {problem}", file=fname, obj=f"document{at}") from None
+    yield from yaml_documents(text, file=fname)
+
+
+def is_snapshot(doc: Any) -> bool:
+    """True for a kubesec-nb snapshot document (which ``import`` does not take).
+
+    >>> is_snapshot({"apiVersion": "kubesec-nb/v1", "kind": "Snapshot"}), is_snapshot({"kind": "List"})
+    (True, False)
+    """
+    return isinstance(doc, dict) and doc.get("kind") == "Snapshot" and \
+        str(doc.get("apiVersion", "")).startswith("kubesec-nb/")
+
+
+def is_list(doc: Any) -> bool:
+    """True for a ``List`` (or typed ``PodList``, ...) document with ``items``.
+
+    >>> is_list({"apiVersion": "v1", "kind": "List", "items": []}), is_list({"kind": "Pod"})
+    (True, False)
+    """
+    return isinstance(doc, dict) and isinstance(doc.get("kind"), str) and doc["kind"].endswith("List") and \
+        "items" in doc
 
 
 def _objects(doc: Any, fname: str, index: int) -> Iterator[tuple[str, Any]]:
-    """Objects in a document: itself, or the items of a List (``List``, ``PodList``, ...)."""
+    """Objects in a document: itself, or the items of a List (``List``, ``PodList``, ...), Lists in Lists included."""
+    if is_snapshot(doc):
+        raise SnapshotError("this is a kubesec-nb snapshot, not a manifest or kubectl dump: use it directly "
+                            "('kubesec-nb info FILE', 'kubesec-nb report FILE')", file=fname)
     if isinstance(doc, list):
-        for i, item in enumerate(doc):
-            yield f"document #{index} item #{i}", item
-        return
-    if not isinstance(doc, dict):
-        raise SnapshotError(f"expected a mapping (a Kubernetes object), got {type(doc).__name__}", file=fname,
-                            obj=f"document #{index}")
-    kind = doc.get("kind")
-    if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
-        items = doc.get("items")
+        doc = {"kind": "List", "items": doc}  # a bare JSON array of objects
+    stack: list[tuple[str, Any, int]] = [(f"document #{index}", doc, 0)]
+    while stack:
+        where, node, depth = stack.pop()
+        if not isinstance(node, dict):
+            raise SnapshotError(f"expected a mapping (a Kubernetes object), got {type_name(node)}", file=fname,
+                                obj=where)
+        if not is_list(node):
+            yield where, node
+            continue
+        if depth >= MAX_LIST_NESTING:
+            raise SnapshotError(f"Lists nested deeper than {MAX_LIST_NESTING} levels", file=fname, obj=where)
+        items = node.get("items")
         if items is None:
-            return
+            continue
         if not isinstance(items, list):
-            raise SnapshotError("expected a list", file=fname, obj=f"document #{index}", field="items")
-        list_version = doc.get("apiVersion")
-        item_kind = kind[:-4] if kind != "List" else None
+            raise SnapshotError(f"expected a list, got {type_name(items)}", file=fname, obj=where, field="items")
+        list_version = node.get("apiVersion")
+        item_kind = node["kind"][:-4] if node["kind"] != "List" else None
+        children = []
         for i, item in enumerate(items):
-            if isinstance(item, dict) and item_kind and list_version:
+            if isinstance(item, dict) and item_kind and isinstance(list_version, str):
                 # typed lists from the API omit apiVersion/kind on items
                 item.setdefault("apiVersion", list_version)
                 item.setdefault("kind", item_kind)
-            yield f"document #{index} item #{i}", item
-        return
-    yield f"document #{index}", doc
+            children.append((f"{where} item #{i}", item, depth + 1))
+        stack.extend(reversed(children))
+
+
+def looks_like_kubectl(doc: Any) -> bool:
+    """True when a document is ``kubectl get`` output rather than a manifest: a List, or an
+    object with the server-set ``metadata.uid`` or ``metadata.resourceVersion``.
+
+    ``status`` does not count: CRDs and generated manifests often carry one.
+
+    >>> looks_like_kubectl({"kind": "Pod", "metadata": {"name": "p", "uid": "1f0c"}})
+    True
+    >>> looks_like_kubectl({"kind": "CustomResourceDefinition", "metadata": {"name": "x"}, "status": {}})
+    False
+    """
+    if isinstance(doc, list) or is_list(doc):
+        return True
+    meta = doc.get("metadata") if isinstance(doc, dict) else None
+    return isinstance(meta, dict) and bool(meta.get("uid") or meta.get("resourceVersion"))
 
 
 def _default_namespace(obj: dict[str, Any], namespace: str) -> None:
-    # kubectl apply puts namespaced objects without a namespace into the target namespace
-    spec = spec_for(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    # kubectl apply -n NS puts namespaced objects without a namespace into NS
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    spec = spec_for(api_version, kind) if isinstance(api_version, str) and isinstance(kind, str) else None
     meta = obj.get("metadata")
-    if spec is not None and spec.namespaced and isinstance(meta, dict) and not meta.get("namespace"):
+    if spec is not None and spec.namespaced and isinstance(meta, dict) and meta.get("namespace") in (None, ""):
         meta["namespace"] = namespace
 
 
-def _load(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], source: str, *,
-          strict: bool, max_bytes: int, default_namespace: str | None = None) -> Snapshot:
-    snap = Snapshot(metadata={"source": source})
+def _load(snap: Snapshot, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+          strict: bool, lenient: bool, max_bytes: int, default_namespace: str | None = None) -> Snapshot:
     skipped: Counter[str] = Counter()
     files = iter_files(paths)
     for path in files:
         fname = str(path)
         for index, doc in parse_documents(path, max_bytes=max_bytes):
             for where, obj in _objects(doc, fname, index):
-                if isinstance(obj, dict) and not obj.get("apiVersion") and not obj.get("kind"):
+                if not obj.get("apiVersion") and not obj.get("kind"):
                     raise SnapshotError("not a Kubernetes object (no apiVersion and kind)", file=fname, obj=where)
-                if default_namespace and isinstance(obj, dict):
+                if default_namespace:
                     _default_namespace(obj, default_namespace)
-                kept = snap.add(obj, file=fname, where=where, strict=strict)
-                if not kept:
-                    skipped[f"{obj.get('apiVersion')}/{obj.get('kind')}"] += 1
+                api_version, kind = obj.get("apiVersion"), obj.get("kind")
+                if not snap.add(obj, file=fname, where=where, strict=strict, lenient=lenient) and \
+                        isinstance(api_version, str) and isinstance(kind, str) and spec_for(api_version, kind) is None:
+                    skipped[f"{api_version}/{kind}"] += 1
     snap.metadata["skipped"] = dict(sorted(skipped.items()))
     snap.metadata["inputs"] = [str(p) for p in files]
     return snap
 
 
-def from_kubectl(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, complete: bool = False,
-                 strict: bool = False, cluster: str | None = None, max_bytes: int = MAX_BYTES) -> Snapshot:
+def _namespace_option(namespace: Any) -> str:
+    if not isinstance(namespace, str) or dns1123_label(namespace):
+        raise SnapshotError(f"--namespace {excerpt(namespace)} is not a namespace name "
+                            f"({dns1123_label(namespace) if isinstance(namespace, str) else 'not a string'})")
+    return namespace
+
+
+def _version_option(server_version: Any) -> str:
+    if not isinstance(server_version, str) or not server_version.lstrip("v")[:1].isdigit():
+        raise SnapshotError(f"server version {excerpt(server_version)} is not a version such as '1.30'")
+    return f"v{server_version.lstrip('v')}"
+
+
+def from_kubectl(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, snapshot_cls: type[Snapshot],
+                 complete: bool = False, strict: bool = False, lenient: bool = False, cluster: str | None = None,
+                 server_version: str | None = None, max_bytes: int = MAX_BYTES) -> Snapshot:
     """A snapshot of ``kubectl get ... -A -o json`` (or ``-o yaml``) output: Lists or single objects.
 
     ``complete=True`` declares that the dump covered every built-in resource kubesec-nb
     reads, so a resource with no objects is an empty list rather than "not in snapshot"
     (kubectl prints an empty ``List`` without saying of what). Add-on APIs stay absent.
+    ``lenient`` skips invalid objects, each recorded as a gap of reason ``invalid``.
+    ``snapshot_cls`` is the class to fill (:meth:`Snapshot.from_kubectl` passes its own).
     """
-    snap = _load(paths, "kubectl", strict=strict, max_bytes=max_bytes)
+    snap = _load(snapshot_cls(metadata={"source": "kubectl"}), paths, strict=strict, lenient=lenient,
+                 max_bytes=max_bytes)
     if complete:
         for spec in RESOURCES:
             if not spec.optional:
                 snap.mark_collected(spec.group_resource)
     snap.metadata["cluster"] = cluster or "kubectl-dump"
     snap.metadata["provider"] = guess_provider(snap)
+    if server_version:
+        snap.metadata["serverVersion"] = {"gitVersion": _version_option(server_version)}
     snap.normalize()
     return snap
 
 
 def from_manifests(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                   namespace: str = "default", bootstrap_rbac: bool = True, expand: bool = True,
-                   strict: bool = False, cluster: str | None = None, server_version: str | None = None,
-                   max_bytes: int = MAX_BYTES) -> Snapshot:
+                   snapshot_cls: type[Snapshot], namespace: str = "default", bootstrap_rbac: bool = True,
+                   expand: bool = True, strict: bool = False, lenient: bool = False, cluster: str | None = None,
+                   server_version: str | None = None, max_bytes: int = MAX_BYTES) -> Snapshot:
     """A snapshot of YAML/JSON manifests (Helm ``template`` output included), with server defaults.
 
     ``namespace`` is where namespaced objects without one go (``helm template -n``);
@@ -224,8 +239,12 @@ def from_manifests(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[st
     representative pods for controllers (see :mod:`kubesec_nb.snapshot.defaults`).
     ``server_version`` (``"1.30"``) tells the version-dependent checks which Kubernetes
     the manifests target; manifests carry no Nodes, so ``nodes`` is recorded as a gap.
+    ``lenient`` skips invalid objects, each recorded as a gap of reason ``invalid``.
     """
-    snap = _load(paths, "manifests", strict=strict, max_bytes=max_bytes, default_namespace=namespace)
+    namespace = _namespace_option(namespace)
+    version = _version_option(server_version) if server_version else None
+    snap = _load(snapshot_cls(metadata={"source": "manifests"}), paths, strict=strict, lenient=lenient,
+                 max_bytes=max_bytes, default_namespace=namespace)
     apply_server_defaults(snap, default_namespace=namespace, bootstrap_rbac=bootstrap_rbac, expand=expand)
     for spec in RESOURCES:
         if not spec.optional and spec.group_resource != "nodes":
@@ -234,7 +253,7 @@ def from_manifests(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[st
         snap.add_gap(Gap("nodes", "list", "not_collected", message="manifests describe no nodes"))
     snap.metadata["cluster"] = cluster or "manifests"
     snap.metadata["provider"] = guess_provider(snap)
-    if server_version:
-        snap.metadata["serverVersion"] = {"gitVersion": f"v{server_version.lstrip('v')}"}
+    if version:
+        snap.metadata["serverVersion"] = {"gitVersion": version}
     snap.normalize()
     return snap

@@ -8,8 +8,10 @@ suffix (``-eks-``, ``-gke.``); node ``providerID`` prefixes (``gce://``, ``aws:/
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from kubesec_nb.snapshot.document import Snapshot
+if TYPE_CHECKING:  # document.py imports the modules that fill a Snapshot, not the reverse
+    from kubesec_nb.snapshot.document import Snapshot
 
 _ATTACHMENT = {"gke-cluster": "gke", "eks-cluster": "eks", "eks-access-entries": "eks", "aks-cluster": "aks",
                "aks-diagnostic-settings": "aks"}
@@ -30,6 +32,7 @@ _SA_ANNOTATIONS = {GKE_WI: "gke", IRSA: "eks", AKS_WI: "aks"}
 def guess_provider(snap: Snapshot) -> str:
     """``gke``, ``eks``, ``aks`` or ``unknown``.
 
+    >>> from kubesec_nb.snapshot import Snapshot
     >>> guess_provider(Snapshot(metadata={"serverVersion": {"gitVersion": "v1.30.4-eks-a737599"}}))
     'eks'
     >>> guess_provider(Snapshot())

@@ -3,10 +3,20 @@
 Every object passes through :func:`redact_object` before a snapshot holds it, whatever
 its source (live cluster, kubectl dump, manifests, a hand-edited snapshot file):
 
-* Secrets keep metadata, type and key names; every value becomes :data:`SECRET_VALUE`.
-* Literal container ``env`` values, ``args``/``command`` flags and ConfigMap entries
-  that look like credentials become ``<redacted:DETECTOR>``; the detector name stays so
-  that the workload checks can report *that* a credential was there and why.
+* Redaction is by position and runs before validation, so an object of an unexpected
+  shape can neither keep a value nor quote one in an error message: anything under a
+  Secret's ``data``, ``stringData`` or ``binaryData`` is dropped whatever its type (key
+  names are kept when it is a mapping); where a value of an unexpected type sits in a
+  place that holds credentials (a ConfigMap value that is a mapping, ``env`` as a
+  mapping, ``args`` as a string), every scalar inside it becomes a marker and the
+  shape is left for validation to refuse.
+* Literal container ``env`` values, ``args``/``command`` words (shell command lines such
+  as ``sh -c "mysql -p..."`` word by word, probe and lifecycle ``exec`` commands too),
+  annotations and ConfigMap entries that look like credentials become
+  ``<redacted:DETECTOR>``; the detector name stays so that the workload checks can
+  report *that* a credential was there and why.
+* Every detector runs in linear time (patterns anchored at run boundaries), so a
+  megabyte-long value cannot stall a load.
 * ``kubectl.kubernetes.io/last-applied-configuration`` (a full copy of the object,
   values included) and ``managedFields`` are dropped from every object.
 
@@ -20,8 +30,6 @@ import math
 import re
 from collections import Counter
 from typing import Any
-
-from kubesec_nb.snapshot.objects import iter_containers, pod_specs
 
 #: What a Secret value becomes.
 SECRET_VALUE = "<redacted:secret>"
@@ -38,10 +46,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
         ("google-api-key", r"\bAIza[0-9A-Za-z_\-]{35}\b"),
         ("stripe-key", r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}\b"),
-        ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+        # Each pattern starts only where a run of its characters starts (a lookbehind), and its
+        # repetitions cannot backtrack into the separators they stop at: linear time on any input.
+        ("jwt", r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}+\.eyJ[A-Za-z0-9_\-]{8,}+\.[A-Za-z0-9_\-]{8}"),
         ("azure-connection-string", r"(?i)(?:AccountKey|SharedAccessKey|SharedAccessSignature)="),
         ("gcp-service-account-key", r"\"private_key\"\s*:"),
-        ("url-credentials", r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]+:[^/\s@]+@"),
+        ("url-credentials", r"(?<![a-zA-Z0-9+.\-])[a-zA-Z][a-zA-Z0-9+.\-]*+://[^/\s:@]++:[^/\s@]++@"),
         ("password-assignment", r"(?i)\b(?:password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*\S{4,}"),
     )
 )
@@ -67,10 +77,10 @@ _FLAG = re.compile(r"^(--?[\w.\-]+)=(.+)$", re.S)
 _ASSIGNMENT = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z_][\w.\-]*)["']?\s*[=:]\s*["']?([^\s"'#,;]+)""")
 
 
-def entropy(value: str) -> float:
+def shannon(value: str) -> float:
     """Shannon entropy in bits per character.
 
-    >>> entropy("aaaa") == 0.0, round(entropy("ab"), 2)
+    >>> shannon("aaaa") == 0.0, round(shannon("ab"), 2)
     (True, 1.0)
     """
     if not value:
@@ -79,7 +89,7 @@ def entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) + 0.0
 
 
-def detect(name: str, value: str) -> str | None:
+def detect(name: str, value: str, *, entropy: bool = True) -> str | None:
     """Why ``value`` (found under ``name``) looks like a credential, or None.
 
     >>> detect("AWS_KEY", "AKIAIOSFODNN7EXAMPLE")
@@ -103,9 +113,9 @@ def detect(name: str, value: str) -> str | None:
     if _SENSITIVE_NAME.search(name) and not _BENIGN_NAME.search(name) and len(value) >= 4:
         return "key-name"
     compact = value.strip()
-    if len(compact) >= 20 and not any(c.isspace() for c in compact):
+    if entropy and len(compact) >= 20 and not any(c.isspace() for c in compact):
         hexish = all(c in "0123456789abcdefABCDEF" for c in compact)
-        if (hexish and len(compact) >= 32 and entropy(compact) >= 3.0) or entropy(compact) >= 4.2:
+        if (hexish and len(compact) >= 32 and shannon(compact) >= 3.0) or shannon(compact) >= 4.2:
             return "high-entropy"
     return None
 
@@ -148,80 +158,253 @@ def is_redacted(value: object) -> bool:
     return isinstance(value, str) and value.startswith(REDACTED_PREFIX)
 
 
-def _redact_args(args: list[Any]) -> list[Any]:
-    out: list[Any] = []
+#: Programs whose ``-p<password>`` short option takes the password attached (MySQL and MariaDB clients).
+_ATTACHED_PASSWORD = frozenset({"mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlcheck", "mysqlshow",
+                                "mariadb", "mariadb-dump", "mariadb-admin"})
+_WORD = re.compile(r"\S+")
+_ENV_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.+)$", re.S)
+#: Nesting below which :func:`scrub` replaces a whole subtree (a value of the wrong shape at that depth).
+_SCRUB_DEPTH = 32
+
+
+def scrub(value: Any, detector: str = "invalid", depth: int = 0) -> Any:
+    """``value`` with every scalar inside replaced by a marker, mappings and lists kept as such.
+
+    For a value of an unexpected shape where credentials live: nothing of it is kept, and
+    validation can still say what shape it had.
+
+    >>> scrub({"user": "admin", "password": ["hunter2", 42]})
+    {'user': '<redacted:invalid>', 'password': ['<redacted:invalid>', '<redacted:invalid>']}
+    >>> scrub(None), scrub("<redacted:secret>")
+    (None, '<redacted:secret>')
+    """
+    if value is None or is_redacted(value):
+        return value
+    if depth > _SCRUB_DEPTH:
+        return marker(detector)
+    if isinstance(value, dict):
+        return {k: scrub(v, detector, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, detector, depth + 1) for v in value]
+    return marker(detector)
+
+
+def _redact_words(words: list[str]) -> list[str]:
+    """Command-line words with credential values replaced: ``--flag=value``, ``--flag value``, ``NAME=value``,
+    an attached ``-p<password>`` after a MySQL client, and known key formats anywhere."""
+    out: list[str] = []
     pending_flag: str | None = None
-    for arg in args:
-        if not isinstance(arg, str):
-            out.append(arg)
-            pending_flag = None
-            continue
-        m = _FLAG.match(arg)
-        if m:
+    program = ""  # the command being run, for options that depend on it
+    for raw in words:
+        word = raw.strip("'\"")
+        value_of, pending_flag = pending_flag, None
+        m = _FLAG.match(word)
+        env = _ENV_ASSIGNMENT.match(word)
+        if word in (";", "&&", "||", "|"):
+            program, found = "", None
+        elif m:
             found = detect(m.group(1).lstrip("-"), m.group(2))
-            out.append(f"{m.group(1)}={marker(found)}" if found else arg)
-            pending_flag = None
-        elif pending_flag is not None:
-            found = detect(pending_flag, arg)
-            out.append(marker(found) if found else arg)
-            pending_flag = None
+            out.append(f"{m.group(1)}={marker(found)}" if found else raw)
+            continue
+        elif value_of is not None:
+            found = detect(value_of, word)
+        elif program in _ATTACHED_PASSWORD and word.startswith("-p") and len(word) > 2 and word[2] != "-":
+            found = None if is_redacted(word[2:]) else "key-name"
+            out.append(f"-p{marker(found)}" if found else raw)
+            continue
+        elif env:
+            found = detect(env.group(1), env.group(2))
+            if found:
+                out.append(f"{env.group(1)}={marker(found)}")
+                continue
         else:
-            found = next((d for d, rx in _PATTERNS if rx.search(arg)), None)
-            out.append(marker(found) if found else arg)
-            pending_flag = arg.lstrip("-") if arg.startswith("-") else None
+            found = next((d for d, rx in _PATTERNS if rx.search(word)), None)
+            if word.startswith("-"):
+                pending_flag = None if found else word.lstrip("-")
+            elif not program:
+                program = word.rsplit("/", 1)[-1]
+        out.append(marker(found) if found else raw)
     return out
 
 
+def _redact_command_line(line: str) -> str:
+    """A shell command line (``sh -c "mysql -p..."``) with the credential words replaced, the rest kept.
+
+    >>> _redact_command_line("mysql -u root -pS3cretS3cret --host db")
+    'mysql -u root -p<redacted:key-name> --host db'
+    >>> _redact_command_line("PGPASSWORD=hunter2hunter2 psql -h db")
+    'PGPASSWORD=<redacted:key-name> psql -h db'
+    """
+    spans = [(m.start(), m.end()) for m in _WORD.finditer(line)]
+    words = [line[a:b] for a, b in spans]
+    redacted = _redact_words(words)
+    if redacted == words:
+        return line
+    pieces, last = [], 0
+    for (a, b), new in zip(spans, redacted, strict=True):
+        pieces += [line[last:a], new]
+        last = b
+    pieces.append(line[last:])
+    return "".join(pieces)
+
+
+def _redact_args(args: list[Any]) -> list[Any]:
+    strings = [a if isinstance(a, str) else "" for a in args]
+    out: list[Any] = []
+    for original, word in zip(args, _redact_words(strings), strict=True):
+        if not isinstance(original, str):
+            out.append(scrub(original))
+        elif word == original and any(c.isspace() for c in original):
+            out.append(_redact_command_line(original))  # one argument holding a whole command line
+        else:
+            out.append(word)
+    return out
+
+
+def _redact_list(value: Any) -> Any:
+    """``args``/``command``/``exec.command``: a list of words, else scrubbed."""
+    return _redact_args(value) if isinstance(value, list) else scrub(value)
+
+
 def _redact_container(c: dict[str, Any]) -> None:
-    for env in c.get("env") or []:
-        if isinstance(env, dict) and isinstance(env.get("value"), str):
-            found = detect(str(env.get("name", "")), env["value"])
-            if found:
-                env["value"] = marker(found)
+    env = c.get("env")
+    if isinstance(env, list):
+        for i, item in enumerate(env):
+            if not isinstance(item, dict):
+                env[i] = scrub(item)
+            elif isinstance(item.get("value"), str):
+                found = detect(str(item.get("name", "")), item["value"])
+                if found:
+                    item["value"] = marker(found)
+            elif item.get("value") is not None:
+                item["value"] = scrub(item["value"])
+    elif env is not None:
+        c["env"] = scrub(env)
     for field in ("args", "command"):
-        if isinstance(c.get(field), list):
-            c[field] = _redact_args(c[field])
+        if field in c:
+            c[field] = _redact_list(c[field])
+    handlers = [c.get(p) for p in ("livenessProbe", "readinessProbe", "startupProbe")]
+    lifecycle = c.get("lifecycle")
+    if isinstance(lifecycle, dict):
+        handlers += [lifecycle.get("postStart"), lifecycle.get("preStop")]
+    for h in handlers:
+        if isinstance(h, dict) and isinstance(h.get("exec"), dict) and "command" in h["exec"]:
+            h["exec"]["command"] = _redact_list(h["exec"]["command"])
+
+
+def _redact_annotations(meta: dict[str, Any]) -> None:
+    ann = meta.get("annotations")
+    if isinstance(ann, dict):
+        ann.pop(LAST_APPLIED, None)
+        for key, value in ann.items():
+            if isinstance(value, str):
+                # The same detectors as env values, but not high entropy: annotations hold
+                # checksums, identities and cloud settings the analyzers read.
+                found = detect(str(key), value, entropy=False)
+                if found:
+                    ann[key] = marker(found)
+            elif value is not None:
+                ann[key] = scrub(value)
+    elif ann is not None:
+        meta["annotations"] = scrub(ann)
+
+
+def _pod_spec_holders(obj: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """``(parent, key)`` of every pod spec and pod template metadata position, whatever is found there."""
+    kind = obj.get("kind")
+    if kind == "Pod":
+        return [(obj, "spec")]
+    path = ("spec", "jobTemplate", "spec", "template") if kind == "CronJob" else ("spec", "template")
+    node: Any = obj
+    for key in path:
+        if not isinstance(node, dict) or not isinstance(node.get(key), dict):
+            if isinstance(node, dict) and node.get(key) is not None:
+                node[key] = scrub(node[key])  # a template of the wrong shape: nothing of it is kept
+            return []
+        node = node[key]
+    return [(node, "metadata"), (node, "spec")]
+
+
+def _redact_pod_spec(spec: dict[str, Any]) -> None:
+    for field in ("initContainers", "containers", "ephemeralContainers"):
+        conts = spec.get(field)
+        if isinstance(conts, list):
+            for i, c in enumerate(conts):
+                if isinstance(c, dict):
+                    _redact_container(c)
+                else:
+                    conts[i] = scrub(c)
+        elif conts is not None:
+            spec[field] = scrub(conts)
+
+
+def _redact_secret(obj: dict[str, Any]) -> None:
+    """Key names of ``data``, ``stringData`` and ``binaryData`` (merged into ``data``); never a value."""
+    keys: dict[str, str] | None = None
+    for field in ("data", "stringData", "binaryData"):
+        value = obj.pop(field, None)
+        if isinstance(value, dict):
+            keys = {**(keys or {}), **dict.fromkeys((str(k) for k in value), SECRET_VALUE)}
+        elif value is not None:
+            obj[field] = SECRET_VALUE  # not a mapping: nothing of it is kept; validation refuses the shape
+    if keys is not None and "data" not in obj:
+        obj["data"] = dict(sorted(keys.items()))
+
+
+def _redact_configmap(obj: dict[str, Any]) -> None:
+    data = obj.get("data")
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str):
+                found = detect(str(key), value)
+                if found:
+                    data[key] = marker(found)
+            elif value is not None:
+                data[key] = scrub(value)
+    elif data is not None:
+        obj["data"] = scrub(data)
+    binary = obj.get("binaryData")
+    if isinstance(binary, dict):
+        obj["binaryData"] = {k: scrub(v, "binary") if isinstance(v, dict | list) else marker("binary")
+                             for k, v in binary.items()}
+    elif binary is not None:
+        obj["binaryData"] = scrub(binary, "binary")
 
 
 def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
-    """Remove secret values from one API object, in place; returns it.
+    """Remove secret values from one API object of any shape, in place; returns it.
 
     >>> s = redact_object({"kind": "Secret", "metadata": {"name": "db"}, "data": {"pw": "aHVudGVyMg=="}})
     >>> s["data"]
     {'pw': '<redacted:secret>'}
-    >>> p = redact_object({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [
-    ...     {"name": "c", "env": [{"name": "API_TOKEN", "value": "abc123def456"}]}]}})
-    >>> p["spec"]["containers"][0]["env"][0]["value"]
-    '<redacted:key-name>'
+    >>> redact_object({"kind": "Secret", "metadata": {"name": "db"}, "data": "aHVudGVyMg=="})["data"]
+    '<redacted:secret>'
+    >>> p = redact_object({"kind": "Pod", "metadata": {"name": "p", "annotations": {"db-password": "hunter2"}},
+    ...     "spec": {"containers": [{"name": "c", "env": [{"name": "API_TOKEN", "value": "abc123def456"}]}]}})
+    >>> p["spec"]["containers"][0]["env"][0]["value"], p["metadata"]["annotations"]
+    ('<redacted:key-name>', {'db-password': '<redacted:key-name>'})
     """
     meta = obj.get("metadata")
     if isinstance(meta, dict):
         meta.pop("managedFields", None)
-        ann = meta.get("annotations")
-        if isinstance(ann, dict):
-            ann.pop(LAST_APPLIED, None)
     kind = obj.get("kind")
     if kind == "Secret":
-        for field in ("data", "stringData"):
-            if isinstance(obj.get(field), dict):
-                obj[field] = dict.fromkeys(sorted(obj[field]), SECRET_VALUE)
-        if "stringData" in obj:
-            obj.setdefault("data", {}).update(obj.pop("stringData"))
+        _redact_secret(obj)
+    if isinstance(meta, dict):
+        _redact_annotations(meta)
+    if kind == "Secret":
         return obj
     if kind == "ConfigMap":
         ns, name = (meta or {}).get("namespace"), (meta or {}).get("name")
-        if (ns, name) == ("kube-system", "aws-auth"):
-            return obj
-        data = obj.get("data")
-        if isinstance(data, dict):
-            for key, value in data.items():
-                found = detect(str(key), value) if isinstance(value, str) else None
-                if found:
-                    data[key] = marker(found)
-        if isinstance(obj.get("binaryData"), dict):
-            obj["binaryData"] = dict.fromkeys(obj["binaryData"], marker("binary"))
+        if (ns, name) != ("kube-system", "aws-auth"):
+            _redact_configmap(obj)
         return obj
-    for spec in pod_specs(obj):
-        for _, _, c in iter_containers(spec):
-            _redact_container(c)  # type: ignore[arg-type]
+    for parent, key in _pod_spec_holders(obj):
+        node = parent.get(key)
+        if key == "metadata" and isinstance(node, dict):
+            _redact_annotations(node)
+        elif key == "spec" and isinstance(node, dict):
+            _redact_pod_spec(node)
+        elif node is not None:
+            parent[key] = scrub(node)
     return obj

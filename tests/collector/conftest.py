@@ -12,7 +12,6 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
-from kubesec_nb.snapshot.collector import collect
 from kubesec_nb.snapshot.document import Snapshot
 
 from .cluster import cluster_objects
@@ -90,5 +89,5 @@ def run(kubeconfig_path: Path, sleeps: Sleeps) -> Callable[..., Snapshot]:
         opts: dict[str, Any] = {"kubeconfig": kubeconfig_path, "timeout": 2.0, "retries": 2, "backoff": 0.1,
                                 "page_size": PAGE, "progress": False, "sleep": sleeps}
         opts.update(kwargs)
-        return collect(**opts)
+        return Snapshot.collect(**opts)
     return run_collect

@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from kubesec_nb.errors import CollectError, OptionError
-from kubesec_nb.snapshot.collector import collect
 from kubesec_nb.snapshot.connect import IN_CLUSTER, connect
 from kubesec_nb.snapshot.document import Snapshot
 
@@ -49,7 +48,7 @@ def test_bad_kubeconfig(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "kubeconfig"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CollectError) as exc:
-        collect(kubeconfig=path)
+        Snapshot.collect(kubeconfig=path)
     assert expected in _one_line(exc) and str(path) in str(exc.value)
 
 
@@ -59,15 +58,15 @@ def test_kubeconfig_context_without_cluster(tmp_path: Path) -> None:
     doc["clusters"] = []
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(CollectError) as exc:
-        collect(kubeconfig=path)
+        Snapshot.collect(kubeconfig=path)
     assert "context 'test'" in _one_line(exc)
 
 
 def test_missing_and_directory_kubeconfig(tmp_path: Path) -> None:
     with pytest.raises(CollectError, match="does not exist"):
-        collect(kubeconfig=tmp_path / "nope")
+        Snapshot.collect(kubeconfig=tmp_path / "nope")
     with pytest.raises(CollectError, match="is a directory"):
-        collect(kubeconfig=tmp_path)
+        Snapshot.collect(kubeconfig=tmp_path)
 
 
 def test_no_kubeconfig_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,7 +74,7 @@ def test_no_kubeconfig_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     with pytest.raises(CollectError) as exc:
-        collect()
+        Snapshot.collect()
     assert "no kubeconfig found" in _one_line(exc) and "not running inside a cluster" in str(exc.value)
 
 
@@ -99,7 +98,7 @@ def test_unreachable_server(write_kubeconfig: Callable[..., Path], sleeps: list[
         port = s.getsockname()[1]
     path = write_kubeconfig(server=f"http://127.0.0.1:{port}")
     with pytest.raises(CollectError) as exc:
-        collect(kubeconfig=path, retries=2, backoff=0.01, sleep=sleeps)
+        Snapshot.collect(kubeconfig=path, retries=2, backoff=0.01, sleep=sleeps)
     msg = _one_line(exc)
     assert msg.startswith(f"cannot reach the Kubernetes API server at http://127.0.0.1:{port}: cannot connect")
     assert "(after 3 attempts)" in msg
@@ -171,4 +170,4 @@ def test_in_cluster_config_broken(tmp_path: Path) -> None:
                                   {"namespaces": []}])
 def test_invalid_options(opts: dict[str, object]) -> None:
     with pytest.raises(OptionError):
-        collect(kubeconfig="/nonexistent", **opts)  # type: ignore[arg-type]
+        Snapshot.collect(kubeconfig="/nonexistent", **opts)  # type: ignore[arg-type]
