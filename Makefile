@@ -28,6 +28,7 @@ test: $(STAMP) lint nca-venv
 lint: $(STAMP)
 	$(BIN)/ruff check kubesec_nb tests benchmarks data/samples tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo --no-cache
 
 goldens: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
@@ -39,7 +40,7 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(NCA_VENV) reports benchmarks/out .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NCA_VENV) reports benchmarks/out .mypy_cache .ruff_cache .import_linter_cache
 
 ## network-config-analyzer for the differential test (tests/network/test_nca_differential.py): its pins
 ## (networkx==3.2.1, PyYAML==6.0.2) conflict with ours, so it gets its own virtualenv.

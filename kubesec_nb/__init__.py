@@ -15,8 +15,7 @@ from kubesec_nb.checks import REGISTRY, Evidence, Finding
 from kubesec_nb.errors import KubesecError, SnapshotError
 from kubesec_nb.model import Model
 from kubesec_nb.snapshot import Attachment, Gap, Snapshot
-
-__version__ = "0.1.0"
+from kubesec_nb.version import __version__
 
 
 def __getattr__(name: str) -> Any:

@@ -21,6 +21,8 @@ class SnapshotError(KubesecError):
 
     def __init__(self, message: str, *, file: str | None = None, obj: str | None = None,
                  field: str | None = None) -> None:
+        if field and len(field) > 120:  # a path deep in a nested value: its two ends say enough
+            field = f"{field[:60]}…{field[-40:]}"
         self.file, self.obj, self.field, self.reason = file, obj, field, message
         super().__init__(": ".join(p for p in (file, obj, field, message) if p))
 

@@ -43,7 +43,7 @@ def test_import_kubectl_is_recognised(tmp_path: Path, kubectl_dump: Path, capsys
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["info", "/no/such/file.json"], "no such snapshot file or sample"),
-    (["info", "{fixtures}/kubectl/pods.json"], "not a kubesec-nb snapshot (kind is 'List') (a kubectl dump? use 'kubesec-nb import')"),
+    (["info", "{fixtures}/kubectl/pods.json"], "not a kubesec-nb snapshot (kind is 'List') (a kubectl dump or manifest? use 'kubesec-nb import')"),
     (["info", "{bad_version}"], "unknown schema version 'kubesec-nb/v0'"),
     (["import", "{fixtures}/nope", "-o", "x.json"], "no such file or folder"),
     (["report", "no-such-sample"], "no such snapshot file or sample"),

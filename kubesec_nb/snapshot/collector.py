@@ -396,7 +396,7 @@ def _collect(target: Target, namespaces: list[str] | None, *, timeout: float, re
              ) -> Snapshot:
     from tqdm import tqdm
 
-    import kubesec_nb
+    from kubesec_nb.version import __version__
 
     http = Http(target.api, timeout=float(timeout), retries=int(retries), backoff=float(backoff),
                  max_backoff=float(max_backoff), sleep=sleep)
@@ -417,7 +417,7 @@ def _collect(target: Target, namespaces: list[str] | None, *, timeout: float, re
         "context": target.context,
         "serverVersion": version,
         "collectedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "collector": f"kubesec-nb {kubesec_nb.__version__}",
+        "collector": f"kubesec-nb {__version__}",
         "source": "live",
         "secrets": secrets,
         "discovery": discovery.mode,

@@ -57,8 +57,15 @@ _UID_NS = uuid.UUID("6f1c1a52-3b0e-4c1e-9d7b-6b6e6f6b7365")
 TOKEN_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
+def _default(o: Obj, key: str, value: T) -> T:
+    """``o[key]``, set to ``value`` when absent or null (the API server treats null as unset)."""
+    if o.get(key) is None:
+        o[key] = value
+    return o[key]  # type: ignore[no-any-return]
+
+
 def _meta(o: Obj) -> Obj:
-    return o.setdefault("metadata", {})  # type: ignore[no-any-return]
+    return _default(o, "metadata", {})  # type: ignore[no-any-return]
 
 
 def _ns(o: Obj) -> str:
@@ -98,8 +105,8 @@ def default_namespaces(snap: Snapshot, default_namespace: str = "default") -> No
                     "metadata": {"name": name, "annotations": {SYNTHESIZED: "referenced, not declared"}}})
     for ns in snap.items("namespaces"):
         meta = _meta(ns)
-        meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
-        ns.setdefault("status", {}).setdefault("phase", "Active")
+        _default(meta, "labels", {})["kubernetes.io/metadata.name"] = meta["name"]
+        _default(_default(ns, "status", {}), "phase", "Active")
 
 
 def default_service_accounts(snap: Snapshot) -> None:
@@ -116,7 +123,7 @@ def default_service_accounts(snap: Snapshot) -> None:
 def _default_ports(ports: Iterable[Any] | None) -> None:
     for p in ports or []:
         if isinstance(p, dict):
-            p.setdefault("protocol", "TCP")
+            _default(p, "protocol", "TCP")
 
 
 def default_network_policy(np: Obj) -> Obj:
@@ -127,8 +134,8 @@ def default_network_policy(np: Obj) -> Obj:
     >>> default_network_policy({"spec": {"egress": [{}]}})["spec"]["policyTypes"]
     ['Ingress', 'Egress']
     """
-    spec = np.setdefault("spec", {})
-    spec.setdefault("podSelector", {})
+    spec = _default(np, "spec", {})
+    _default(spec, "podSelector", {})
     if not spec.get("policyTypes"):
         spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
     for direction in ("ingress", "egress"):
@@ -167,7 +174,7 @@ def image_pull_policy(image: str) -> str:
 
 def default_pod_spec(spec: Obj) -> None:
     """Container port protocols, ``imagePullPolicy`` and ``serviceAccountName``, in place."""
-    spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
+    _default(spec, "serviceAccountName", spec.get("serviceAccount") or "default")
     for field in ("initContainers", "containers", "ephemeralContainers"):
         for c in spec.get(field) or []:
             if not isinstance(c, dict):
@@ -190,14 +197,14 @@ def default_services(snap: Snapshot) -> None:
     used_ports = {p.get("nodePort") for s in snap.items("services") for p in (s.get("spec") or {}).get("ports") or []}
     free_ports = (p for p in range(30000, 32768) if p not in used_ports)
     for svc in snap.items("services"):
-        spec = svc.setdefault("spec", {})
-        stype = spec.setdefault("type", "ClusterIP")
+        spec = _default(svc, "spec", {})
+        stype = _default(spec, "type", "ClusterIP")
         for p in spec.get("ports") or []:
             if not isinstance(p, dict):
                 continue
-            p.setdefault("protocol", "TCP")
+            _default(p, "protocol", "TCP")
             if stype != "ExternalName":
-                p.setdefault("targetPort", p.get("port"))
+                _default(p, "targetPort", p.get("port"))
             alloc = stype == "NodePort" or (stype == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts",
                                                                                    True))
             if alloc and not p.get("nodePort"):
@@ -206,7 +213,7 @@ def default_services(snap: Snapshot) -> None:
             spec["clusterIP"] = next(ips)
             spec["clusterIPs"] = [spec["clusterIP"]]
         if stype in ("NodePort", "LoadBalancer"):
-            spec.setdefault("externalTrafficPolicy", "Cluster")
+            _default(spec, "externalTrafficPolicy", "Cluster")
 
 
 def default_fields(snap: Snapshot) -> None:
@@ -215,7 +222,7 @@ def default_fields(snap: Snapshot) -> None:
         default_network_policy(np)
     default_services(snap)
     for o in snap.items("pods"):
-        default_pod_spec(o.setdefault("spec", {}))
+        default_pod_spec(_default(o, "spec", {}))
     for res in WORKLOAD_RESOURCES:
         for o in snap.items(res):
             for tmpl in pod_specs(o):
@@ -333,7 +340,7 @@ def mount_service_account_token(spec: Obj, service_account: Obj | None) -> None:
         automount = (sa or {}).get("automountServiceAccountToken", True)
     if not automount or any(v.get("name", "").startswith("kube-api-access") for v in spec.get("volumes") or []):
         return
-    spec.setdefault("volumes", []).append({"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
+    _default(spec, "volumes", []).append({"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
         {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
         {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
         {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
@@ -341,7 +348,7 @@ def mount_service_account_token(spec: Obj, service_account: Obj | None) -> None:
     for field in ("initContainers", "containers"):
         for c in spec.get(field) or []:
             if isinstance(c, dict) and not any(m.get("mountPath") == TOKEN_MOUNT for m in c.get("volumeMounts") or []):
-                c.setdefault("volumeMounts", []).append(
+                _default(c, "volumeMounts", []).append(
                     {"name": "kube-api-access", "mountPath": TOKEN_MOUNT, "readOnly": True})
 
 

@@ -144,20 +144,38 @@ def _objects(doc: Any, fname: str, index: int) -> Iterator[tuple[str, Any]]:
 
 
 def looks_like_kubectl(doc: Any) -> bool:
-    """True when a document is ``kubectl get`` output rather than a manifest: a List, or an
-    object with the server-set ``metadata.uid`` or ``metadata.resourceVersion``.
+    """True when a document is ``kubectl get`` output rather than a manifest.
 
-    ``status`` does not count: CRDs and generated manifests often carry one.
+    ``kubectl get`` prints what the API server stored: objects with the server-set
+    ``metadata.uid`` or ``metadata.resourceVersion``, and Lists with a ``metadata.resourceVersion``
+    (empty when the list was assembled by kubectl). Manifests may be Lists too
+    (``kind: ConfigMapList`` in kube-prometheus) and may carry ``status`` (CRDs), so
+    neither counts.
 
     >>> looks_like_kubectl({"kind": "Pod", "metadata": {"name": "p", "uid": "1f0c"}})
     True
+    >>> looks_like_kubectl({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": []})
+    True
+    >>> looks_like_kubectl({"apiVersion": "v1", "kind": "ConfigMapList", "items": [{"metadata": {"name": "a"}}]})
+    False
     >>> looks_like_kubectl({"kind": "CustomResourceDefinition", "metadata": {"name": "x"}, "status": {}})
     False
     """
-    if isinstance(doc, list) or is_list(doc):
-        return True
-    meta = doc.get("metadata") if isinstance(doc, dict) else None
-    return isinstance(meta, dict) and bool(meta.get("uid") or meta.get("resourceVersion"))
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        meta = node.get("metadata") if isinstance(node, dict) else None
+        if is_list(node):
+            if isinstance(meta, dict) and "resourceVersion" in meta:
+                return True
+            if isinstance(node["items"], list):
+                stack.extend(node["items"])
+        elif isinstance(meta, dict) and (meta.get("uid") or meta.get("resourceVersion")):
+            return True
+    return False
 
 
 def _default_namespace(obj: dict[str, Any], namespace: str) -> None:

@@ -340,6 +340,9 @@ def yaml_documents(text: str, *, file: str) -> Iterator[tuple[int, Any]]:
 
 # ---- shape -----------------------------------------------------------------------------------
 
+_Entry = tuple[Any, int, Any, Any, bool]
+
+
 def check_shape(doc: Any, *, file: str | None = None, obj: str | None = None, shared: bool = False,
                 max_depth: int = MAX_DEPTH, max_nodes: int = MAX_EXPANDED_NODES) -> int:
     """Nodes of ``doc`` once every shared container (a YAML alias) is expanded; raises past the limits.
@@ -357,37 +360,50 @@ def check_shape(doc: Any, *, file: str | None = None, obj: str | None = None, sh
     """
     size: dict[int, int] = {}
     active: set[int] = set()
-    stack: list[tuple[Any, int, str, bool]] = [(doc, 1, "", False)]
+    # (node, depth, key, parent entry, done): the parent chain gives the path, built only for an error
+    stack: list[_Entry] = [(doc, 1, None, None, False)]
     total = 0
     while stack:
-        node, depth, path, done = stack.pop()
-        nid = id(node)
+        entry = stack.pop()
+        node, depth, _, _, done = entry
         children = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
         if done:
-            active.discard(nid)
-            size[nid] = 1 + sum(size.get(id(c), 1) for _, c in children)
+            active.discard(id(node))
+            size[id(node)] = 1 + sum(size.get(id(c), 1) for _, c in children)
             continue
         if depth > max_depth:
-            raise SnapshotError(f"nested deeper than {max_depth} levels", file=file, obj=obj, field=path or None)
+            raise SnapshotError(f"nested deeper than {max_depth} levels", file=file, obj=obj, field=_path(entry))
         if shared:
-            active.add(nid)
-            stack.append((node, depth, path, True))
+            active.add(id(node))
+            stack.append((node, depth, None, None, True))
         else:
             total += 1 + len(children)
+            if total > max_nodes:
+                break
         for k, c in children:
             if not isinstance(c, dict | list):
                 continue
-            sub = (f"{path}.{k}" if path else str(k)) if isinstance(node, dict) else f"{path}[{k}]"
             if shared and id(c) in active:
-                raise SnapshotError("a YAML alias contains itself", file=file, obj=obj, field=sub)
+                raise SnapshotError("a YAML alias contains itself", file=file, obj=obj,
+                                    field=_path((c, depth + 1, k, entry, False)))
             if not shared or id(c) not in size:
-                stack.append((c, depth + 1, sub, False))
-        if not shared and total > max_nodes:
-            break
+                stack.append((c, depth + 1, k, entry, False))
     total = size.get(id(doc), 1) if shared else total
     if total > max_nodes:
-        raise SnapshotError(f"YAML aliases expand beyond {max_nodes} nodes", file=file, obj=obj)
+        raise SnapshotError(f"YAML aliases expand beyond {max_nodes} nodes" if shared else
+                            f"more than {max_nodes} values", file=file, obj=obj)
     return total
+
+
+def _path(entry: Any) -> str | None:
+    keys = []
+    while entry is not None and entry[3] is not None:
+        keys.append(entry[2])
+        entry = entry[3]
+    out = ""
+    for k in reversed(keys):
+        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else str(k))
+    return out or None
 
 
 # ---- messages --------------------------------------------------------------------------------

@@ -56,6 +56,25 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
+
+# All of them in one pass: a value matching none (almost every value) costs one scan.
+_ANY_PATTERN = re.compile("|".join(f"(?i:{rx.pattern[4:]})" if rx.pattern.startswith("(?i)") else f"(?:{rx.pattern})"
+                                   for _, rx in _PATTERNS))
+#: No pattern matches fewer characters than this (``pwd=`` and four more).
+_SHORTEST_MATCH = 8
+
+
+def pattern_detector(value: str) -> str | None:
+    """The known credential format found anywhere in ``value``, if any.
+
+    >>> pattern_detector("postgres://app:hunter2@db/app"), pattern_detector("plain words")
+    ('url-credentials', None)
+    """
+    if len(value) < _SHORTEST_MATCH or not _ANY_PATTERN.search(value):
+        return None
+    return next((d for d, rx in _PATTERNS if rx.search(value)), None)
+
+
 # Key names that announce a credential (env var names, ConfigMap keys, CLI flags).
 _SENSITIVE_NAME = re.compile(
     r"(?i)(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
@@ -103,9 +122,9 @@ def detect(name: str, value: str, *, entropy: bool = True) -> str | None:
     """
     if not isinstance(value, str) or not value.strip() or value.startswith(REDACTED_PREFIX):
         return None
-    for detector, rx in _PATTERNS:
-        if rx.search(value):
-            return detector
+    found = pattern_detector(value)
+    if found:
+        return found
     if _SENSITIVE_NAME.search(value) and _config_assignment(value):
         return "config-assignment"
     if _BENIGN_VALUE.match(value.strip()):
@@ -218,7 +237,7 @@ def _redact_words(words: list[str]) -> list[str]:
                 out.append(f"{env.group(1)}={marker(found)}")
                 continue
         else:
-            found = next((d for d, rx in _PATTERNS if rx.search(word)), None)
+            found = pattern_detector(word)
             if word.startswith("-"):
                 pending_flag = None if found else word.lstrip("-")
             elif not program:
@@ -395,7 +414,7 @@ def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
     if kind == "Secret":
         return obj
     if kind == "ConfigMap":
-        ns, name = (meta or {}).get("namespace"), (meta or {}).get("name")
+        ns, name = (meta.get("namespace"), meta.get("name")) if isinstance(meta, dict) else (None, None)
         if (ns, name) != ("kube-system", "aws-auth"):
             _redact_configmap(obj)
         return obj

@@ -1,0 +1,90 @@
+"""The boundary contract, as one function: load -> assess -> findings -> save -> load ends in OK or one clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import kubesec_nb as ks
+from kubesec_nb.errors import KubesecError
+from kubesec_nb.snapshot import Snapshot
+from tests.clusters import SAMPLES
+
+#: The objects mutations start from: every kind of the bundled sample, one of each shape.
+_POOL: list[dict[str, Any]] = []
+
+
+def pool() -> list[dict[str, Any]]:
+    """One object per (kind, first container-ish shape) from the eks-shop sample, plus its namespaces."""
+    if not _POOL:
+        snap = Snapshot.load(SAMPLES / "eks-shop.json.gz")
+        seen: set[tuple[str, str]] = set()
+        for key, objs in snap.objects.items():
+            for o in objs:
+                shape = (key, ",".join(sorted(o.get("spec", {}) if isinstance(o.get("spec"), dict) else ())))
+                if shape not in seen and len(seen) < 400:
+                    seen.add(shape)
+                    _POOL.append(o)
+    return _POOL
+
+
+def write_input(tmp: Path, objs: list[dict[str, Any]], fmt: str) -> Path:
+    """``objs`` as a manifest folder (YAML), a kubectl dump (a JSON List) or a snapshot file."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    if fmt == "manifests":
+        path = tmp / "app.yaml"
+        path.write_text(yaml.safe_dump_all(objs, sort_keys=False, width=1 << 20), encoding="utf-8")
+    elif fmt == "kubectl":
+        path = tmp / "dump.json"
+        path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}), encoding="utf-8")
+    else:
+        path = tmp / "snap.json"
+        objects: dict[str, list[dict[str, Any]]] = {}
+        for o in objs:
+            plural = {"Pod": "v1/pods", "Namespace": "v1/namespaces"}.get(str(o.get("kind")))
+            key = plural or _key(o)
+            objects.setdefault(key, []).append(o)
+        path.write_text(json.dumps({"apiVersion": "kubesec-nb/v1", "kind": "Snapshot", "metadata": {},
+                                    "objects": objects}), encoding="utf-8")
+    return path
+
+
+def _key(o: dict[str, Any]) -> str:
+    from kubesec_nb.snapshot.resources import spec_for
+
+    spec = spec_for(str(o.get("apiVersion")), str(o.get("kind")))
+    if spec is None:
+        return "v1/configmaps"
+    return spec.key(str(o.get("apiVersion")).rsplit("/", 1)[-1])
+
+
+def load(path: Path, fmt: str, *, lenient: bool = False) -> Snapshot:
+    """``path`` loaded as ``fmt`` (``manifests``, ``kubectl`` or ``snapshot``)."""
+    if fmt == "manifests":
+        return Snapshot.from_manifests(path, lenient=lenient)
+    if fmt == "kubectl":
+        return Snapshot.from_kubectl(path, lenient=lenient)
+    return Snapshot.load(path, lenient=lenient)
+
+
+def run(path: Path, fmt: str, tmp: Path, *, lenient: bool = False) -> str:
+    """``ok`` or ``error`` (a KubesecError naming ``path``); anything else raises."""
+    try:
+        snap = load(path, fmt, lenient=lenient)
+    except KubesecError as exc:
+        assert str(exc).startswith(str(path)), f"error names no file: {exc}"
+        assert len(str(exc)) < 600, f"error too long: {str(exc)[:700]}"
+        return "error"
+    a = ks.assess(snap)
+    findings = a.findings
+    errors = findings[findings["status"] == "error"]
+    assert errors.empty, f"checks raised: {errors[['check_id', 'message']].values.tolist()[:3]}"
+    for table in (a.rbac.permissions, a.network.exposure, a.workloads.pod_security, a.workloads.escapes):
+        assert table is not None
+    out = snap.save(tmp / "out.json.gz")
+    again = Snapshot.load(out)
+    assert again.counts() == snap.counts()
+    return "ok"
