@@ -57,11 +57,11 @@ _UID_NS = uuid.UUID("6f1c1a52-3b0e-4c1e-9d7b-6b6e6f6b7365")
 TOKEN_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
-def _default(o: Obj, key: str, value: T) -> T:
+def _default(o: Obj, key: str, value: Any) -> Any:
     """``o[key]``, set to ``value`` when absent or null (the API server treats null as unset)."""
     if o.get(key) is None:
         o[key] = value
-    return o[key]  # type: ignore[no-any-return]
+    return o[key]
 
 
 def _meta(o: Obj) -> Obj:
