@@ -17,6 +17,8 @@ CANARIES = (
     "CANARY-cm-9f2b7c1e", "CANARY-lastapplied-41d8", "CANARY-secret-7a3e55", "CANARY-arg-c0ffee42",
     "CANARY-env-5b1d9e", "ghp_CANARYabcdefghijklmnopqrstuvwxyz0123", "CANARY-kubectl-env-1f2e",
     "CANARY-kubectl-secret", "c2hvcA==",
+    # tests/boundary/test_canaries.py: one per leak shape of issue 8
+    "CANARY-ann-3e7a61", "CANARY-mysql-9d04c2", "CANARY-probe-51b7e0", "CANARY-shape-a83f19", "CANARY-live-6c2d48",
 )
 
 

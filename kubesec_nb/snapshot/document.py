@@ -58,9 +58,12 @@ def object_label(obj: Any, index: int | None = None) -> str:
     meta = meta if isinstance(meta, dict) else {}
     name, ns, kind = meta.get("name"), meta.get("namespace"), obj.get("kind")
     kind = kind if isinstance(kind, str) and kind else "object"
+    kind = kind if len(kind) <= 80 else excerpt(kind)
     if isinstance(name, str) and name:
         name = name if len(name) <= 80 else excerpt(name)
-        return f"{kind} {ns}/{name}" if isinstance(ns, str) and ns else f"{kind} {name}"
+        if isinstance(ns, str) and ns:
+            return f"{kind} {ns if len(ns) <= 80 else excerpt(ns)}/{name}"
+        return f"{kind} {name}"
     return f"{kind} #{index}" if index is not None else kind
 
 

@@ -225,19 +225,22 @@ def _redact_words(words: list[str]) -> list[str]:
             found = detect(m.group(1).lstrip("-"), m.group(2))
             out.append(f"{m.group(1)}={marker(found)}" if found else raw)
             continue
-        elif value_of is not None:
+        elif value_of is not None and not any(c.isspace() for c in word):
             found = detect(value_of, word)
         elif program in _ATTACHED_PASSWORD and word.startswith("-p") and len(word) > 2 and word[2] != "-":
             found = None if is_redacted(word[2:]) else "key-name"
             out.append(f"-p{marker(found)}" if found else raw)
             continue
-        elif env:
+        elif env and not any(c.isspace() for c in word):
             found = detect(env.group(1), env.group(2))
             if found:
                 out.append(f"{env.group(1)}={marker(found)}")
                 continue
         else:
             found = pattern_detector(word)
+            if not found and any(c.isspace() for c in word):
+                out.append(_redact_command_line(raw))  # one argument holding a whole command line
+                continue
             if word.startswith("-"):
                 pending_flag = None if found else word.lstrip("-")
             elif not program:
@@ -269,15 +272,8 @@ def _redact_command_line(line: str) -> str:
 
 def _redact_args(args: list[Any]) -> list[Any]:
     strings = [a if isinstance(a, str) else "" for a in args]
-    out: list[Any] = []
-    for original, word in zip(args, _redact_words(strings), strict=True):
-        if not isinstance(original, str):
-            out.append(scrub(original))
-        elif word == original and any(c.isspace() for c in original):
-            out.append(_redact_command_line(original))  # one argument holding a whole command line
-        else:
-            out.append(word)
-    return out
+    return [word if isinstance(original, str) else scrub(original)
+            for original, word in zip(args, _redact_words(strings), strict=True)]
 
 
 def _redact_list(value: Any) -> Any:
