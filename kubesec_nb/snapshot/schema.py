@@ -278,7 +278,7 @@ class PodSpec(_S, kw_only=True):
 
 
 class PodIP(_S, kw_only=True):
-    ip: str
+    ip: str | None = None
 
 
 class PodStatus(_S, kw_only=True):
@@ -301,10 +301,17 @@ class PodTemplate(_S, kw_only=True):
     spec: PodSpec | None = None
 
 
-class WorkloadSpec(_S, kw_only=True):
-    replicas: Int32 | None = None
+class TemplateSpec(_S, kw_only=True):
+    """DaemonSet and Job specs: a selector and a pod template."""
+
     selector: LabelSelector | None = None
     template: PodTemplate | None = None
+
+
+class WorkloadSpec(TemplateSpec, kw_only=True):
+    """Deployment, ReplicaSet and StatefulSet specs: also a replica count."""
+
+    replicas: Int32 | None = None
 
 
 class RCSpec(_S, kw_only=True):
@@ -315,7 +322,7 @@ class RCSpec(_S, kw_only=True):
 
 class JobTemplate(_S, kw_only=True):
     metadata: TemplateMeta | None = None
-    spec: WorkloadSpec | None = None
+    spec: TemplateSpec | None = None
 
 
 class CronJobSpec(_S, kw_only=True):
@@ -421,8 +428,12 @@ class NetworkPolicyPort(_S, kw_only=True):
     endPort: Port | None = None
 
 
-class NetworkPolicyRule(_S, kw_only=True):
+class NetworkPolicyIngressRule(_S, kw_only=True):
     from_: list[NetworkPolicyPeer] | None = msgspec.field(default=None, name="from")
+    ports: list[NetworkPolicyPort] | None = None
+
+
+class NetworkPolicyEgressRule(_S, kw_only=True):
     to: list[NetworkPolicyPeer] | None = None
     ports: list[NetworkPolicyPort] | None = None
 
@@ -430,8 +441,8 @@ class NetworkPolicyRule(_S, kw_only=True):
 class NetworkPolicySpec(_S, kw_only=True):
     podSelector: LabelSelector | None = None
     policyTypes: Strs | None = None
-    ingress: list[NetworkPolicyRule] | None = None
-    egress: list[NetworkPolicyRule] | None = None
+    ingress: list[NetworkPolicyIngressRule] | None = None
+    egress: list[NetworkPolicyEgressRule] | None = None
 
 
 class ServiceBackendPort(_S, kw_only=True):
@@ -695,6 +706,10 @@ class Workload(_Object, kw_only=True):
     spec: WorkloadSpec | None = None
 
 
+class TemplateWorkload(_Object, kw_only=True):
+    spec: TemplateSpec | None = None
+
+
 class ReplicationController(_Object, kw_only=True):
     spec: RCSpec | None = None
 
@@ -720,6 +735,9 @@ class ServiceAccount(_Object, kw_only=True):
 
 class Role(_Object, kw_only=True):
     rules: list[PolicyRule] | None = None
+
+
+class ClusterRole(Role, kw_only=True):
     aggregationRule: AggregationRule | None = None
 
 
@@ -810,9 +828,9 @@ TYPES: dict[tuple[str, str], type[_Object]] = {
     ("", "Pod"): Pod, ("", "Namespace"): Namespace, ("", "Node"): Node, ("", "ServiceAccount"): ServiceAccount,
     ("", "Service"): Service, ("", "ConfigMap"): ConfigMap, ("", "Secret"): Secret,
     ("", "ReplicationController"): ReplicationController,
-    ("apps", "Deployment"): Workload, ("apps", "DaemonSet"): Workload, ("apps", "StatefulSet"): Workload,
-    ("apps", "ReplicaSet"): Workload, ("batch", "Job"): Workload, ("batch", "CronJob"): CronJob,
-    ("rbac.authorization.k8s.io", "Role"): Role, ("rbac.authorization.k8s.io", "ClusterRole"): Role,
+    ("apps", "Deployment"): Workload, ("apps", "DaemonSet"): TemplateWorkload, ("apps", "StatefulSet"): Workload,
+    ("apps", "ReplicaSet"): Workload, ("batch", "Job"): TemplateWorkload, ("batch", "CronJob"): CronJob,
+    ("rbac.authorization.k8s.io", "Role"): Role, ("rbac.authorization.k8s.io", "ClusterRole"): ClusterRole,
     ("rbac.authorization.k8s.io", "RoleBinding"): Binding,
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): Binding,
     ("discovery.k8s.io", "EndpointSlice"): EndpointSlice,
