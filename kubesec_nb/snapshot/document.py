@@ -19,8 +19,9 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -173,21 +174,25 @@ class Snapshot:
                 raise SnapshotError(f"unknown kind {kind[:80]} ({api_version[:80]})", file=file, obj=where,
                                     field="kind")
             return False
-        if not self._checked(obj, spec, group_of(api_version), file=file, where=where, lenient=lenient):
+        if not self._checked(obj, spec, group_of(api_version), file=file, where=lambda: where, lenient=lenient):
             return False
         version = api_version.rsplit("/", 1)[-1]
         self.objects.setdefault(spec.key(version), []).append(obj)
         return True
 
-    def _checked(self, obj: dict[str, Any], spec: ResourceSpec, group: str, *, file: str | None, where: str,
-                 lenient: bool) -> bool:
-        """Redact then validate ``obj``; False (and a gap) when it is invalid and ``lenient``."""
+    def _checked(self, obj: dict[str, Any], spec: ResourceSpec, group: str, *, file: str | None,
+                 where: Callable[[], str], lenient: bool) -> bool:
+        """Redact then validate ``obj``; False (and a gap) when it is invalid and ``lenient``.
+
+        ``where`` makes the object's label for a message, only when one is needed.
+        """
         redact_object(obj)
         try:
-            validate(obj, group, spec.kind, namespaced=spec.namespaced, file=file, where=where)
+            validate(obj, group, spec.kind, namespaced=spec.namespaced, file=file)
         except SnapshotError as exc:
+            exc = SnapshotError(exc.reason, file=file, obj=where(), field=exc.field)
             if not lenient:
-                raise
+                raise exc from None
             meta = obj.get("metadata")
             ns = meta.get("namespace") if isinstance(meta, dict) else None
             self.add_gap(Gap(spec.group_resource, "read", "invalid", namespace=ns if isinstance(ns, str) else None,
@@ -373,12 +378,12 @@ class Snapshot:
                     raise SnapshotError(f"expected a mapping, got {type_name(obj)}", file=file, obj=where)
                 obj.setdefault("apiVersion", api_version)
                 obj.setdefault("kind", spec.kind)
-                where = f"{where} ({object_label(obj)})"
+                label = partial(_label, f"objects.{key}[{i}]", obj)
                 if obj["kind"] != spec.kind or not isinstance(obj["apiVersion"], str) or \
                         group_of(obj["apiVersion"]) != group:
                     raise SnapshotError(f"{excerpt(obj['apiVersion'])}/{excerpt(obj['kind'])} does not belong under "
-                                        f"{key}", file=file, obj=where, field="kind")
-                if snap._checked(obj, spec, group, file=file, where=where, lenient=lenient):
+                                        f"{key}", file=file, obj=label(), field="kind")
+                if snap._checked(obj, spec, group, file=file, where=label, lenient=lenient):
                     bucket.append(obj)
         snap.gaps.extend(_gap_from(g, file, i) for i, g in enumerate(_list(doc, "gaps", file)))
         snap.attachments = [_attachment_from(a, file, i) for i, a in enumerate(_list(doc, "attachments", file))]
@@ -401,6 +406,10 @@ class Snapshot:
         yield f"attachments: {len(self.attachments)}"
         for a in self.attachments:
             yield f"  {a.kind:<24} {a.source}"
+
+
+def _label(where: str, obj: Any) -> str:
+    return f"{where} ({object_label(obj)})"
 
 
 def _list(doc: Mapping[str, Any], key: str, file: str | None) -> list[Any]:
