@@ -86,6 +86,7 @@ class Model:
         self.snapshot = snapshot
         if k8s_version is not None and k8s_version != "latest" and parse_version(k8s_version) is None:
             raise OptionError(f"k8s_version must look like '1.30' or 'latest', got {k8s_version!r}")
+        snapshot.checked_metadata(snapshot.metadata)  # a Snapshot built by hand in Python gets the file's checks
         server = parse_version((snapshot.metadata.get("serverVersion") or {}).get("gitVersion"))
         chosen = parse_version(k8s_version) if k8s_version and k8s_version != "latest" else None
         #: The Kubernetes (major, minor) whose semantics apply.
