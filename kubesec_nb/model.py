@@ -112,7 +112,8 @@ class Model:
             if gap is not None and (gap.namespace is None or not self.snapshot.has(res)):
                 return gap.describe()
             if gap is not None:
-                return f"{gap.describe()} (partial: other namespaces were read)"
+                read = "the other objects" if gap.reason == "invalid" else "other namespaces"
+                return f"{gap.describe()} (partial: {read} were read)"
             if not self.snapshot.has(res):
                 spec = SPEC_BY_GR.get(res)
                 if spec is not None and spec.optional:

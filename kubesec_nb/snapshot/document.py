@@ -152,17 +152,18 @@ class Snapshot:
         :class:`SnapshotError` naming the file, ``where``, the object and the field; with
         ``lenient`` it is skipped instead and recorded as a gap of reason ``invalid``.
         """
-        label = object_label(obj, index)
-        where = f"{where} ({label})" if where and isinstance(obj, dict) and not label.startswith("object") \
-            else (where or label)
+        def described() -> str:
+            label = object_label(obj, index)
+            return f"{where} ({label})" if where and not label.startswith("object") else (where or label)
+
         if not isinstance(obj, dict):
             raise SnapshotError(f"expected a mapping (a Kubernetes object), got {type_name(obj)}", file=file,
-                                obj=where)
+                                obj=described())
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         for name, value in (("apiVersion", api_version), ("kind", kind)):
             if not isinstance(value, str) or not value:
                 exc = SnapshotError(f"missing or not a string ({excerpt(value)})" if value is not None else "missing",
-                                    file=file, obj=where, field=name)
+                                    file=file, obj=described(), field=name)
                 if not lenient:
                     raise exc
                 self.add_gap(Gap("unknown", "read", "invalid", message=f"skipped {exc}"))
@@ -171,10 +172,10 @@ class Snapshot:
         spec = spec_for(api_version, kind)
         if spec is None:
             if strict and kind not in IGNORED_KINDS:
-                raise SnapshotError(f"unknown kind {kind[:80]} ({api_version[:80]})", file=file, obj=where,
+                raise SnapshotError(f"unknown kind {kind[:80]} ({api_version[:80]})", file=file, obj=described(),
                                     field="kind")
             return False
-        if not self._checked(obj, spec, group_of(api_version), file=file, where=lambda: where, lenient=lenient):
+        if not self._checked(obj, spec, group_of(api_version), file=file, where=described, lenient=lenient):
             return False
         version = api_version.rsplit("/", 1)[-1]
         self.objects.setdefault(spec.key(version), []).append(obj)
@@ -190,15 +191,18 @@ class Snapshot:
         try:
             validate(obj, group, spec.kind, namespaced=spec.namespaced, file=file)
         except SnapshotError as exc:
-            exc = SnapshotError(exc.reason, file=file, obj=where(), field=exc.field)
-            if not lenient:
-                raise exc from None
-            meta = obj.get("metadata")
-            ns = meta.get("namespace") if isinstance(meta, dict) else None
-            self.add_gap(Gap(spec.group_resource, "read", "invalid", namespace=ns if isinstance(ns, str) else None,
-                             message=f"skipped {exc}"))
+            self._refuse(SnapshotError(exc.reason, file=file, obj=where(), field=exc.field), spec, obj, lenient)
             return False
         return True
+
+    def _refuse(self, exc: SnapshotError, spec: ResourceSpec, obj: Any, lenient: bool) -> None:
+        """Raise ``exc``, or with ``lenient`` record it as a gap of reason ``invalid`` (in the object's namespace)."""
+        if not lenient:
+            raise exc from None
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        self.add_gap(Gap(spec.group_resource, "read", "invalid", namespace=ns if isinstance(ns, str) else None,
+                         message=f"skipped {exc}"))
 
     @staticmethod
     def checked_metadata(meta: Any, *, file: str | None = None) -> dict[str, Any]:
@@ -373,16 +377,18 @@ class Snapshot:
             api_version = f"{group}/{version}" if group else version
             bucket = snap.objects.setdefault(key, [])
             for i, obj in enumerate(objs):
-                where = f"objects.{key}[{i}]"
                 if not isinstance(obj, dict):
-                    raise SnapshotError(f"expected a mapping, got {type_name(obj)}", file=file, obj=where)
+                    snap._refuse(SnapshotError(f"expected a mapping, got {type_name(obj)}", file=file,
+                                               obj=f"objects.{key}[{i}]"), spec, None, lenient)
+                    continue
                 obj.setdefault("apiVersion", api_version)
                 obj.setdefault("kind", spec.kind)
                 label = partial(_label, f"objects.{key}[{i}]", obj)
                 if obj["kind"] != spec.kind or not isinstance(obj["apiVersion"], str) or \
                         group_of(obj["apiVersion"]) != group:
-                    raise SnapshotError(f"{excerpt(obj['apiVersion'])}/{excerpt(obj['kind'])} does not belong under "
-                                        f"{key}", file=file, obj=label(), field="kind")
+                    snap._refuse(SnapshotError(f"{excerpt(obj['apiVersion'])}/{excerpt(obj['kind'])} does not belong "
+                                               f"under {key}", file=file, obj=label(), field="kind"), spec, obj, lenient)
+                    continue
                 if snap._checked(obj, spec, group, file=file, where=label, lenient=lenient):
                     bucket.append(obj)
         snap.gaps.extend(_gap_from(g, file, i) for i, g in enumerate(_list(doc, "gaps", file)))

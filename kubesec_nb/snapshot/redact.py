@@ -307,21 +307,29 @@ def _redact_container(c: dict[str, Any]) -> None:
             h["exec"]["command"] = _redact_list(h["exec"]["command"])
 
 
+def _redact_string_map(parent: dict[str, Any], field: str, *, entropy: bool = True) -> None:
+    """A ``map[string]string`` of ``parent`` (ConfigMap ``data``, annotations): credential-like values become
+    markers, values of another type keep no scalar, and so does the field when it is not a mapping."""
+    values = parent.get(field)
+    if isinstance(values, dict):
+        for key, value in values.items():
+            if isinstance(value, str):
+                found = detect(str(key), value, entropy=entropy)
+                if found:
+                    values[key] = marker(found)
+            elif value is not None:
+                values[key] = scrub(value)
+    elif values is not None:
+        parent[field] = scrub(values)
+
+
 def _redact_annotations(meta: dict[str, Any]) -> None:
     ann = meta.get("annotations")
     if isinstance(ann, dict):
         ann.pop(LAST_APPLIED, None)
-        for key, value in ann.items():
-            if isinstance(value, str):
-                # The same detectors as env values, but not high entropy: annotations hold
-                # checksums, identities and cloud settings the analyzers read.
-                found = detect(str(key), value, entropy=False)
-                if found:
-                    ann[key] = marker(found)
-            elif value is not None:
-                ann[key] = scrub(value)
-    elif ann is not None:
-        meta["annotations"] = scrub(ann)
+    # The same detectors as env values, but not high entropy: annotations hold checksums,
+    # identities and cloud settings the analyzers read.
+    _redact_string_map(meta, "annotations", entropy=False)
 
 
 def _pod_spec_holders(obj: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
@@ -367,17 +375,7 @@ def _redact_secret(obj: dict[str, Any]) -> None:
 
 
 def _redact_configmap(obj: dict[str, Any]) -> None:
-    data = obj.get("data")
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, str):
-                found = detect(str(key), value)
-                if found:
-                    data[key] = marker(found)
-            elif value is not None:
-                data[key] = scrub(value)
-    elif data is not None:
-        obj["data"] = scrub(data)
+    _redact_string_map(obj, "data")
     binary = obj.get("binaryData")
     if isinstance(binary, dict):
         obj["binaryData"] = {k: scrub(v, "binary") if isinstance(v, dict | list) else marker("binary")

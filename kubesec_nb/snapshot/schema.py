@@ -1082,7 +1082,7 @@ class DiagnosticSettings(_S, kw_only=True):
 ATTACHMENT_TYPES: dict[str, Any] = {
     "eks-cluster": EksCluster, "gke-cluster": GkeCluster, "aks-cluster": AksCluster,
     "trivy": TrivyReport | list[TrivyReport], "eks-access-entries": AccessEntries | list[AccessEntries],
-    "aks-diagnostic-settings": DiagnosticSettings | list[DiagnosticSetting], "audit-summary": dict[str, Any],
+    "aks-diagnostic-settings": DiagnosticSettings | list[DiagnosticSetting], "audit-summary": Any,
 }
 
 

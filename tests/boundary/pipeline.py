@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,16 @@ from tests.clusters import SAMPLES
 
 #: The objects mutations start from: every kind of the bundled sample, one of each shape.
 _POOL: list[dict[str, Any]] = []
+_ATTACHMENTS: list[dict[str, Any]] = []
+
+
+def attachments() -> list[dict[str, Any]]:
+    """Every attachment of the three samples (EKS, GKE and AKS descriptions, Trivy, access entries, diagnostics)."""
+    if not _ATTACHMENTS:
+        for name in ("eks-shop", "gke-media", "aks-bank"):
+            doc = json.loads(gzip.decompress((SAMPLES / f"{name}.json.gz").read_bytes()))
+            _ATTACHMENTS.extend(doc["attachments"])
+    return _ATTACHMENTS
 
 
 def pool() -> list[dict[str, Any]]:
@@ -31,12 +42,16 @@ def pool() -> list[dict[str, Any]]:
     return _POOL
 
 
-def write_input(tmp: Path, objs: list[dict[str, Any]], fmt: str) -> Path:
-    """``objs`` as a manifest folder (YAML), a kubectl dump (a JSON List) or a snapshot file."""
+def write_input(tmp: Path, objs: list[dict[str, Any]], fmt: str, atts: list[dict[str, Any]] | None = None) -> Path:
+    """``objs`` as a manifest folder (YAML), a kubectl dump (a JSON List) or a snapshot file (with ``atts``)."""
     tmp.mkdir(parents=True, exist_ok=True)
     if fmt == "manifests":
         path = tmp / "app.yaml"
-        path.write_text(yaml.safe_dump_all(objs, sort_keys=False, width=1 << 20), encoding="utf-8")
+        try:
+            text = yaml.safe_dump_all(objs, sort_keys=False, width=1 << 20)
+        except RecursionError:  # PyYAML's emitter recurses; JSON is YAML too
+            text = json.dumps(objs)
+        path.write_text(text, encoding="utf-8")
     elif fmt == "kubectl":
         path = tmp / "dump.json"
         path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}), encoding="utf-8")
@@ -48,7 +63,7 @@ def write_input(tmp: Path, objs: list[dict[str, Any]], fmt: str) -> Path:
             key = plural or _key(o)
             objects.setdefault(key, []).append(o)
         path.write_text(json.dumps({"apiVersion": "kubesec-nb/v1", "kind": "Snapshot", "metadata": {},
-                                    "objects": objects}), encoding="utf-8")
+                                    "objects": objects, "attachments": atts or []}), encoding="utf-8")
     return path
 
 

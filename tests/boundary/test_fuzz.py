@@ -1,7 +1,8 @@
 """The boundary fuzz suite: seeded, reproducible structural and textual damage to valid inputs.
 
 Each example starts from valid objects (the Helm-rendered fixture app, which cross-references
-Services, pods, policies and bindings, plus one object of the eks-shop sample), damages one
+Services, pods, policies and bindings, plus one object of the eks-shop sample; snapshot files
+also carry the samples' cloud descriptions, Trivy report and access entries), damages one
 position with :mod:`tests.boundary.mutate` (type swaps, nulls, deletions, wrong containers,
 deep nesting, huge and odd scalars) or the file's text, writes it as a manifest folder, a
 kubectl dump or a snapshot file, and runs :func:`tests.boundary.pipeline.run`: load, assess,
@@ -53,11 +54,16 @@ def _case(data: st.DataObject, fmt: str, text: bool) -> tuple[str, str]:
     objs = copy.deepcopy(APP)
     extra = copy.deepcopy(pick(pipeline.pool()))
     objs.append(extra)
-    i = pick(range(len(objs)))
-    objs[i], desc = mutate(objs[i], pick)
+    atts = copy.deepcopy(pipeline.attachments()) if fmt == "snapshot" else []
+    if atts and data.draw(st.booleans()):
+        i = pick(range(len(atts)))
+        atts[i], desc = mutate(atts[i], pick)
+    else:
+        i = pick(range(len(objs)))
+        objs[i], desc = mutate(objs[i], pick)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        path = pipeline.write_input(tmp / "in", objs, fmt)
+        path = pipeline.write_input(tmp / "in", objs, fmt, atts)
         if text:
             damaged, tdesc = mutate_text(path.read_text(encoding="utf-8"), pick)
             path.write_text(damaged, encoding="utf-8", errors="surrogatepass")
