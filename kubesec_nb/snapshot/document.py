@@ -386,8 +386,8 @@ class Snapshot:
                 label = partial(_label, f"objects.{key}[{i}]", obj)
                 if obj["kind"] != spec.kind or not isinstance(obj["apiVersion"], str) or \
                         group_of(obj["apiVersion"]) != group:
-                    snap._refuse(SnapshotError(f"{excerpt(obj['apiVersion'])}/{excerpt(obj['kind'])} does not belong "
-                                               f"under {key}", file=file, obj=label(), field="kind"), spec, obj, lenient)
+                    wrong = f"{excerpt(obj['apiVersion'])}/{excerpt(obj['kind'])} does not belong under {key}"
+                    snap._refuse(SnapshotError(wrong, file=file, obj=label(), field="kind"), spec, obj, lenient)
                     continue
                 if snap._checked(obj, spec, group, file=file, where=label, lenient=lenient):
                     bucket.append(obj)
