@@ -664,6 +664,31 @@ class KyvernoSpec(_S, kw_only=True):
     validationFailureActionOverrides: list[ActionOverride] | None = None
 
 
+class ImagePattern(_S, kw_only=True):
+    glob: str | None = None
+
+
+class ClusterImagePolicySpec(_S, kw_only=True):
+    mode: str | None = None
+    images: list[ImagePattern] | None = None
+
+
+class GatekeeperKinds(_S, kw_only=True):
+    kinds: Strs | None = None
+
+
+class GatekeeperMatch(_S, kw_only=True):
+    kinds: list[GatekeeperKinds] | None = None
+    namespaces: Strs | None = None
+    excludedNamespaces: Strs | None = None
+    namespaceSelector: LabelSelector | None = None
+
+
+class ConstraintSpec(_S, kw_only=True):
+    match: GatekeeperMatch | None = None
+    enforcementAction: str | None = None
+
+
 class SecretProviderClassSpec(_S, kw_only=True):
     provider: str | None = None
 
@@ -803,6 +828,14 @@ class KyvernoPolicy(_Object, kw_only=True):
     spec: KyvernoSpec | None = None
 
 
+class ClusterImagePolicy(_Object, kw_only=True):
+    spec: ClusterImagePolicySpec | None = None
+
+
+class Constraint(_Object, kw_only=True):
+    spec: ConstraintSpec | None = None
+
+
 class SecretProviderClass(_Object, kw_only=True):
     spec: SecretProviderClassSpec | None = None
 
@@ -843,6 +876,8 @@ TYPES: dict[tuple[str, str], type[_Object]] = {
     ("policy.networking.k8s.io", "AdminNetworkPolicy"): AdminNetworkPolicy,
     ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): AdminNetworkPolicy,
     ("kyverno.io", "ClusterPolicy"): KyvernoPolicy, ("kyverno.io", "Policy"): KyvernoPolicy,
+    ("policy.sigstore.dev", "ClusterImagePolicy"): ClusterImagePolicy,
+    ("constraints.gatekeeper.sh", "RatifyVerification"): Constraint,
     ("secrets-store.csi.x-k8s.io", "SecretProviderClass"): SecretProviderClass,
     ("external-secrets.io", "ExternalSecret"): ExternalSecret,
     ("external-secrets.io", "SecretStore"): SecretStore, ("external-secrets.io", "ClusterSecretStore"): SecretStore,

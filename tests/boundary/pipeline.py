@@ -12,6 +12,7 @@ import yaml
 import kubesec_nb as ks
 from kubesec_nb.errors import KubesecError
 from kubesec_nb.snapshot import Snapshot
+from tests.boundary.mutate import paths
 from tests.clusters import SAMPLES
 
 #: The objects mutations start from: every kind of the bundled sample, one of each shape.
@@ -29,16 +30,19 @@ def attachments() -> list[dict[str, Any]]:
 
 
 def pool() -> list[dict[str, Any]]:
-    """One object per (kind, first container-ish shape) from the eks-shop sample, plus its namespaces."""
+    """One object per (resource, set of field paths) of the three samples: every shape they hold."""
     if not _POOL:
-        snap = Snapshot.load(SAMPLES / "eks-shop.json.gz")
         seen: set[tuple[str, str]] = set()
-        for key, objs in snap.objects.items():
-            for o in objs:
-                shape = (key, ",".join(sorted(o.get("spec", {}) if isinstance(o.get("spec"), dict) else ())))
-                if shape not in seen and len(seen) < 400:
-                    seen.add(shape)
-                    _POOL.append(o)
+        for name in ("eks-shop", "gke-media", "aks-bank"):
+            snap = Snapshot.load(SAMPLES / f"{name}.json.gz")
+            for key, objs in snap.objects.items():
+                for o in objs:
+                    shape = (key, ",".join(sorted({".".join(map(str, p)) for p in paths(o) if len(p) <= 6
+                                                   and not isinstance(p[-1], int) and p[:2] != ("metadata", "labels")
+                                                   and p[:2] != ("metadata", "annotations")})))
+                    if shape not in seen:
+                        seen.add(shape)
+                        _POOL.append(o)
     return _POOL
 
 

@@ -30,7 +30,7 @@ from tests.boundary.mutate import mutate, mutate_text
 from tests.conftest import FIXTURES, leaked
 
 FORMATS = ("manifests", "kubectl", "snapshot")
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, database=None, print_blob=True,
+SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
