@@ -372,9 +372,10 @@ def expand_controllers(snap: Snapshot) -> None:
             for tmpl_spec in pod_specs(o):
                 tmpl = (o["spec"].get("jobTemplate", {}).get("spec", {}) if kind == "CronJob" else o["spec"]
                         ).get("template") or {}
-                pod_name = f"{name}-0"
+                stem = name[:240].rstrip(".")  # the pod name must stay a DNS subdomain (253 characters)
+                pod_name = f"{stem}-0"
                 if (ns, pod_name) in names:
-                    pod_name = f"{name}-{kind.lower()}-0"
+                    pod_name = f"{stem}-{kind.lower()}-0"
                 names.add((ns, pod_name))
                 tmeta = tmpl.get("metadata") or {}
                 spec = copy.deepcopy(tmpl_spec)

@@ -37,7 +37,6 @@ if TYPE_CHECKING:  # document.py imports the loaders, not the reverse
 SUFFIXES = (".json", ".json.gz", ".yaml", ".yml", ".yaml.gz", ".yml.gz")
 #: How deep Lists may nest inside Lists (``kubectl get -o json`` of a List file).
 MAX_LIST_NESTING = 8
-SNAPSHOT_API_VERSION = "kubesec-nb/v1"
 
 
 def iter_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:

@@ -1332,10 +1332,44 @@ def validate(obj: Mapping[str, Any], group: str, kind: str, *, namespaced: bool,
         problem = dns1123_label(ns)
         if problem:
             raise SnapshotError(f"{excerpt(ns)} {problem}", file=file, obj=where, field="metadata.namespace")
+    _check_labels(meta, "metadata.labels", file, where)
+    for path in _TEMPLATES.get(kind, ()):
+        node: Any = obj
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):  # pod template labels are validated as the pods' own (ValidatePodTemplateSpec)
+            _check_labels(node, ".".join(path) + ".labels", file, where)
+    if kind in ("RoleBinding", "ClusterRoleBinding"):
+        for i, subject in enumerate(obj.get("subjects") or ()):
+            _check_subject(subject, f"subjects[{i}]", file, where)
+
+
+#: Where pod templates keep their metadata, per kind.
+_TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
+    **{k: (("spec", "template", "metadata"),) for k in ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job",
+                                                        "ReplicationController")},
+    "CronJob": (("spec", "jobTemplate", "metadata"), ("spec", "jobTemplate", "spec", "template", "metadata")),
+}
+
+
+def _check_labels(meta: Mapping[str, Any], field: str, file: str | None, where: str | None) -> None:
     for key, value in (meta.get("labels") or {}).items():
         problem = label_problem(key, value)
         if problem:
-            raise SnapshotError(problem, file=file, obj=where, field="metadata.labels")
+            raise SnapshotError(problem, file=file, obj=where, field=field)
+
+
+def _check_subject(subject: Mapping[str, Any], field: str, file: str | None, where: str | None) -> None:
+    """A ServiceAccount subject names a valid namespace and account (``ValidateRoleBindingSubject``)."""
+    if subject.get("kind") != "ServiceAccount":
+        return
+    problem = dns1123_subdomain(subject["name"])
+    if problem:
+        raise SnapshotError(f"{excerpt(subject['name'])} {problem}", file=file, obj=where, field=f"{field}.name")
+    ns = subject.get("namespace")
+    problem = dns1123_label(ns) if ns else None
+    if problem:
+        raise SnapshotError(f"{excerpt(ns)} {problem}", file=file, obj=where, field=f"{field}.namespace")
 
 
 __all__ = ["ATTACHMENT_TYPES", "TYPES", "SnapshotMetadata", "check_attachment", "check_type", "dns1035_label",

@@ -44,13 +44,16 @@ def get(obj: Any, path: Path) -> Any:
     return obj
 
 
-OPS = ("replace", "replace", "replace", "delete", "wrap", "deep", "huge", "dup-shape")
+OPS = ("replace", "replace", "same-type", "same-type", "delete", "wrap", "deep", "huge", "dup-shape")
 
 
 def mutate(obj: dict[str, Any], pick: Pick) -> tuple[dict[str, Any], str]:
     """A mutated deep copy of ``obj`` and a description of the change."""
     out = copy.deepcopy(obj)
-    all_paths = [p for p in paths(out) if p[:1] not in (("apiVersion",), ("kind",))] or [("metadata",)]
+    all_paths = [p for p in paths(out) if p[:1] not in (("apiVersion",), ("kind",))]
+    if not all_paths:  # nothing left to damage but the type line: give it a metadata of some shape
+        out["metadata"] = copy.deepcopy(pick(ODD_VALUES))
+        return out, "set metadata"
     path = pick(all_paths)
     parent = get(out, path[:-1])
     key = path[-1]
@@ -69,6 +72,9 @@ def mutate(obj: dict[str, Any], pick: Pick) -> tuple[dict[str, Any], str]:
         parent[key] = pick(("x" * 200_000, ["a"] * 20_000, {f"k{i}": "v" for i in range(5_000)}))
     elif op == "dup-shape":
         parent[key] = {"0": old, "1": old} if isinstance(old, list) else [old, old]
+    elif op == "same-type":  # valid shapes, odd values: what the analyzers see once validation passes
+        same = [v for v in ODD_VALUES if type(v) is type(old)] or list(ODD_VALUES)
+        parent[key] = copy.deepcopy(pick(same))
     else:
         parent[key] = copy.deepcopy(pick(ODD_VALUES))
     return out, f"{op} {'.'.join(map(str, path))}"
