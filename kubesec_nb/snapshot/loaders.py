@@ -262,7 +262,13 @@ def from_manifests(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[st
     version = _version_option(server_version) if server_version else None
     snap = _load(snapshot_cls(metadata={"source": "manifests"}), paths, strict=strict, lenient=lenient,
                  max_bytes=max_bytes, default_namespace=namespace)
-    apply_server_defaults(snap, default_namespace=namespace, bootstrap_rbac=bootstrap_rbac, expand=expand)
+    try:
+        apply_server_defaults(snap, default_namespace=namespace, bootstrap_rbac=bootstrap_rbac, expand=expand)
+    except SnapshotError as exc:  # an object the defaults derive (validated like any other): name the input
+        inputs = snap.metadata["inputs"]
+        where = inputs[0] if len(inputs) == 1 else f"{inputs[0]} (and {len(inputs) - 1} more inputs)"
+        raise SnapshotError(f"{exc.reason} (in what the API server would add)", file=where, obj=exc.obj,
+                            field=exc.field) from None
     for spec in RESOURCES:
         if not spec.optional and spec.group_resource != "nodes":
             snap.mark_collected(spec.group_resource)
