@@ -150,7 +150,7 @@ class AuditAnalysis:
     @cached_property
     def unused(self) -> pd.DataFrame:
         """Grants (rows of ``a.rbac.permissions``) that no allowed request in the window used, with their risk
-        (the catalog severity of the risky permissions they hold) and catalog ids, riskiest first."""
+        (the severity of the risky-permission catalog entries they take part in) and catalog ids, riskiest first."""
         if self.missing:
             return _with_missing(pd.DataFrame(columns=["risk", "subject"]), self.missing)
         members: dict[str, set[str]] = defaultdict(set)
@@ -160,7 +160,8 @@ class AuditAnalysis:
             for g in self.groups_of(subject):
                 members[g].add(subject)
         used = self.usage
-        df = unused_frame(self.rbac.permissions, used, members, self.rbac.principals.flags, self.reads_logged)
+        df = unused_frame(self.rbac.permissions, used, members, self.rbac.risky, self.rbac.principals.flags,
+                          self.reads_logged)
         return _with_missing(df, self.rbac.missing)
 
     def requests_of(self, subject: str) -> list[Used]:

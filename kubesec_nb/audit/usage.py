@@ -162,12 +162,21 @@ def _matches(rule: Rule, scope: str, req: Request) -> bool:
 
 
 def unused_frame(permissions: pd.DataFrame, used: pd.DataFrame, members: Mapping[str, Iterable[str]],
-                 flags: frozenset[str], reads_logged: bool) -> pd.DataFrame:
+                 risky: pd.DataFrame, flags: frozenset[str], reads_logged: bool) -> pd.DataFrame:
     """Grant rows (of ``a.rbac.permissions``) that no allowed request of their subject matched, with their risk.
 
-    ``members`` maps a group to the subjects seen authenticating with it, so that a group's grants count as
-    used by its members' requests. When the log holds no read request, unused read grants are ``unknown``.
+    A grant's risk is the severity of the catalog entries (``a.rbac.risky``) that its binding subject holds at
+    that scope and that this grant takes part in (it meets one of the entry's needs): ``create rolebindings``
+    is critical for a subject that also holds ``bind``, low otherwise. ``members`` maps a group to the subjects
+    seen authenticating with it, so that a group's grants count as used by its members' requests. When the log
+    holds no read request, unused read grants are ``unknown``.
     """
+    held: dict[tuple[str, str, str], str] = {}
+    for s, cid, scope, sev in zip(risky["subject"], risky["check_id"], risky["scope"], risky["severity"],
+                                  strict=True):
+        key = (str(s), str(cid), str(scope))
+        if key not in held or SEVERITY_RANK[str(sev)] < SEVERITY_RANK[held[key]]:
+            held[key] = str(sev)
     allowed = used[used["outcome"] == "allowed"]
     requests: dict[str, list[Request]] = defaultdict(list)
     for r in allowed.itertuples(index=False):
@@ -186,7 +195,9 @@ def unused_frame(permissions: pd.DataFrame, used: pd.DataFrame, members: Mapping
         reqs = requests.get(str(rec["subject"]), [])
         if any(_matches(rule, scope, q) for q in reqs):
             continue
-        risk, ids = risk_of(rule, scope, flags)
+        _, candidates = risk_of(rule, scope, flags)
+        ids = tuple(c for c in candidates if (str(rec["via"]), c, scope) in held)
+        risk = min((held[(str(rec["via"]), c, scope)] for c in ids), key=SEVERITY_RANK.__getitem__, default="")
         unknown = not reads_logged and rec["verb"] in READS
         resource = str(rec["resource"])
         if not rec["nonResourceURL"] and rec["apiGroup"] not in ("", "*"):

@@ -27,7 +27,8 @@ Read (one file at a time, never whole, ``.gz`` or plain; each line or document i
 ===============================  =======================================================================
 
 What the summary keeps: per day, user, calling pod, verb, resource, namespace, name and response code, the
-number of requests with first and last time and audit ID (``usage``); per user its groups, source IPs and user
+number of requests with first and last time and audit ID (``usage``; object names are capped per user and
+verb, and not kept for nodes and control-plane components, see :data:`COARSE_USERS`); per user its groups, source IPs and user
 agents; individual records of the requests incident response needs (exec/attach/port-forward/ephemeral
 containers/kubelet exec, pod and workload writes with the security-relevant fields of their body, RBAC writes
 with the written role or binding, anonymous requests), capped per kind; per user and minute the denied
@@ -44,14 +45,15 @@ file and line (document items: their index), never fatal.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import os
 import re
 import sys
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import parse_qsl, urlsplit
@@ -67,7 +69,14 @@ SUMMARY_VERSION = 1
 #: Individual records kept per kind (``exec``, ``pods``, ``rbac``, ``anonymous``); the rest are counted.
 MAX_RECORDS = 2000
 #: Distinct object names kept per (day, user, verb, resource, namespace); further names count under ``*``.
-MAX_NAMES = 64
+MAX_NAMES = 20
+#: Usage rows kept with object names; past this many, new rows count under name ``*`` (memory stays bounded).
+MAX_NAMED_ROWS = 200_000
+#: Users whose requests keep no object names (``*``): nodes and control-plane components make most requests of
+#: a cluster, on objects they are meant to touch; their exec, pod, RBAC and anonymous records are kept all the same.
+COARSE_USERS = ("system:node:", "system:kube-", "system:apiserver", "system:serviceaccount:kube-system:")
+#: Audit IDs remembered to drop duplicate events (a request's stages, overlapping exports): two generations.
+DEDUPE_GENERATION = 250_000
 #: Malformed lines listed (all are counted).
 MAX_MALFORMED = 100
 #: Minutes with denied requests kept per user.
@@ -327,6 +336,7 @@ def timestamp(value: str | int | None) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@lru_cache(maxsize=4096)
 def clean(value: str, name: str = "value", limit: int = 300) -> str:
     """``value`` truncated, or a redaction marker when it looks like a credential.
 
@@ -509,8 +519,24 @@ def rbac_object(body: bytes) -> dict[str, Any] | None:
 
 
 # ---- the summary being built --------------------------------------------------------------------------------
-def _new_user() -> dict[str, Any]:
-    return {"groups": set(), "requests": 0, "ips": {}, "agents": {}, "nodes": set(), "arn": ""}
+class _Sender:
+    """What one user's requests came from: groups, source IPs and user agents (``[count, first, last,
+    first_id]`` each), node, AWS identity."""
+
+    __slots__ = ("agents", "arn", "groups", "ips", "nodes", "requests")
+
+    def __init__(self) -> None:
+        self.groups: set[str] = set()
+        self.requests = 0
+        self.ips: dict[str, list[Any]] = {}
+        self.agents: dict[str, list[Any]] = {}
+        self.nodes: set[str] = set()
+        self.arn = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"groups": sorted(self.groups), "requests": self.requests, "ips": dict(sorted(self.ips.items())),
+                "agents": dict(sorted(self.agents.items())), "nodes": sorted(self.nodes),
+                **({"arn": self.arn} if self.arn else {})}
 
 
 def _touch(row: list[Any], count: int, first: str, last: str, first_id: str, last_id: str | None = None) -> None:
@@ -544,7 +570,7 @@ class _Stream:
     def __init__(self) -> None:
         self.usage: dict[tuple[Any, ...], list[Any]] = {}
         self.names: dict[tuple[Any, ...], int] = {}
-        self.users: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, _Sender] = {}
         self.records: dict[str, list[dict[str, Any]]] = {"exec": [], "pods": [], "rbac": [], "anonymous": []}
         self.dropped: dict[str, int] = {}
         self.denied: dict[str, dict[str, list[Any]]] = {}
@@ -556,10 +582,10 @@ class _Stream:
         self.first = ""
         self.last = ""
 
-    def user(self, name: str) -> dict[str, Any]:
+    def user(self, name: str) -> _Sender:
         u = self.users.get(name)
         if u is None:
-            u = self.users[name] = _new_user()
+            u = self.users[name] = _Sender()
         return u
 
     def merge(self, other: _Stream) -> None:
@@ -572,15 +598,15 @@ class _Stream:
                 _touch(cur, *row)
         for name, u in other.users.items():
             mine = self.user(name)
-            mine["groups"] |= u["groups"]
-            mine["nodes"] |= u["nodes"]
-            mine["requests"] += u["requests"]
-            mine["arn"] = mine["arn"] or u["arn"]
-            for fld in ("ips", "agents"):
-                for k, row in u[fld].items():
-                    cur = mine[fld].get(k)
+            mine.groups |= u.groups
+            mine.nodes |= u.nodes
+            mine.requests += u.requests
+            mine.arn = mine.arn or u.arn
+            for table, theirs in ((mine.ips, u.ips), (mine.agents, u.agents)):
+                for k, row in theirs.items():
+                    cur = table.get(k)
                     if cur is None:
-                        mine[fld][k] = list(row)
+                        table[k] = list(row)
                     else:
                         _touch(cur, *row)
         for kind, recs in other.records.items():
@@ -631,7 +657,8 @@ class Summarizer:
         self.logs: set[str] = set()
         # audit ID → stream of requests seen at an earlier stage and not yet final; recently finished IDs
         self._open: dict[str, tuple[Event, _Stream]] = {}
-        self._done: OrderedDict[str, None] = OrderedDict()
+        self._done: set[str] = set()
+        self._done_before: set[str] = set()
 
     # ---- reading ---------------------------------------------------------------------------------------
     def bad(self, file: str, where: str, error: str) -> None:
@@ -734,28 +761,34 @@ class Summarizer:
         audit_id = ev.auditID
         if ev.stage not in ("ResponseComplete", "Panic", ""):
             # an earlier stage: keep it until the final one arrives (long-running requests, truncated logs)
-            if audit_id and audit_id not in self._done:
+            if audit_id and audit_id not in self._done and audit_id not in self._done_before:
                 self._open[audit_id] = (ev, stream)
             return
         if audit_id:
-            self._open.pop(audit_id, None)
-            if audit_id in self._done:
+            if self._open:
+                self._open.pop(audit_id, None)
+            done = self._done
+            if audit_id in done or audit_id in self._done_before:
                 self.duplicates += 1
                 return
-            self._done[audit_id] = None
-            if len(self._done) > 200_000:
-                self._done.popitem(last=False)
+            done.add(audit_id)
+            if len(done) > DEDUPE_GENERATION:
+                self._done_before, self._done = done, set()
         self._count(ev, stream)
 
     def _count(self, ev: Event, stream: _Stream) -> None:
-        ts = timestamp(ev.requestReceivedTimestamp or ev.stageTimestamp)
+        # the hot path: every request passes here once, so lookups are local and calls few
+        ts = ev.requestReceivedTimestamp
+        if len(ts) != 27 or ts[26] != "Z" or ts[19] != ".":
+            ts = timestamp(ts or ev.stageTimestamp)
         stream.requests += 1
-        stream.levels[ev.level or "unknown"] = stream.levels.get(ev.level or "unknown", 0) + 1
-        if ts:
-            if not stream.first or ts < stream.first:
-                stream.first = ts
-            if ts > stream.last:
-                stream.last = ts
+        level = ev.level
+        levels = stream.levels
+        levels[level] = levels.get(level, 0) + 1
+        if ts > stream.last:
+            stream.last = ts
+        if ts and (ts < stream.first or not stream.first):
+            stream.first = ts
         user = ev.user
         username = user.username
         impersonator = ""
@@ -774,32 +807,38 @@ class Summarizer:
             path = clean(urlsplit(ev.requestURI).path, "path", 200)
         if verb in READ_VERBS:
             stream.reads += 1
-        code = ev.responseStatus.code if ev.responseStatus is not None else 0
+        status = ev.responseStatus
+        code = status.code if status is not None else 0
         decision = ev.annotations.get("authorization.k8s.io/decision", "")
         audit_id = ev.auditID
-        extra = user.extra
         pod = ""
-        if username.startswith(SA_PREFIX):
-            pods = extra.get("authentication.kubernetes.io/pod-name")
+        if user.extra and username.startswith(SA_PREFIX):
+            pods = user.extra.get("authentication.kubernetes.io/pod-name")
             pod = pods[0] if pods else ""
-        day = ts[:10]
-        family = (day, username, pod, impersonator, verb, group, resource, sub, ns, path, code, decision)
-        key = (*family, name)
-        row = stream.usage.get(key)
-        if row is None and name:
+        if name and username.startswith(COARSE_USERS):
+            name = "*"
+        key = (ts[:10], username, pod, impersonator, verb, group, resource, sub, ns, path, code, decision, name)
+        usage = stream.usage
+        row = usage.get(key)
+        if row is None and name and name != "*":
+            family = key[:12]
             seen = stream.names.get(family, 0)
-            if seen >= MAX_NAMES:
+            if seen >= MAX_NAMES or len(usage) >= MAX_NAMED_ROWS:
                 key = (*family, "*")
-                row = stream.usage.get(key)
+                row = usage.get(key)
             else:
                 stream.names[family] = seen + 1
         if row is None:
-            stream.usage[key] = [1, ts, ts, audit_id, audit_id]
+            usage[key] = [1, ts, ts, audit_id, audit_id]
         else:
-            _touch(row, 1, ts, ts, audit_id, audit_id)
+            row[0] += 1
+            if ts >= row[2]:
+                row[2], row[4] = ts, audit_id
+            elif ts < row[1]:
+                row[1], row[3] = ts, audit_id
         self._user(stream, ev, ts, audit_id)
         if impersonator:
-            stream.user(username)["groups"].update(user.groups)
+            stream.user(username).groups.update(user.groups)
         denied = decision == "forbid" or (not decision and code == 403)
         if denied:
             minutes = stream.denied.setdefault(username, {})
@@ -888,21 +927,32 @@ class Summarizer:
     @staticmethod
     def _user(stream: _Stream, ev: Event, ts: str, audit_id: str) -> None:
         """Who sent the request (the impersonator, when there is one): groups, sources, node, AWS identity."""
-        u = stream.user(ev.user.username)
-        u["requests"] += 1
-        u["groups"].update(ev.user.groups)
+        user = ev.user
+        u = stream.users.get(user.username)
+        if u is None:
+            u = stream.users[user.username] = _Sender()
+        u.requests += 1
+        u.groups.update(user.groups)
         ips = ev.sourceIPs
         # the last address is the one the API server saw the connection from; earlier ones are client-supplied
-        _bump(u["ips"], ips[-1] if ips else "", ts, audit_id, MAX_SOURCES)
-        _bump(u["agents"], ev.userAgent, ts, audit_id, MAX_SOURCES)
-        extra = ev.user.extra
+        for table, key in ((u.ips, ips[-1] if ips else ""), (u.agents, ev.userAgent)):
+            row = table.get(key)
+            if row is not None:
+                row[0] += 1
+                if ts > row[2]:
+                    row[2] = ts
+                elif ts < row[1]:
+                    row[1], row[3] = ts, audit_id
+            else:
+                _bump(table, key, ts, audit_id, MAX_SOURCES)
+        extra = user.extra
         if extra:
             nodes = extra.get("authentication.kubernetes.io/node-name")
             if nodes:
-                u["nodes"].update(nodes[:1])
+                u.nodes.update(nodes[:1])
             arn = extra.get("arn") or extra.get("canonicalArn")
-            if arn and not u["arn"]:
-                u["arn"] = clean(arn[0], "arn", 200)
+            if arn and not u.arn:
+                u.arn = clean(arn[0], "arn", 200)
 
     def _record(self, stream: _Stream, kind: str, ev: Event, ts: str, username: str,
                 impersonator: str) -> dict[str, Any] | None:
@@ -962,10 +1012,7 @@ class Summarizer:
                          "pod_writes": s.pod_writes, "pod_writes_read": s.pod_writes_read},
             "malformed": self.malformed,
             "usage": {"columns": list(USAGE_COLUMNS), "rows": rows},
-            "users": {name: {"groups": sorted(u["groups"]), "requests": u["requests"],
-                             "ips": dict(sorted(u["ips"].items())), "agents": dict(sorted(u["agents"].items())),
-                             "nodes": sorted(u["nodes"]), **({"arn": u["arn"]} if u["arn"] else {})}
-                      for name, u in sorted(s.users.items())},
+            "users": {name: u.to_dict() for name, u in sorted(s.users.items())},
             "records": {k: sorted(v, key=lambda r: (r["ts"], r["id"])) for k, v in sorted(s.records.items())},
             "dropped": dict(sorted(s.dropped.items())),
             "denied": {name: [[m, *v] for m, v in sorted(minutes.items())]
@@ -1038,9 +1085,10 @@ def _read_file(path: Path, summarizer: Summarizer, bar: Any) -> dict[str, Any]:
         try:
             prefix = _is_document(reader.peek(1 << 16)[: 1 << 16])
             if prefix is None:
+                add = summarizer.add_line
                 for lines, line in enumerate(reader, 1):
-                    if line.strip():
-                        summarizer.add_line(line, name, lines)
+                    if len(line) > 2 or line.strip():
+                        add(line, name, lines)
                     if lines % 8192 == 0:
                         bar.update(counter.count - last)
                         last = counter.count
@@ -1083,11 +1131,17 @@ def summarize(paths: Iterable[str | os.PathLike[str]], *, progress: bool | None 
         raise SnapshotError("no audit log files given")
     total = sum(f.stat().st_size for f in files if f.is_file())
     summarizer = Summarizer()
-    with tqdm(total=total, desc="kubesec-nb audit log", unit="B", unit_scale=True, file=sys.stderr,
-              disable=not progress_enabled(progress), leave=False, dynamic_ncols=True) as bar:
-        for f in files:
-            summarizer.sources.append(_read_file(f, summarizer, bar))
-    return summarizer.result()
+    collecting = gc.isenabled()
+    gc.disable()  # millions of short-lived objects and no reference cycles: the cycle collector only costs time
+    try:
+        with tqdm(total=total, desc="kubesec-nb audit log", unit="B", unit_scale=True, file=sys.stderr,
+                  disable=not progress_enabled(progress), leave=False, dynamic_ncols=True) as bar:
+            for f in files:
+                summarizer.sources.append(_read_file(f, summarizer, bar))
+        return summarizer.result()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def load_audit_log(paths: Sequence[str | os.PathLike[str]], *, progress: bool | None = None) -> Attachment:
