@@ -72,8 +72,10 @@ def generate(path: Path, megabytes: int, seed: int = 0) -> int:
                 return user, groups, agent, ip, "update", rng.choice(["apps", ""]), rng.choice(
                     ["replicasets/status", "pods/status"]), ns, f"app-{rng.randrange(30)}"
             if k < 0.85:
-                return user, groups, agent, ip, "create", "", "events", ns, f"app-{rng.randrange(30)}.{rng.getrandbits(40):x}"
-            return user, groups, agent, ip, "create", "", "pods", ns, f"app-{rng.randrange(30)}-{rng.getrandbits(20):x}"
+                event_name = f"app-{rng.randrange(30)}.{rng.getrandbits(40):x}"
+                return user, groups, agent, ip, "create", "", "events", ns, event_name
+            pod_name = f"app-{rng.randrange(30)}-{rng.getrandbits(20):x}"
+            return user, groups, agent, ip, "create", "", "pods", ns, pod_name
         if r < 0.97:  # applications
             ns = rng.choice(namespaces)
             sa = f"sa-{rng.randrange(3)}"

@@ -410,7 +410,7 @@ def sample_log(snap: Any) -> tuple[str, bytes]:
                 for i, e in enumerate(("2026-11-19T14:00:01Z", "2026-11-19T14:30:02Z"))]
         cut = cloudwatch_events(evs[:1])[0]
         cut.update(message=cut["message"][:120], eventId="39" + cut["eventId"][2:])  # CloudWatch cut it short
-        return f"{name}-cloudwatch.json.gz", gzipped(cloudwatch_filter_log_events(evs, auth + [cut]))
+        return f"{name}-cloudwatch.json.gz", gzipped(cloudwatch_filter_log_events(evs, [*auth, cut]))
     if provider == "gke":
         entries = gke_entries(evs, "media-prod", "europe-west1", name)
         return f"{name}-cloud-logging.json.gz", gzipped(json_lines(entries))

@@ -28,15 +28,15 @@ Read (one file at a time, never whole, ``.gz`` or plain; each line or document i
 
 What the summary keeps: per day, user, calling pod, verb, resource, namespace, name and response code, the
 number of requests with first and last time and audit ID (``usage``; object names are capped per user and
-verb, and not kept for nodes and control-plane components, see :data:`COARSE_USERS`); per user its groups, source IPs and user
-agents; individual records of the requests incident response needs (exec/attach/port-forward/ephemeral
-containers/kubelet exec, pod and workload writes with the security-relevant fields of their body, RBAC writes
-with the written role or binding, anonymous requests), capped per kind; per user and minute the denied
-requests. What it never keeps: request and response bodies (only the fields above are read from the request
-body of pod, workload and RBAC writes; response bodies are not even parsed), headers, ``user.extra`` other
-than the pod, node and AWS ARN of the caller, query parameters outside a short list (others become
-``<redacted>``; of an exec ``command`` only the program name), and any kept string that looks like a
-credential (:func:`kubesec_nb.snapshot.redact.detect`).
+verb, and not kept for nodes and control-plane components, see :data:`COARSE_USERS`); per user its groups,
+source IPs and user agents; individual records of the requests incident response needs (exec, attach,
+port-forward, ephemeral containers, kubelet exec; pod and workload writes with the security-relevant fields of
+their body; RBAC writes with the written role or binding; anonymous requests), capped per kind; per user and
+minute the denied requests. What it never keeps: request and response bodies (only the fields above are read
+from the request body of pod, workload and RBAC writes; response bodies are not even parsed), headers,
+``user.extra`` other than the pod, node and AWS ARN of the caller, query parameters outside a short list
+(others become ``<redacted>``; of an exec ``command`` only the program name), and any kept string that looks
+like a credential (:func:`kubesec_nb.snapshot.redact.detect`).
 
 A request is counted once, from its last stage (``ResponseComplete`` or ``Panic``; a request whose log
 ends earlier counts from the last stage seen). Lines that cannot be read are counted and listed with their
