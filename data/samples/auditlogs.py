@@ -322,8 +322,8 @@ def story(snap: Any) -> list[Obj]:
     user_call("alice", alice, _at(0, 14, 10), "create", "pods", ns="storefront", name=web, sub="exec", code=101,
               ips=alice_ip, query="command=sh&container=web&stdin=true&stdout=true&tty=true",
               stage="ResponseStarted")
-    user_call("alice", alice, _at(0, 14, 10), "create", "pods", ns="storefront", name=web, sub="exec", code=101,
-              ips=alice_ip, query="command=sh&container=web&stdin=true&stdout=true&tty=true")
+    # the session's last stage, when it ends: the same request (audit ID), a later stage timestamp
+    evs.append({**evs[-1], "stage": "ResponseComplete", "stageTimestamp": _at(0, 14, 18)})
     user_call("alice", alice, _at(0, 14, 20), "get", "secrets", ns="storefront", name="web-db", ips=alice_ip,
               response={"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "web-db"},
                         "data": {"DB_PASSWORD": "c2stbGl2ZS1zYW1wbGU=", "API_KEY": SAMPLE_SECRET}})

@@ -375,6 +375,57 @@ class AuditAnalysis:
                 ("duplicate events dropped (same audit ID)", str(counts["duplicates"]))]
         return pd.DataFrame(rows, columns=["fact", "value"])
 
+    def subjects(self) -> pd.DataFrame:
+        """One row per subject in the log: requests allowed and denied, first and last, and its unused grants
+        (count, and how many are critical or high), busiest first."""
+        if self.missing:
+            return _with_missing(pd.DataFrame(columns=["subject", "requests", "allowed", "denied", "first", "last",
+                                                       "unused_grants", "unused_risky"]), self.missing)
+        u = self.usage
+        g = u.groupby("subject", sort=True)
+        df = g.agg(requests=("count", "sum"), first=("first", "min"), last=("last", "max")).reset_index()
+        for outcome_, col in (("allowed", "allowed"), ("denied", "denied")):
+            part = u[u["outcome"] == outcome_].groupby("subject")["count"].sum()
+            df[col] = df["subject"].map(part).fillna(0).astype(int)
+        unused = self.unused
+        df["unused_grants"] = df["subject"].map(unused.groupby("subject").size()).fillna(0).astype(int)
+        risky = unused[unused["risk"].isin(["critical", "high"])]
+        df["unused_risky"] = df["subject"].map(risky.groupby("subject").size()).fillna(0).astype(int)
+        cols = ["subject", "requests", "allowed", "denied", "first", "last", "unused_grants", "unused_risky"]
+        return df[cols].sort_values(["requests", "subject"], ascending=[False, True], kind="stable").reset_index(
+            drop=True)
+
+    def risky_unused(self, include_platform: bool = False) -> pd.DataFrame:
+        """Unused grants that are critical or high, through the subject's own bindings (group grants are listed
+        under the group); platform-managed ones only with ``include_platform``."""
+        df = self.unused
+        if self.missing:
+            return df
+        df = df[df["risk"].isin(["critical", "high"]) & (df["via"] == df["subject"])]
+        if not include_platform:
+            df = df[df["platform"] == ""]
+        cols = ["risk", "subject", "scope", "verb", "resource", "resourceNames", "binding", "role", "checks", "status"]
+        return df[cols].reset_index(drop=True)
+
+    def suggestion(self, subject: str) -> str:
+        """The least-privilege YAML for ``subject`` with the round-trip result as a last comment (or why it is
+        not assessed), for display."""
+        if self.missing:
+            return f"# least privilege for {subject}: not assessed: {self.missing}\n"
+        text = self.least_privilege(subject)
+        missed = self.round_trip(subject, text)
+        n = len(self.requests_of(subject))
+        verdict = (f"# round trip: without the bindings naming {parse_subject(subject).subject}, the cluster plus "
+                   f"these roles allows all {n} logged request shapes") if not missed else (
+            f"# round trip FAILED: {len(missed)} of {n} request shapes are not allowed")
+        return f"{text}{verdict}\n"
+
+    def view(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df``, or, without an audit log, one row saying why it is not assessed (never an empty table)."""
+        if self.missing:
+            return pd.DataFrame([("not assessed", self.missing)], columns=["status", "reason"])
+        return df
+
     @cached_property
     def malformed(self) -> pd.DataFrame:
         """Lines that could not be read: file, line (or document item) and why (the first 100 per log)."""

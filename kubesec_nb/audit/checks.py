@@ -38,9 +38,8 @@ def _event(audit_id: str, time: str, what: str) -> Evidence:
     return Evidence(f"audit event {audit_id}", time, what)
 
 
-def _window(rows: pd.DataFrame, first: str = "time", last: str = "time") -> Evidence:
-    return Evidence("audit log", "window", f"{rows[first].min()} .. {rows[last].max()} ({len(rows)} requests)"
-                    if first == last else f"{rows[first].min()} .. {rows[last].max()}")
+def _window(rows: pd.DataFrame) -> Evidence:
+    return Evidence("audit log", "window", f"{rows['time'].min()} .. {rows['time'].max()} ({len(rows)} requests)")
 
 
 def _events(rows: pd.DataFrame, what: Any) -> tuple[Evidence, ...]:

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from kubesec_nb.audit.usage import request_of
 from kubesec_nb.model import Model, binding_subject_key
 from kubesec_nb.rbac.analysis import RbacAnalysis
 from kubesec_nb.rbac.objects import CLUSTERROLEBINDINGS, ROLEBINDINGS
@@ -64,14 +65,9 @@ Used(namespace='shop', verb='create', group='', resource='pods/exec', name='web'
         return cls(namespace, verb, group, resource, name, path)
 
     def request(self) -> Request:
-        if self.path:
-            return Request(verb=self.verb, path=self.path)
+        """The authorization attributes of this shape."""
         res, _, sub = self.resource.partition("/")
-        ns = self.namespace or None
-        if res == "namespaces" and self.name:
-            ns = self.name
-        return Request(verb=self.verb, api_group=self.group, resource=res, subresource=sub, namespace=ns,
-                       name=self.name or None)
+        return request_of(self.verb, self.group, res, sub, self.namespace, self.name, self.path)
 
 
 def without_subject(snapshot: Snapshot, identity: Identity) -> Snapshot:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from kubesec_nb.audit.usage import outcome, resource_ref, subject_of
 from kubesec_nb.model import Model, pod_specs
+from kubesec_nb.snapshot.defaults import REPRESENTATIVE
 
 Records = list[dict[str, Any]]
 EXEC_COLUMNS = ["time", "subject", "action", "namespace", "pod", "command", "outcome", "code", "source_ip",
@@ -239,7 +240,8 @@ def unusual_sources(summaries: Sequence[Mapping[str, Any]], share: float, window
 
 
 def cluster_networks(model: Model, extra: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """Addresses inside the cluster: pod IPs, node addresses, node pod CIDRs, and ``extra`` CIDRs."""
+    """Addresses inside the cluster: pod IPs (of running pods, not the representative pods made from
+    manifests), node addresses, node pod CIDRs, and ``extra`` CIDRs."""
     nets: set[ipaddress.IPv4Network | ipaddress.IPv6Network] = set()
 
     def add(text: Any, host: bool = True) -> None:
@@ -252,6 +254,8 @@ def cluster_networks(model: Model, extra: Iterable[str]) -> list[ipaddress.IPv4N
             return
 
     for pod in model.pods:
+        if REPRESENTATIVE in ((pod.get("metadata") or {}).get("annotations") or {}):
+            continue  # made up from a manifest: its address says nothing about the cluster
         status = pod.get("status") or {}
         add(status.get("podIP"))
         for ip in status.get("podIPs") or []:
