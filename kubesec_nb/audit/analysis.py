@@ -280,7 +280,7 @@ class AuditAnalysis:
                                                    self.options.window), self.missing)
 
     @cached_property
-    def cluster_networks(self) -> list[Any]:
+    def cluster_networks(self) -> views.ClusterAddresses:
         """Addresses inside the cluster (pod IPs, node addresses and pod CIDRs, ``audit_cluster_networks``)."""
         return views.cluster_networks(self.model, self.options.cluster_networks)
 
@@ -325,30 +325,47 @@ class AuditAnalysis:
 
     @cached_property
     def _new_escalations(self) -> dict[tuple[str, str, str], tuple[str, ...]]:
+        """Per written object, the escalations it enables: rows of the escalation analysis with every written
+        object in place and not without them, whose path goes through the object (its binding or role is in
+        a step's evidence). The snapshot is the state with the objects (it was taken after the log) unless the
+        log wrote something else, or something since deleted."""
         written = dict(sorted(self._written().items())[:MAX_REANALYSED])
         if not written or self.rbac.missing:
             return {}
         snap = self.model.snapshot
 
-        def variant(extra: dict[str, Any] | None) -> Snapshot:
+        def key_of(o: dict[str, Any]) -> tuple[str, str, str]:
+            meta = o.get("metadata") or {}
+            return (str(o.get("kind", "")), str(meta.get("namespace", "")), str(meta.get("name", "")))
+
+        def variant(with_written: bool) -> Snapshot:
             objects: dict[str, list[dict[str, Any]]] = {}
             for res_key, objs in snap.objects.items():
                 if group_resource(res_key) in RBAC_RESOURCES:
-                    objs = [o for o in objs if (o.get("kind", ""), (o.get("metadata") or {}).get("namespace", ""),
-                                                (o.get("metadata") or {}).get("name", "")) not in written]
+                    objs = [o for o in objs if key_of(o) not in written]
                 objects[res_key] = list(objs)
             out = Snapshot(metadata=dict(snap.metadata), objects=objects, gaps=list(snap.gaps))
-            if extra is not None:
-                out.add(extra)
+            for obj in written.values() if with_written else ():
+                out.add(obj)
             return out
 
-        def escalations(s: Snapshot) -> set[tuple[str, str]]:
-            e = leastpriv.reanalyse(self.rbac, s).escalations
-            return set(zip(e["subject"], e["target"], strict=True))
-
-        base = escalations(variant(None))
-        return {key: tuple(f"{s} → {t}" for s, t in sorted(escalations(variant(obj)) - base))
-                for key, obj in written.items()}
+        current = {key_of(o): o for res in RBAC_RESOURCES for o in self.model.items(res)}
+        same = all(k in current and all(current[k].get(f) == o.get(f) for f in ("roleRef", "subjects", "rules"))
+                   for k, o in written.items())
+        after = self.rbac if same else leastpriv.reanalyse(self.rbac, variant(True))
+        before = leastpriv.reanalyse(self.rbac, variant(False)).escalations
+        known = set(zip(before["subject"], before["target"], strict=True))
+        refs = {k: f"{k[0]}/{k[1] + '/' if k[1] else ''}{k[2]}" for k in written}
+        out: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        e = after.escalations
+        for subject, target, steps in zip(e["subject"], e["target"], e["steps"], strict=True):
+            if (subject, target) in known:
+                continue
+            text = " ".join(f"{ev.object} {ev.field}" for step in steps for ev in step.evidence)
+            for k, ref in refs.items():
+                if ref in text:
+                    out[k].append(f"{subject} → {target}")
+        return {k: tuple(v) for k, v in out.items()}
 
     # ---- notebook views --------------------------------------------------------------------------------------
     def facts(self) -> pd.DataFrame:

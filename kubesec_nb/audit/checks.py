@@ -220,7 +220,7 @@ def _outside(a: AuditAnalysis) -> Iterator[Finding]:
                       evidence=(Evidence(f"audit event {r['first_id']}", f"{r['first']} .. {r['last']}",
                                          f"{r['count']} requests from {r['source_ip']} ({r['user_agents']})"),
                                 Evidence("snapshot", "pod and node addresses",
-                                         f"{len(a.cluster_networks)} networks, none contains {r['source_ip']}")),
+                                         f"{a.cluster_networks}: none is {r['source_ip']}")),
                       message=f"{r['subject']}'s token was used {r['count']} times from {r['source_ip']}, outside "
                               "the cluster's pod and node addresses")
 

@@ -186,35 +186,48 @@ def unused_frame(permissions: pd.DataFrame, used: pd.DataFrame, members: Mapping
         reqs = requests.setdefault(f"Group:{group}", [])
         for s in subs:
             reqs.extend(requests.get(s, ()))
-    rows: list[dict[str, Any]] = []
     perms = permissions.astype({c: str for c in permissions.columns if c not in ("rule_index", "nonResourceURL")})
-    for raw in perms.to_dict(orient="records"):
-        rec = {str(k): v for k, v in raw.items()}
-        rule = grant_rule(rec)
-        scope = str(rec["scope"])
-        reqs = requests.get(str(rec["subject"]), [])
-        if any(_matches(rule, scope, q) for q in reqs):
-            continue
-        _, candidates = risk_of(rule, scope, flags)
-        ids = tuple(c for c in candidates if (str(rec["via"]), c, scope) in held)
-        risk = min((held[(str(rec["via"]), c, scope)] for c in ids), key=SEVERITY_RANK.__getitem__, default="")
-        unknown = not reads_logged and rec["verb"] in READS
-        resource = str(rec["resource"])
-        if not rec["nonResourceURL"] and rec["apiGroup"] not in ("", "*"):
-            resource = f"{resource.split('/', 1)[0]}.{rec['apiGroup']}" + (
-                f"/{resource.split('/', 1)[1]}" if "/" in resource else "")
-        elif rec["apiGroup"] == "*" and resource != "*":
-            resource = f"{resource} (any group)"
-        rows.append({"risk": risk or "none", "subject": rec["subject"], "subject_kind": rec["subject_kind"],
-                     "scope": scope, "verb": rec["verb"], "resource": resource,
-                     "resourceNames": rec["resourceNames"], "binding": rec["binding"], "role": rec["role"],
-                     "rule_index": int(rec["rule_index"]), "via": rec["via"], "platform": rec["platform"],
-                     "checks": ", ".join(ids),
-                     "status": "unknown: the log holds no read requests" if unknown else "unused"})
-    df = pd.DataFrame(rows, columns=UNUSED_COLUMNS)
+    perms = perms.reset_index(drop=True)
+    # Only the grants of subjects with requests need matching; everyone else's are all unused.
+    is_used = pd.Series(False, index=perms.index)
+    active = perms[perms["subject"].isin([k for k, v in requests.items() if v])]
+    for i, rec in zip(active.index, active.to_dict(orient="records"), strict=True):
+        rule, scope = grant_rule(rec), str(rec["scope"])
+        is_used[i] = any(_matches(rule, scope, q) for q in requests[str(rec["subject"])])
+    df = perms[~is_used]
     if df.empty:
-        return df
+        return pd.DataFrame(columns=UNUSED_COLUMNS)
+    # risk and display per distinct grant shape, not per row: tens of thousands of rows share a few shapes
+    shape = ["via", "scope", "verb", "apiGroup", "resource", "resourceNames", "nonResourceURL"]
+    shapes = df[shape].drop_duplicates()
+    risks, checks, shown = [], [], []
+    for rec in shapes.to_dict(orient="records"):
+        rule, scope, via = grant_rule(rec), str(rec["scope"]), str(rec["via"])
+        ids = tuple(c for c in risk_of(rule, scope, flags)[1] if (via, c, scope) in held)
+        risks.append(min((held[(via, c, scope)] for c in ids), key=SEVERITY_RANK.__getitem__, default="none"))
+        checks.append(", ".join(ids))
+        shown.append(_display(str(rec["resource"]), str(rec["apiGroup"]), bool(rec["nonResourceURL"])))
+    shapes = shapes.assign(risk=risks, checks=checks, resource_shown=shown)
+    df = df.merge(shapes, on=shape, how="left")
+    unknown = df["verb"].isin(READS) & (not reads_logged)
+    df["status"] = unknown.map({True: "unknown: the log holds no read requests", False: "unused"})
+    df["resource"] = df["resource_shown"]
+    df["rule_index"] = df["rule_index"].astype(int)
     rank = {**SEVERITY_RANK, "none": len(SEVERITY_RANK)}
     df["_r"] = df["risk"].map(rank)
     df = df.sort_values(["_r", "subject", "scope", "resource", "verb", "binding", "rule_index"], kind="stable")
-    return df.drop(columns="_r").reset_index(drop=True)
+    return df[UNUSED_COLUMNS].reset_index(drop=True)
+
+
+def _display(resource: str, group: str, url: bool) -> str:
+    """A grant's resource as ``can()`` reads it (``deployments.apps/scale``).
+
+    >>> _display("deployments/scale", "apps", False), _display("pods", "*", False)
+    ('deployments.apps/scale', 'pods (any group)')
+    """
+    if url or group == "":
+        return resource
+    if group == "*":
+        return resource if resource == "*" else f"{resource} (any group)"
+    base, sep, sub = resource.partition("/")
+    return f"{base}.{group}{sep}{sub}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -239,17 +240,38 @@ def unusual_sources(summaries: Sequence[Mapping[str, Any]], share: float, window
     return _frame(rows, SOURCE_COLUMNS)
 
 
-def cluster_networks(model: Model, extra: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+@dataclass(frozen=True)
+class ClusterAddresses:
+    """Addresses inside the cluster: single hosts (pods, nodes) and networks (pod CIDRs, configured CIDRs)."""
+
+    hosts: frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address] = frozenset()
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.hosts) + len(self.networks)
+
+    def __contains__(self, addr: object) -> bool:
+        return addr in self.hosts or any(addr in n for n in self.networks)
+
+    def __str__(self) -> str:
+        return f"{len(self.hosts)} pod and node addresses, {len(self.networks)} networks"
+
+
+def cluster_networks(model: Model, extra: Iterable[str]) -> ClusterAddresses:
     """Addresses inside the cluster: pod IPs (of running pods, not the representative pods made from
     manifests), node addresses, node pod CIDRs, and ``extra`` CIDRs."""
+    hosts: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
     nets: set[ipaddress.IPv4Network | ipaddress.IPv6Network] = set()
 
-    def add(text: Any, host: bool = True) -> None:
-        if not isinstance(text, str) or not text:
-            return
+    def host(text: Any) -> None:
         try:
-            nets.add(ipaddress.ip_network(text if not host else f"{text}/{32 if ':' not in text else 128}",
-                                          strict=False))
+            hosts.add(ipaddress.ip_address(text))
+        except ValueError:
+            return
+
+    def net(text: Any) -> None:
+        try:
+            nets.add(ipaddress.ip_network(text, strict=False))
         except ValueError:
             return
 
@@ -257,24 +279,25 @@ def cluster_networks(model: Model, extra: Iterable[str]) -> list[ipaddress.IPv4N
         if REPRESENTATIVE in ((pod.get("metadata") or {}).get("annotations") or {}):
             continue  # made up from a manifest: its address says nothing about the cluster
         status = pod.get("status") or {}
-        add(status.get("podIP"))
-        for ip in status.get("podIPs") or []:
-            add((ip or {}).get("ip"))
+        for ip in [status.get("podIP"), *((x or {}).get("ip") for x in status.get("podIPs") or [])]:
+            if isinstance(ip, str) and ip:
+                host(ip)
     for node in model.nodes.values():
         spec, status = node.get("spec") or {}, node.get("status") or {}
         for cidr in [spec.get("podCIDR"), *(spec.get("podCIDRs") or [])]:
-            add(cidr, host=False)
+            if isinstance(cidr, str) and cidr:
+                net(cidr)
         for a in status.get("addresses") or []:
-            if (a or {}).get("type") in ("InternalIP", "ExternalIP"):
-                add(a.get("address"))
+            if (a or {}).get("type") in ("InternalIP", "ExternalIP") and isinstance(a.get("address"), str):
+                host(a["address"])
     for cidr in extra:
-        add(cidr, host=False)
-    return sorted(nets, key=lambda n: (n.version, n))
+        net(cidr)
+    return ClusterAddresses(frozenset(hosts), tuple(sorted(nets, key=lambda n: (n.version, n))))
 
 
-def outside_tokens(summaries: Sequence[Mapping[str, Any]], networks: Sequence[Any],
+def outside_tokens(summaries: Sequence[Mapping[str, Any]], inside: ClusterAddresses,
                    window: tuple[str, str]) -> pd.DataFrame:
-    """Service-account tokens used from addresses outside ``networks`` (per account and source IP)."""
+    """Service-account tokens used from addresses outside the cluster (per account and source IP)."""
     rows = []
     for user, u in sorted(_sources(summaries, window).items()):
         subject = subject_of(user)
@@ -286,7 +309,7 @@ def outside_tokens(summaries: Sequence[Mapping[str, Any]], networks: Sequence[An
                 addr = ipaddress.ip_address(ip)
             except ValueError:
                 continue
-            if addr.is_loopback or any(addr in n for n in networks):
+            if addr.is_loopback or addr in inside:
                 continue
             rows.append({"subject": subject, "source_ip": ip, "count": count, "first": first, "last": last,
                          "first_id": first_id, "user_agents": agents})
