@@ -102,7 +102,7 @@ def request_of(verb: str, group: str, resource: str, subresource: str, namespace
     return Request(verb=verb, api_group=group, resource=resource, subresource=subresource, namespace=ns, name=name_)
 
 
-def grant_rule(row: Mapping[str, Any]) -> Rule:
+def grant_rule(row: Mapping[Any, Any]) -> Rule:
     """The single-verb, single-resource rule of one effective-permission row."""
     if row["nonResourceURL"]:
         return Rule(verbs=(str(row["verb"]),), non_resource_urls=(str(row["resource"]),))
