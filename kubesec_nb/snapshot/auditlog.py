@@ -934,8 +934,10 @@ class Summarizer:
         u.requests += 1
         u.groups.update(user.groups)
         ips = ev.sourceIPs
-        # the last address is the one the API server saw the connection from; earlier ones are client-supplied
-        for table, key in ((u.ips, ips[-1] if ips else ""), (u.agents, ev.userAgent)):
+        # The last address is the one the API server saw the connection from (earlier ones are client-supplied
+        # X-Forwarded-For). Both keys come from the client: cleaned like every kept string (cached, cheap).
+        ip = clean(ips[-1], "ip", 60) if ips else ""
+        for table, key in ((u.ips, ip), (u.agents, clean(ev.userAgent, "userAgent", 200))):
             row = table.get(key)
             if row is not None:
                 row[0] += 1
