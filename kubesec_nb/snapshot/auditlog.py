@@ -337,14 +337,17 @@ def timestamp(value: str | int | None) -> str:
 
 
 @lru_cache(maxsize=4096)
-def clean(value: str, name: str = "value", limit: int = 300) -> str:
-    """``value`` truncated, or a redaction marker when it looks like a credential.
+def clean(value: str, name: str = "value", limit: int = 300, *, patterns_only: bool = False) -> str:
+    """``value`` truncated, or a redaction marker when it looks like a credential (``patterns_only``: only
+    known credential formats count, not the entropy heuristic that version strings trip).
 
     >>> clean("kubectl/v1.30.2"), clean("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlMTIz")
     ('kubectl/v1.30.2', '<redacted:jwt>')
+    >>> clean("kube-controller-manager/v1.30.4", "userAgent", patterns_only=True)
+    'kube-controller-manager/v1.30.4'
     """
     found = detect(name, value)
-    if found:
+    if found and not (patterns_only and found in ("high-entropy", "key-name")):
         return marker(found)
     return value if len(value) <= limit else value[:limit] + "…"
 
@@ -936,8 +939,8 @@ class Summarizer:
         ips = ev.sourceIPs
         # The last address is the one the API server saw the connection from (earlier ones are client-supplied
         # X-Forwarded-For). Both keys come from the client: cleaned like every kept string (cached, cheap).
-        ip = clean(ips[-1], "ip", 60) if ips else ""
-        for table, key in ((u.ips, ip), (u.agents, clean(ev.userAgent, "userAgent", 200))):
+        ip = clean(ips[-1], "ip", 60, patterns_only=True) if ips else ""
+        for table, key in ((u.ips, ip), (u.agents, clean(ev.userAgent, "userAgent", 200, patterns_only=True))):
             row = table.get(key)
             if row is not None:
                 row[0] += 1
@@ -970,7 +973,8 @@ class Summarizer:
             "subresource": ref.subresource if ref else "", "namespace": ref.namespace if ref else "",
             "name": ref.name if ref else "", "code": ev.responseStatus.code if ev.responseStatus else 0,
             "decision": ev.annotations.get("authorization.k8s.io/decision", ""),
-            "ips": [clean(ip, "ip", 60) for ip in ev.sourceIPs[:4]], "agent": clean(ev.userAgent, "userAgent", 200),
+            "ips": [clean(ip, "ip", 60, patterns_only=True) for ip in ev.sourceIPs[:4]],
+            "agent": clean(ev.userAgent, "userAgent", 200, patterns_only=True),
             "uri": sanitize_uri(ev.requestURI), "level": ev.level,
         }
         if impersonator:
