@@ -107,15 +107,11 @@ SAFE_QUERY = frozenset({
     "timeout", "timeoutSeconds", "allowWatchBookmarks", "sendInitialEvents", "container", "stdin", "stdout",
     "stderr", "tty", "follow", "previous", "tailLines", "sinceSeconds", "timestamps", "dryRun", "fieldManager",
     "fieldValidation", "force", "propagationPolicy", "gracePeriodSeconds", "orphanDependents", "ports", "pretty"})
-#: ``user.extra`` keys kept: the caller's pod and node (bound service-account tokens) and its AWS identity.
-KEPT_EXTRA = {"authentication.kubernetes.io/pod-name": "pod", "authentication.kubernetes.io/node-name": "node",
-              "arn": "arn", "canonicalArn": "arn"}
 #: gRPC status code (GKE ``protoPayload.status.code``) → HTTP status, as grpc-gateway maps them.
 GRPC_TO_HTTP = {0: 200, 1: 499, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409,
                 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401}
 USAGE_COLUMNS = ("day", "user", "pod", "impersonator", "verb", "group", "resource", "subresource", "namespace",
                  "name", "path", "code", "decision", "count", "first", "last", "first_id", "last_id")
-FORMATS = ("kubernetes", "eks-cloudwatch", "gke-cloud-logging", "aks-diagnostics")
 
 
 # ---- the shapes read: only these fields are ever decoded ---------------------------------------------------
