@@ -19,7 +19,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -272,16 +272,17 @@ class Snapshot:
         return from_kubectl(paths, snapshot_cls=cls, **kwargs)
 
     # ---- attachments ---------------------------------------------------------------------
-    def attach(self, kind: str, path: str | os.PathLike[str]) -> Attachment:
+    def attach(self, kind: str, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> Attachment:
         """Attach an external JSON document: a cloud cluster description or a Trivy report.
 
         ``kind`` is one of :data:`ATTACHMENT_KINDS` or ``auto`` to recognise the document
         (``gcloud container clusters describe``, ``aws eks describe-cluster``,
         ``az aks show``, ``trivy ... --format json``, ``aws eks list-access-entries``).
+        ``audit-log`` summarises one or more audit-log files (:mod:`kubesec_nb.snapshot.auditlog`).
         """
         from kubesec_nb.snapshot.attachments import load_attachment
 
-        att = load_attachment(kind, Path(path))
+        att = load_attachment(kind, Path(path) if isinstance(path, str | os.PathLike) else [Path(p) for p in path])
         self.attachments = [a for a in self.attachments if not (a.kind == att.kind and a.source == att.source)]
         self.attachments.append(att)
         self.attachments.sort(key=lambda a: (a.kind, a.source))

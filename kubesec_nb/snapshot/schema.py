@@ -1113,11 +1113,44 @@ class DiagnosticSettings(_S, kw_only=True):
     value: list[DiagnosticSetting]
 
 
+class AuditWindow(_S, kw_only=True):
+    first: str | None = None
+    last: str | None = None
+
+
+class AuditCoverage(_S, kw_only=True):
+    reads: int | None = None
+    levels: dict[str, int] | None = None
+
+
+class AuditUser(_S, kw_only=True):
+    groups: Strs | None = None
+
+
+class AuditUsage(_S, kw_only=True):
+    columns: Strs | None = None
+    rows: list[list[Any]] | None = None
+
+
+class AuditSummary(_S, kw_only=True):
+    """An ``audit-log`` attachment (:mod:`kubesec_nb.snapshot.auditlog` writes it): the parts the audit analyzer
+    indexes; its own version check refuses a summary of another version."""
+
+    version: Any = None
+    window: AuditWindow
+    coverage: AuditCoverage
+    users: dict[str, AuditUser]
+    usage: AuditUsage
+    counts: dict[str, int] | None = None
+    records: dict[str, list[dict[str, Any]]] | None = None
+    denied: dict[str, list[list[Any]]] | None = None
+
+
 #: The typed subset of each attachment kind (one document, or a list where the CLI prints lists).
 ATTACHMENT_TYPES: dict[str, Any] = {
     "eks-cluster": EksCluster, "gke-cluster": GkeCluster, "aks-cluster": AksCluster,
     "trivy": TrivyReport | list[TrivyReport], "eks-access-entries": AccessEntries | list[AccessEntries],
-    "aks-diagnostic-settings": DiagnosticSettings | list[DiagnosticSetting], "audit-summary": Any,
+    "aks-diagnostic-settings": DiagnosticSettings | list[DiagnosticSetting], "audit-log": AuditSummary,
 }
 
 
