@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -1114,36 +1114,95 @@ class DiagnosticSettings(_S, kw_only=True):
 
 
 class AuditWindow(_S, kw_only=True):
-    first: str | None = None
-    last: str | None = None
+    first: str
+    last: str
 
 
 class AuditCoverage(_S, kw_only=True):
-    reads: int | None = None
+    reads: int
+    pod_writes: int
+    pod_writes_read: int
     levels: dict[str, int] | None = None
 
 
+class AuditCounts(_S, kw_only=True):
+    requests: int
+    malformed: int
+    ignored: int
+    duplicates: int
+    events: int | None = None
+
+
+#: ``[count, first, last, first_id]`` of one source IP or user agent.
+SourceRow = tuple[int, str, str, str]
+
+
 class AuditUser(_S, kw_only=True):
-    groups: Strs | None = None
+    groups: Strs
+    requests: int | None = None
+    ips: dict[str, SourceRow] | None = None
+    agents: dict[str, SourceRow] | None = None
+    nodes: Strs | None = None
+    arn: str | None = None
 
 
 class AuditUsage(_S, kw_only=True):
     columns: Strs | None = None
-    rows: list[list[Any]] | None = None
+    # day, user, pod, impersonator, verb, group, resource, subresource, namespace, name, path, code, decision,
+    # count, first, last, first_id, last_id (auditlog.USAGE_COLUMNS)
+    rows: list[tuple[str, str, str, str, str, str, str, str, str, str, str, int, str, int, str, str, str,
+                     str | None]]
+
+
+class AuditRecord(_S, kw_only=True):
+    id: str
+    ts: str
+    user: str
+    verb: str
+    group: str
+    resource: str
+    subresource: str
+    namespace: str
+    name: str
+    code: int
+    decision: str
+    ips: Strs
+    agent: str
+    uri: str
+    groups: Strs | None = None
+    level: str | None = None
+    impersonator: str | None = None
+    pod: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    command: str | None = None
+    flags: dict[str, Any] | None = None
+    psa: str | None = None
+    object: dict[str, Any] | None = None
+
+
+class AuditMalformed(_S, kw_only=True):
+    file: str
+    line: str  # a line number or a position inside a document (``events[1]``)
+    error: str
 
 
 class AuditSummary(_S, kw_only=True):
-    """An ``audit-log`` attachment (:mod:`kubesec_nb.snapshot.auditlog` writes it): the parts the audit analyzer
-    indexes; its own version check refuses a summary of another version."""
+    """An ``audit-log`` attachment (:mod:`kubesec_nb.snapshot.auditlog` writes it), as the audit analyzer reads
+    it. ``version`` is ``auditlog.SUMMARY_VERSION`` (a test keeps the two equal): a summary of another version
+    is refused when the snapshot is read, not when the analyzer meets it."""
 
-    version: Any = None
+    version: Literal[1]
     window: AuditWindow
     coverage: AuditCoverage
+    counts: AuditCounts
     users: dict[str, AuditUser]
     usage: AuditUsage
-    counts: dict[str, int] | None = None
-    records: dict[str, list[dict[str, Any]]] | None = None
-    denied: dict[str, list[list[Any]]] | None = None
+    malformed: list[AuditMalformed]
+    records: dict[str, list[AuditRecord]] | None = None
+    # user -> [minute, count, first_id, last_id, example]
+    denied: dict[str, list[tuple[str, int, str, str, str]]] | None = None
+    dropped: dict[str, int] | None = None
 
 
 #: The typed subset of each attachment kind (one document, or a list where the CLI prints lists).

@@ -12,6 +12,7 @@ import yaml
 import kubesec_nb as ks
 from kubesec_nb.errors import KubesecError
 from kubesec_nb.snapshot import Snapshot
+from kubesec_nb.snapshot.resources import spec_for
 from tests.boundary.mutate import paths
 from tests.clusters import SAMPLES
 
@@ -63,21 +64,17 @@ def write_input(tmp: Path, objs: list[dict[str, Any]], fmt: str, atts: list[dict
         path = tmp / "snap.json"
         objects: dict[str, list[dict[str, Any]]] = {}
         for o in objs:
-            plural = {"Pod": "v1/pods", "Namespace": "v1/namespaces"}.get(str(o.get("kind")))
-            key = plural or _key(o)
-            objects.setdefault(key, []).append(o)
+            key = _key(o)
+            if key:  # kinds a snapshot does not store have no key to go under
+                objects.setdefault(key, []).append(o)
         path.write_text(json.dumps({"apiVersion": "kubesec-nb/v1", "kind": "Snapshot", "metadata": {},
                                     "objects": objects, "attachments": atts or []}), encoding="utf-8")
     return path
 
 
-def _key(o: dict[str, Any]) -> str:
-    from kubesec_nb.snapshot.resources import spec_for
-
+def _key(o: dict[str, Any]) -> str | None:
     spec = spec_for(str(o.get("apiVersion")), str(o.get("kind")))
-    if spec is None:
-        return "v1/configmaps"
-    return spec.key(str(o.get("apiVersion")).rsplit("/", 1)[-1])
+    return spec.key(str(o.get("apiVersion")).rsplit("/", 1)[-1]) if spec else None
 
 
 def load(path: Path, fmt: str, *, lenient: bool = False) -> Snapshot:

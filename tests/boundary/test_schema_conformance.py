@@ -149,3 +149,9 @@ def test_every_built_in_kind_is_compared() -> None:
     builtin = {k for k in schema.TYPES if k[0] in ("", "apps", "batch", "rbac.authorization.k8s.io",
                                                     "discovery.k8s.io", "networking.k8s.io")}
     assert builtin == set(DEFS)
+
+
+def test_audit_summary_version_matches_the_writer() -> None:
+    from kubesec_nb.snapshot.auditlog import SUMMARY_VERSION
+
+    assert typing.get_args(typing.get_type_hints(schema.AuditSummary)["version"]) == (SUMMARY_VERSION,)
