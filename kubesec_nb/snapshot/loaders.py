@@ -4,6 +4,10 @@ Both accept files and folders (searched recursively for ``.json``, ``.json.gz``,
 ``.yaml``, ``.yml``), in any mix. Errors name the file and the document index (and the
 line for YAML syntax errors). Kinds kubesec-nb does not keep are skipped and counted
 in ``metadata.skipped``; an unknown kind is never a silent success: the counts say so.
+Lists (``kind: List``, ``ConfigMapList``, ...) are unpacked, Lists inside Lists too; a
+kubesec-nb snapshot file is refused (it is read with ``Snapshot.load``). Every object is
+redacted and validated by :meth:`Snapshot.add`; ``lenient=True`` skips invalid objects
+and records each as a gap of reason ``invalid``.
 """
 
 from __future__ import annotations
