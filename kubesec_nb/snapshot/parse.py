@@ -48,10 +48,14 @@ T = TypeVar("T")
 
 
 def without_gc(fn: Callable[[], T]) -> T:
-    """Run ``fn`` with the cyclic garbage collector paused.
+    """Run ``fn`` with the cyclic garbage collector paused; what it built is promoted to the oldest generation.
 
     Parsing allocates hundreds of thousands of containers that live on; each allocation
-    burst would otherwise trigger collections that scan them all again (3x slower).
+    burst would otherwise trigger collections that scan them all again (3x slower), and
+    the first young collection afterwards would scan every one of them once more.
+    ``gc.freeze()`` then ``gc.unfreeze()`` moves every tracked object to the oldest
+    generation in constant time: still collectable, no longer rescanned by young
+    collections.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -59,6 +63,8 @@ def without_gc(fn: Callable[[], T]) -> T:
         return fn()
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
