@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kubesec_nb.model import Model
+from kubesec_nb.platform.addons import Policy, admission_policies
 from kubesec_nb.platform.describe import Description, cluster_description, descriptions
 from kubesec_nb.platform.identity import NodeCloudAccess, node_cloud_access
+from kubesec_nb.platform.mesh import ROOT_NAMESPACE
 from kubesec_nb.platform.provider import ProviderInfo, detect_provider
 
 if TYPE_CHECKING:
@@ -24,9 +26,12 @@ class PlatformAnalysis:
     platform analysis is built alone.
     """
 
-    def __init__(self, model: Model, network: NetworkAnalysis | None = None) -> None:
+    def __init__(self, model: Model, network: NetworkAnalysis | None = None,
+                 istio_root_namespace: str = ROOT_NAMESPACE) -> None:
         self.model = model
         self.network = network
+        #: Istio's root namespace (meshConfig.rootNamespace): where mesh-wide PeerAuthentications live.
+        self.istio_root_namespace = istio_root_namespace or ROOT_NAMESPACE
 
     @cached_property
     def provider(self) -> ProviderInfo:
@@ -46,6 +51,15 @@ class PlatformAnalysis:
     def node_access(self) -> dict[str, NodeCloudAccess]:
         """Per node: its cloud identity and whether pods can reach its credentials."""
         return node_cloud_access(self.model)
+
+    @cached_property
+    def policies(self) -> list[Policy]:
+        """Admission policies (Kyverno, Gatekeeper, ValidatingAdmissionPolicy, Azure Policy) and their action."""
+        azure = None
+        desc = self.description
+        if desc is not None and desc.provider == "aks" and desc.get("addonProfiles.azurepolicy.enabled") is True:
+            azure = desc.evidence("addonProfiles.azurepolicy.enabled")
+        return admission_policies(self.model, azure)
 
     @property
     def node_identities(self) -> pd.DataFrame:

@@ -86,6 +86,29 @@ def _child(obj: Any, key: str) -> tuple[str, Any] | None:
     return None
 
 
+class Fields(Mapping[str, Any]):
+    """A read-only view of a mapping whose keys are looked up in any casing (``get("name")`` finds ``Name``).
+
+    >>> Fields({"NodegroupName": "a"}).get("nodegroupName")
+    'a'
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        hit = _child(self._data, key)
+        if hit is None:
+            raise KeyError(key)
+        return hit[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 @dataclass(frozen=True)
 class Found:
     """A value found at a path, with the path as the document spells it (``None`` value: absent)."""
@@ -191,12 +214,13 @@ class Description:
         return default if found.value is None else found.value
 
     def items(self, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """``(spelled path with index, item)`` for each mapping in the list at ``path``."""
+        """``(spelled path with index, item)`` for each mapping in the list at ``path``; items read their keys
+        in any casing (:class:`Fields`)."""
         found = self.find(path)
         if isinstance(found.value, Sequence) and not isinstance(found.value, str):
             for i, item in enumerate(found.value):
                 if isinstance(item, Mapping):
-                    yield f"{found.path}[{i}]", item
+                    yield f"{found.path}[{i}]", Fields(item)
 
     def evidence(self, path: str, value: Any = None, *, base: Any = None, base_path: str = "") -> Evidence:
         """Evidence for the field at ``path``: the document, the field as spelled there, its value

@@ -35,11 +35,11 @@ def guess_kind(doc: Any) -> str | None:
     'trivy'
     """
     if isinstance(doc, list):
+        if doc and all(isinstance(d, dict) and "logs" in d for d in doc):
+            return "aks-diagnostic-settings"
         kinds = {guess_kind(d) for d in doc}
         if len(kinds) == 1:
             return kinds.pop()
-        if doc and all(isinstance(d, dict) and "logs" in d for d in doc):
-            return "aks-diagnostic-settings"
         return None
     if not isinstance(doc, dict):
         return None
