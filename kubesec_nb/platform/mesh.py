@@ -163,14 +163,12 @@ def peer_mode(pod: Mapping[str, Any], policies: Sequence[Mapping[str, Any]],
                                                                             "PERMISSIVE"))
     ports: list[tuple[int, str]] = []
     if workload is not None:
-        for port, setting in sorted(((workload.get("spec") or {}).get("portLevelMtls") or {}).items(),
-                                    key=lambda kv: str(kv[0])):
-            m = str(setting.get("mode")) if isinstance(setting, Mapping) and setting.get("mode") in MODES else "UNSET"
-            try:
-                number = int(port)
-            except (TypeError, ValueError):
+        for port, setting in ((workload.get("spec") or {}).get("portLevelMtls") or {}).items():
+            if not str(port).isdigit():
                 continue
-            ports.append((number, mode if m == "UNSET" else m))
+            m = str(setting.get("mode")) if isinstance(setting, Mapping) and setting.get("mode") in MODES else "UNSET"
+            ports.append((int(port), mode if m == "UNSET" else m))
             ev.append(Evidence(f"PeerAuthentication {object_key(workload)} (workload)",
-                               f"spec.portLevelMtls[{number}].mode", m))
+                               f"spec.portLevelMtls[{port}].mode", m))
+    ports.sort()
     return PeerMode(object_key(pod), mode, tuple(ports), tuple(ev))
