@@ -46,6 +46,13 @@ def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
 
+def required(p: PlatformAnalysis, provider: str, path: str, message: str, *, want: bool = True) -> Iterator[Finding]:
+    """One finding when the boolean at ``path`` is not ``want`` (unset counts as false)."""
+    d = cluster(p, provider)
+    if _truthy(d.get(path)) != want:
+        yield fail(d, message, d.evidence(path))
+
+
 # ---- EKS --------------------------------------------------------------------------------------------------
 @check("PLAT-EKS-PUBLIC-ENDPOINT", title="EKS API endpoint public and open to any address", severity="high",
        category=API, analyzer="platform", providers=("eks",), cis=("CIS EKS 5.4.1",),
@@ -281,11 +288,10 @@ def _pool_flag(p: PlatformAnalysis, field: str, what: str) -> Iterator[Finding]:
                    "with a vTPM, so stolen bootstrap credentials cannot impersonate a node).",
        references=("kube-bench gke 5.5.5", "checkov CKV_GCP_71"))
 def _gke_shielded(p: PlatformAnalysis) -> Iterator[Finding]:
-    d = cluster(p, "gke")
+    cluster(p, "gke")
     _not_on_autopilot(p, "Shielded GKE Nodes (always on)")
-    if not _truthy(d.get("shieldedNodes.enabled")):
-        yield fail(d, "nodes are not Shielded GKE Nodes: a stolen kubelet bootstrap credential can register a fake "
-                      "node", d.evidence("shieldedNodes.enabled"))
+    return required(p, "gke", "shieldedNodes.enabled", "nodes are not Shielded GKE Nodes: a stolen kubelet bootstrap "
+                                                       "credential can register a fake node")
 
 
 @check("PLAT-GKE-SECURE-BOOT", title="GKE node pools without Secure Boot", severity="low",
@@ -399,10 +405,8 @@ def _gke_release_channel(p: PlatformAnalysis) -> Iterator[Finding]:
        remediation="`gcloud container clusters update CLUSTER --no-enable-legacy-authorization`.",
        references=("kube-bench gke 5.8.3", "checkov CKV_GCP_7"))
 def _gke_abac(p: PlatformAnalysis) -> Iterator[Finding]:
-    d = cluster(p, "gke")
-    if _truthy(d.get("legacyAbac.enabled")):
-        yield fail(d, "ABAC grants broad access outside RBAC: RBAC findings understate what subjects can do",
-                   d.evidence("legacyAbac.enabled"))
+    return required(p, "gke", "legacyAbac.enabled",
+                    "ABAC grants broad access outside RBAC: RBAC findings understate what subjects can do", want=False)
 
 
 @check("PLAT-GKE-CLIENT-CERT", title="GKE issues a client certificate", severity="medium", category=API,
@@ -458,10 +462,8 @@ def _aks_private_cluster(p: PlatformAnalysis) -> Iterator[Finding]:
                    "--azure-keyvault-kms-key-vault-network-access Private`.",
        references=("kubescape C-0066", "checkov CKV_AZURE_227"))
 def _aks_secrets_kms(p: PlatformAnalysis) -> Iterator[Finding]:
-    d = cluster(p, "aks")
-    if not _truthy(d.get("securityProfile.azureKeyVaultKms.enabled")):
-        yield fail(d, "Secrets are encrypted only with platform-managed keys, not a Key Vault key you control",
-                   d.evidence("securityProfile.azureKeyVaultKms.enabled"))
+    return required(p, "aks", "securityProfile.azureKeyVaultKms.enabled",
+                    "Secrets are encrypted only with platform-managed keys, not a Key Vault key you control")
 
 
 @check("PLAT-AKS-ENTRA-ID", title="AKS without Microsoft Entra ID integration", severity="high", category=IAM,
@@ -469,10 +471,8 @@ def _aks_secrets_kms(p: PlatformAnalysis) -> Iterator[Finding]:
        remediation="`az aks update -g RG -n CLUSTER --enable-aad --aad-admin-group-object-ids GROUP_ID`.",
        references=("kubescape C-0241", "checkov CKV_AZURE_5"))
 def _aks_entra(p: PlatformAnalysis) -> Iterator[Finding]:
-    d = cluster(p, "aks")
-    if not _truthy(d.get("aadProfile.managed")):
-        yield fail(d, "users authenticate with cluster certificates rather than Entra ID identities",
-                   d.evidence("aadProfile.managed"))
+    return required(p, "aks", "aadProfile.managed",
+                    "users authenticate with cluster certificates rather than Entra ID identities")
 
 
 @check("PLAT-AKS-AZURE-RBAC", title="AKS without Azure RBAC for Kubernetes authorization", severity="low",
@@ -480,10 +480,8 @@ def _aks_entra(p: PlatformAnalysis) -> Iterator[Finding]:
        remediation="`az aks update -g RG -n CLUSTER --enable-azure-rbac`.",
        references=("kubescape C-0241",))
 def _aks_azure_rbac(p: PlatformAnalysis) -> Iterator[Finding]:
-    d = cluster(p, "aks")
-    if not _truthy(d.get("aadProfile.enableAzureRbac")):
-        yield fail(d, "authorization is Kubernetes RBAC only; Azure role assignments do not govern cluster access",
-                   d.evidence("aadProfile.enableAzureRbac"))
+    return required(p, "aks", "aadProfile.enableAzureRbac",
+                    "authorization is Kubernetes RBAC only; Azure role assignments do not govern cluster access")
 
 
 @check("PLAT-AKS-LOCAL-ACCOUNTS", title="AKS local accounts enabled", severity="high", category=IAM,
@@ -492,10 +490,8 @@ def _aks_azure_rbac(p: PlatformAnalysis) -> Iterator[Finding]:
                    "`az aks get-credentials --admin` then stops working.",
        references=("prowler aks_cluster_local_accounts_disabled", "checkov CKV_AZURE_141"))
 def _aks_local_accounts(p: PlatformAnalysis) -> Iterator[Finding]:
-    d = cluster(p, "aks")
-    if not _truthy(d.get("disableLocalAccounts")):
-        yield fail(d, "the static clusterAdmin credential (`az aks get-credentials --admin`) bypasses Entra ID and "
-                      "cannot be audited per user", d.evidence("disableLocalAccounts"))
+    return required(p, "aks", "disableLocalAccounts", "the static clusterAdmin credential (`az aks get-credentials "
+                                                      "--admin`) bypasses Entra ID and cannot be audited per user")
 
 
 @check("PLAT-AKS-WORKLOAD-IDENTITY", title="AKS Workload Identity disabled", severity="low", category=IAM,
@@ -532,10 +528,8 @@ def _aks_network_policy(p: PlatformAnalysis) -> Iterator[Finding]:
                    "baseline initiative.",
        references=("checkov CKV_AZURE_116",))
 def _aks_azure_policy(p: PlatformAnalysis) -> Iterator[Finding]:
-    d = cluster(p, "aks")
-    if not _truthy(d.get("addonProfiles.azurepolicy.enabled")):
-        yield fail(d, "Azure Policy for Kubernetes (Gatekeeper) does not enforce the organisation's policies here",
-                   d.evidence("addonProfiles.azurepolicy.enabled"))
+    return required(p, "aks", "addonProfiles.azurepolicy.enabled",
+                    "Azure Policy for Kubernetes (Gatekeeper) does not enforce the organisation's policies here")
 
 
 @check("PLAT-AKS-DEFENDER", title="AKS Microsoft Defender for Containers off", severity="medium",
@@ -543,10 +537,8 @@ def _aks_azure_policy(p: PlatformAnalysis) -> Iterator[Finding]:
        remediation="`az aks update -g RG -n CLUSTER --enable-defender --defender-config CONFIG.json`.",
        references=("kubescape C-0243", "prowler aks_cluster_defender_enabled"))
 def _aks_defender(p: PlatformAnalysis) -> Iterator[Finding]:
-    d = cluster(p, "aks")
-    if not _truthy(d.get("securityProfile.defender.securityMonitoring.enabled")):
-        yield fail(d, "Defender's runtime sensor and image scanning are not deployed",
-                   d.evidence("securityProfile.defender.securityMonitoring.enabled"))
+    return required(p, "aks", "securityProfile.defender.securityMonitoring.enabled",
+                    "Defender's runtime sensor and image scanning are not deployed")
 
 
 @check("PLAT-AKS-AUTO-UPGRADE", title="AKS without automatic upgrades", severity="low", category=INVENTORY,

@@ -23,8 +23,6 @@ from kubesec_nb.model import Model, iter_containers, object_key
 
 POD_SECURITY = "Pod Security and Security Contexts"
 REPRESENTATIVE = "kubesec-nb.io/representative"
-_LIMITS = ("limitranges",)
-_QUOTAS = ("resourcequotas",)
 
 
 def _platform(model: Model, ns: str) -> str | None:
@@ -116,35 +114,34 @@ def _app_namespaces(model: Model) -> list[str]:
         p["metadata"]["namespace"])})
 
 
-@check("WL-NS-NO-LIMITRANGE", title="Namespaces without a LimitRange", severity="low", category=POD_SECURITY,
-       analyzer="model", requires=("pods", *_LIMITS),
-       references=("NSA/CISA Kubernetes hardening guide (resource policies)", "kubescape C-0009"),
-       remediation="Add a LimitRange with `default` and `defaultRequest` for type Container (and `max`) to each "
-                   "application namespace: `kubectl apply -n NS -f limitrange.yaml`.")
-def _no_limitrange(model: Model) -> Iterator[Finding]:
-    have = {lr["metadata"]["namespace"] for lr in model.items("limitranges")}
+def _namespaces_without(model: Model, resource: str, kind: str, why: str) -> Iterator[Finding]:
+    have = {o["metadata"]["namespace"] for o in model.items(resource)}
     for ns in _app_namespaces(model):
         if ns not in have:
             yield Finding(kind="Namespace", namespace=ns, name=ns,
-                          evidence=(Evidence(f"Namespace {ns}", "LimitRanges", "none"),),
-                          message=f"containers in {ns} without limits get no default and no maximum")
+                          evidence=(Evidence(f"Namespace {ns}", f"{kind}s", "none"),), message=why.format(ns=ns))
+
+
+@check("WL-NS-NO-LIMITRANGE", title="Namespaces without a LimitRange", severity="low", category=POD_SECURITY,
+       analyzer="model", requires=("pods", "limitranges"),
+       references=("NSA/CISA Kubernetes hardening guide (resource policies)",),
+       remediation="Add a LimitRange with `default` and `defaultRequest` for type Container (and `max`) to each "
+                   "application namespace: `kubectl apply -n NS -f limitrange.yaml`.")
+def _no_limitrange(model: Model) -> Iterator[Finding]:
+    return _namespaces_without(model, "limitranges", "LimitRange",
+                               "containers in {ns} without limits get no default and no maximum")
 
 
 @check("WL-NS-NO-RESOURCEQUOTA", title="Namespaces without a ResourceQuota", severity="low", category=POD_SECURITY,
-       analyzer="model", requires=("pods", *_QUOTAS),
-       references=("NSA/CISA Kubernetes hardening guide (resource policies)", "kube-bench 5.7 (namespaces as "
-                                                                             "boundaries)"),
+       analyzer="model", requires=("pods", "resourcequotas"),
+       references=("NSA/CISA Kubernetes hardening guide (resource policies)",),
        remediation="Add a ResourceQuota (`requests.cpu`, `requests.memory`, `limits.memory`, `pods`) to each "
                    "application namespace: `kubectl create quota NAME -n NS --hard=requests.cpu=4,"
                    "requests.memory=8Gi,pods=50`.")
 def _no_quota(model: Model) -> Iterator[Finding]:
-    have = {q["metadata"]["namespace"] for q in model.items("resourcequotas")}
-    for ns in _app_namespaces(model):
-        if ns not in have:
-            yield Finding(kind="Namespace", namespace=ns, name=ns,
-                          evidence=(Evidence(f"Namespace {ns}", "ResourceQuotas", "none"),),
-                          message=f"nothing caps what {ns} can consume: one compromised or runaway workload can "
-                                  "starve the cluster")
+    return _namespaces_without(model, "resourcequotas", "ResourceQuota", "nothing caps what {ns} can consume: one "
+                                                                         "compromised or runaway workload can starve "
+                                                                         "the cluster")
 
 
 @check("WL-DEFAULT-NAMESPACE", title="Workloads in the default namespace", severity="low", category=POD_SECURITY,
