@@ -19,7 +19,7 @@ from kubesec_nb.checks import Evidence, Finding, NotApplicable, NotAssessed, che
 from kubesec_nb.model import Model, labels_of, object_key, parse_version, pod_specs
 from kubesec_nb.network.addresses import is_public, parse_ip
 from kubesec_nb.platform import addons, data
-from kubesec_nb.platform.cloud_checks import fail
+from kubesec_nb.platform.cloud_checks import fail, whole_cluster
 from kubesec_nb.platform.describe import show
 from kubesec_nb.platform.identity import OPEN, UNKNOWN
 from kubesec_nb.platform.mesh import PEER_AUTHENTICATIONS, membership, peer_mode
@@ -30,13 +30,6 @@ if TYPE_CHECKING:
     from kubesec_nb.platform.analysis import PlatformAnalysis
 
 INVENTORY = "Inventory and Coverage"
-
-
-def whole_cluster(model: Model, what: str) -> None:
-    """NotAssessed unless the snapshot holds the cluster's nodes (a whole cluster, not an app's manifests)."""
-    why = model.missing("nodes")
-    if why:
-        raise NotAssessed(f"{why}; only a whole cluster shows whether {what}")
 
 
 def cluster_name(p: PlatformAnalysis) -> str:

@@ -10,11 +10,13 @@ cfg/eks-1.8.0, cfg/aks-1.8 (aquasecurity/kube-bench).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kubesec_nb.checks import Evidence, Finding, NotApplicable, NotAssessed, check
-from kubesec_nb.platform.describe import Description, cluster_description, missing_description, show
+from kubesec_nb.model import Model
+from kubesec_nb.platform.describe import Description, Fields, cluster_description, missing_description, show
 
 if TYPE_CHECKING:
     from kubesec_nb.platform.analysis import PlatformAnalysis
@@ -26,6 +28,13 @@ SECRETS = "Kubernetes Secrets"
 AUDIT = "Audit Logging and Monitoring"
 INVENTORY = "Inventory and Coverage"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+def whole_cluster(model: Model, what: str) -> None:
+    """NotAssessed unless the snapshot holds the cluster's nodes (a whole cluster, not an app's manifests)."""
+    why = model.missing("nodes")
+    if why:
+        raise NotAssessed(f"{why}; only a whole cluster shows whether {what}")
 
 
 def cluster(p: PlatformAnalysis, provider: str) -> Description:
@@ -156,6 +165,19 @@ def _eks_auth_mode(p: PlatformAnalysis) -> Iterator[Finding]:
                    "Calico or Cilium).",
        references=("kubescape C-0230", "CIS EKS 4.3.1"))
 def _eks_network_policy(p: PlatformAnalysis) -> Iterator[Finding]:
+    for desc in p.attached("eks-addons"):
+        for doc in desc.documents():
+            inner = Fields(doc.get("addon") or {})
+            if inner.get("addonName") != "vpc-cni":
+                continue
+            raw = inner.get("configurationValues") or "{}"
+            try:
+                values = json.loads(raw) if isinstance(raw, str) else raw
+            except ValueError:
+                values = {}
+            if isinstance(values, dict) and str(values.get("enableNetworkPolicy", "")).lower() == "true":
+                return
+    whole_cluster(p.model, "a network policy agent runs")
     if p.network is None:
         raise NotAssessed("the network analysis is not available")
     prof = p.network.profile

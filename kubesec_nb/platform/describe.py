@@ -39,6 +39,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "aks-diagnostic-settings": ("aks", "az monitor diagnostic-settings list --resource <cluster resource id> -o json"),
     "eks-nodegroups": ("eks", "aws eks describe-nodegroup --cluster-name CLUSTER --nodegroup-name NODEGROUP "
                               "--output json (one per node group, as a JSON list)"),
+    "eks-addons": ("eks", "aws eks describe-addon --cluster-name CLUSTER --addon-name ADDON --output json (one per "
+                          "add-on of `aws eks list-addons`, as a JSON list)"),
     "ec2-instances": ("eks", "aws ec2 describe-instances --filters Name=tag-key,Values=kubernetes.io/cluster/CLUSTER "
                              "--output json"),
 }
@@ -221,6 +223,12 @@ class Description:
             for i, item in enumerate(found.value):
                 if isinstance(item, Mapping):
                     yield f"{found.path}[{i}]", Fields(item)
+
+    def documents(self) -> Iterator[Mapping[str, Any]]:
+        """The documents of an attachment that holds one or a JSON list of them (add-ons, node groups)."""
+        for doc in self.data if isinstance(self.data, list) else [self.data]:
+            if isinstance(doc, Mapping):
+                yield Fields(doc)
 
     def evidence(self, path: str, value: Any = None, *, base: Any = None, base_path: str = "") -> Evidence:
         """Evidence for the field at ``path``: the document, the field as spelled there, its value

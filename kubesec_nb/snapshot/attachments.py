@@ -14,6 +14,8 @@ Recognised documents (``kind="auto"`` tells them apart by shape):
                             one document or a JSON list of them
 ``ec2-instances``           ``aws ec2 describe-instances`` output (``Reservations``): the nodes'
                             instance metadata options and instance profiles
+``eks-addons``              ``aws eks describe-addon`` output (top-level ``addon``), one document
+                            or a JSON list of them
 ==========================  ==================================================================
 """
 
@@ -53,6 +55,8 @@ def guess_kind(doc: Any) -> str | None:
         return "eks-access-entries"
     if isinstance(doc.get("nodegroup"), dict):
         return "eks-nodegroups"
+    if isinstance(doc.get("addon"), dict):
+        return "eks-addons"
     if isinstance(doc.get("Reservations"), list):
         return "ec2-instances"
     if "SchemaVersion" in doc or ("ClusterName" in doc and ("Resources" in doc or "Findings" in doc)):

@@ -203,3 +203,15 @@ def test_planted_platform_weaknesses_are_reported(sample: str) -> None:
     mesh = f[f["check_id"] == "PLAT-MESH-MTLS"]
     if sample == "gke-media":
         assert "PERMISSIVE" in mesh.iloc[0]["message"] and "istio-system/default" in mesh.iloc[0]["evidence"]
+
+
+def test_eks_network_policy_from_the_vpc_cni_addon() -> None:
+    import json
+
+    snap = Snapshot()
+    snap.attachments.append(Attachment("eks-cluster", "c.json", d.eks()))
+    snap.attachments.append(Attachment("eks-addons", "a.json", [{"addon": {
+        "addonName": "vpc-cni", "status": "ACTIVE", "configurationValues": json.dumps({"enableNetworkPolicy": "true"})}}]))
+    assert statuses("PLAT-EKS-NETWORK-POLICY", snap) == ["pass"]
+    snap.attachments.pop()
+    assert statuses("PLAT-EKS-NETWORK-POLICY", snap) == ["not_assessed"]  # no nodes, no add-on: unknown

@@ -89,3 +89,16 @@ def test_missing_description_names_the_command() -> None:
     msg = missing_description("gke")
     assert "gcloud container clusters describe" in msg and "--format=json" in msg and "kubesec-nb attach" in msg
     assert "az monitor diagnostic-settings list" in missing_description("aks", "aks-diagnostic-settings")
+
+
+@pytest.mark.parametrize(("doc", "kind"), [
+    ({"nodegroup": {"nodegroupName": "general", "nodeRole": "arn:aws:iam::1:role/n"}}, "eks-nodegroups"),
+    ([{"nodegroup": {"nodegroupName": "a"}}, {"nodegroup": {"nodegroupName": "b"}}], "eks-nodegroups"),
+    ({"Reservations": [{"Instances": [{"InstanceId": "i-1", "MetadataOptions": {"HttpTokens": "required"}}]}]},
+     "ec2-instances"),
+    ({"addon": {"addonName": "vpc-cni", "configurationValues": "{}"}}, "eks-addons"),
+    ([{"name": "to-law", "logs": [{"category": "kube-audit", "enabled": True}]}], "aks-diagnostic-settings"),
+    ({"value": [{"name": "to-law", "logs": []}]}, "aks-diagnostic-settings"),
+])
+def test_attachment_kinds(doc: Any, kind: str) -> None:
+    assert guess_kind(doc) == kind
