@@ -47,6 +47,22 @@ def coverage_table(checks: Iterable[Check] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["topic", *_COLUMNS.values(), "all", "with CIS id", "checks"])
 
 
+def catalog(checks: Iterable[Check] | None = None) -> pd.DataFrame:
+    """Every check with its metadata: id, title, severity, topic, providers, CIS ids, remediation, references.
+
+    >>> row = catalog().set_index("check_id").loc["PLAT-EKS-PUBLIC-ENDPOINT"]
+    >>> row["providers"], row["cis"]
+    ('eks', 'CIS EKS 5.4.1')
+    """
+    chosen = list(checks) if checks is not None else _all_checks()
+    rows = [{"check_id": c.id, "title": c.title, "severity": c.severity, "category": c.category,
+             "providers": ", ".join(c.providers) if set(c.providers) != set(PROVIDERS) else "all",
+             "cis": ", ".join(c.cis), "remediation": c.remediation, "references": ", ".join(c.references)}
+            for c in chosen]
+    return pd.DataFrame(rows, columns=["check_id", "title", "severity", "category", "providers", "cis", "remediation",
+                                       "references"])
+
+
 def coverage_markdown(checks: Iterable[Check] | None = None) -> str:
     """The coverage table as Markdown (counts only; ``kubesec-nb checks`` lists the ids)."""
     t = coverage_table(checks)
