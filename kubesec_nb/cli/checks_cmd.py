@@ -16,9 +16,10 @@ def cmd_checks(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(table.to_dict(orient="records"), indent=1, ensure_ascii=False))
         return 0
-    for row in table.itertuples(index=False):
-        cis = f"  [{row.cis}]" if row.cis else ""
-        print(f"{row.check_id:<32} {row.severity:<9} {row.providers:<13} {row.category:<36} {row.title}{cis}")
+    for row in table.to_dict(orient="records"):
+        r = {str(k): str(v) for k, v in row.items()}
+        cis = f"  [{r['cis']}]" if r["cis"] else ""
+        print(f"{r['check_id']:<32} {r['severity']:<9} {r['providers']:<13} {r['category']:<36} {r['title']}{cis}")
     return 0
 
 
