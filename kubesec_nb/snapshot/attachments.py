@@ -96,12 +96,35 @@ def load_attachment(kind: str, path: Path) -> Attachment:
         raise SnapshotError(f"does not look like {kind} output", file=str(path))
     if kind == "trivy":
         doc = _scrub(doc)
+    elif kind in ("gke-cluster", "eks-cluster", "aks-cluster", "eks-nodegroups", "ec2-instances", "eks-addons"):
+        doc = _scrub_credentials(doc)
     return Attachment(kind=kind, source=path.name, data=doc)
 
 
 # Trivy's secret scanner copies the matched secret into ``Match`` and the surrounding
 # lines into ``Code``; misconfiguration findings quote manifest lines (env values) in ``Code``.
 _TRIVY_SCRUB = frozenset({"Match", "Code", "Lines"})
+
+
+# Credentials a cloud description can carry: GKE ``masterAuth.password`` and ``.clientKey`` (basic auth and
+# the client certificate's private key), AKS ``servicePrincipalProfile.secret`` and
+# ``windowsProfile.adminPassword``. Their presence stays visible; their values do not.
+_CREDENTIAL_KEYS = frozenset({"password", "clientkey", "secret", "adminpassword", "privatekey"})
+REDACTED = "<redacted:cloud-credential>"
+
+
+def _scrub_credentials(doc: Any) -> Any:
+    """A cloud description with credential values replaced by a marker (keys in any casing).
+
+    >>> _scrub_credentials({"masterAuth": {"client_key": "LS0t", "clusterCaCertificate": "ca"}})
+    {'masterAuth': {'client_key': '<redacted:cloud-credential>', 'clusterCaCertificate': 'ca'}}
+    """
+    if isinstance(doc, dict):
+        return {k: (REDACTED if isinstance(k, str) and _norm(k) in _CREDENTIAL_KEYS and v not in (None, "")
+                    else _scrub_credentials(v)) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_scrub_credentials(v) for v in doc]
+    return doc
 
 
 def _scrub(doc: Any) -> Any:
