@@ -181,7 +181,8 @@ def _version_support(p: PlatformAnalysis) -> Iterator[Finding]:
        category="Secure API Server Access", analyzer="platform", providers=("aks", "gke", "other"),
        remediation="Make the control-plane endpoint private or restrict it to known ranges (GKE authorized networks, "
                    "AKS authorized IP ranges or a private cluster), and check the provider finding for it.",
-       references=("kube-bench gke 5.6.4", "kubescape C-0248"),
+       references=("kube-bench gke 5.6.4", "kubescape C-0248", "AKS docs, API server authorized IP ranges: the "
+                   "API server address is the default/kubernetes endpoint (MicrosoftDocs/azure-docs#31721)"),
        requires=("endpointslices.discovery.k8s.io",))
 def _api_public(p: PlatformAnalysis) -> Iterator[Finding]:
     slices = [s for s in p.model.items("endpointslices.discovery.k8s.io")
