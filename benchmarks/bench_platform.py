@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         "logging": {"clusterLogging": [{"types": ["api"], "enabled": True}]}}}))
     a = assess(snap)
     _, t_network = timed(lambda: a.network.entry_points)
-    pa, t_platform = timed(lambda: (a.platform.provider, a.platform.node_access,
+    _, t_platform = timed(lambda: (a.platform.provider, a.platform.node_access,
                                     addons.agents(a.model, addons.RUNTIME_AGENTS), a.platform.policies))
     checks = [c for c in REGISTRY.values() if c.id.startswith(PREFIXES)]
     table, t_checks = timed(lambda: run_checks(a, checks))
