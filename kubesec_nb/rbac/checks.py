@@ -223,12 +223,32 @@ _SPECIAL: dict[str, tuple[Run, tuple[str, ...]]] = {
 }
 
 
+#: CIS benchmark ids (CIS Kubernetes 1.12, GKE 1.9.0, EKS 1.8.0, AKS 1.8: kube-bench cfg policies.yaml).
+CIS: dict[str, tuple[str, ...]] = {
+    "RBAC-CLUSTER-ADMIN": ("CIS Kubernetes 5.1.1", "CIS GKE 4.1.1", "CIS EKS 4.1.1", "CIS AKS 4.1.1"),
+    "RBAC-SECRETS-READ": ("CIS Kubernetes 5.1.2", "CIS GKE 4.1.2", "CIS EKS 4.1.2", "CIS AKS 4.1.2"),
+    "RBAC-NAMESPACE-WILDCARD": ("CIS Kubernetes 5.1.3", "CIS GKE 4.1.3", "CIS EKS 4.1.3", "CIS AKS 4.1.3"),
+    "RBAC-POD-CREATE": ("CIS Kubernetes 5.1.4", "CIS EKS 4.1.4", "CIS AKS 4.1.4"),
+    "RBAC-DEFAULT-SA-BOUND": ("CIS Kubernetes 5.1.5", "CIS GKE 4.1.4", "CIS EKS 4.1.5", "CIS AKS 4.1.5"),
+    "RBAC-AWS-AUTH-MASTERS": ("CIS Kubernetes 5.1.7",),
+    "RBAC-BIND-ESCALATE": ("CIS Kubernetes 5.1.8", "CIS GKE 4.1.7", "CIS EKS 4.1.8", "CIS AKS 4.1.7"),
+    "RBAC-IMPERSONATE": ("CIS Kubernetes 5.1.8", "CIS GKE 4.1.7", "CIS EKS 4.1.8", "CIS AKS 4.1.7"),
+    "RBAC-PV-CREATE": ("CIS Kubernetes 5.1.9", "CIS EKS 4.1.9", "CIS AKS 4.1.8"),
+    "RBAC-NODES-PROXY": ("CIS Kubernetes 5.1.10", "CIS EKS 4.1.10", "CIS AKS 4.1.9"),
+    "RBAC-CSR-APPROVE": ("CIS Kubernetes 5.1.11", "CIS AKS 4.1.10"),
+    "RBAC-WEBHOOK-WRITE": ("CIS Kubernetes 5.1.12", "CIS EKS 4.1.11", "CIS AKS 4.1.11"),
+    "RBAC-SA-TOKEN-CREATE": ("CIS Kubernetes 5.1.13", "CIS EKS 4.1.12", "CIS AKS 4.1.12"),
+    "RBAC-PUBLIC-BINDING": ("CIS GKE 4.1.8", "CIS GKE 4.1.9", "CIS GKE 4.1.10"),
+    "RBAC-EKS-ACCESS-ENTRY-ADMIN": ("CIS EKS 4.1.1",),
+}
+
+
 def _register() -> None:
     for rule in CATALOG:
         run, requires = (_permission_run(rule), RBAC_RESOURCES) if rule.is_permission_rule else _SPECIAL[rule.id]
         check(rule.id, title=rule.title, severity=rule.severity, category=rule.category,
               remediation=rule.remediation, analyzer="rbac", references=rule.references,
-              description=rule.condition, requires=requires)(run)
+              description=rule.condition, requires=requires, cis=CIS.get(rule.id, ()))(run)
 
 
 _register()

@@ -117,6 +117,23 @@ PSS_META: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: CIS benchmark ids of the Pod Security checks (CIS Kubernetes 1.12, EKS 1.8.0, AKS 1.8, GKE 1.9.0; kube-bench cfg).
+PSS_CIS: dict[str, tuple[str, ...]] = {
+    "PSS-PRIVILEGED": ("CIS Kubernetes 5.2.2", "CIS EKS 4.2.1", "CIS AKS 4.2.1"),
+    "PSS-HOST-NAMESPACES": ("CIS Kubernetes 5.2.3", "CIS Kubernetes 5.2.4", "CIS Kubernetes 5.2.5", "CIS EKS 4.2.2",
+                            "CIS EKS 4.2.3", "CIS EKS 4.2.4", "CIS AKS 4.2.2", "CIS AKS 4.2.3", "CIS AKS 4.2.4"),
+    "PSS-ALLOW-PRIVILEGE-ESCALATION": ("CIS Kubernetes 5.2.6", "CIS EKS 4.2.5", "CIS AKS 4.2.5"),
+    "PSS-RUN-AS-NON-ROOT": ("CIS Kubernetes 5.2.7",),
+    "PSS-RUN-AS-USER": ("CIS Kubernetes 5.2.7",),
+    "PSS-CAPABILITIES-BASELINE": ("CIS Kubernetes 5.2.9",),
+    "PSS-CAPABILITIES-RESTRICTED": ("CIS Kubernetes 5.2.8", "CIS Kubernetes 5.2.9"),
+    "PSS-WINDOWS-HOST-PROCESS": ("CIS Kubernetes 5.2.10",),
+    "PSS-HOST-PATH-VOLUMES": ("CIS Kubernetes 5.2.11",),
+    "PSS-HOST-PORTS": ("CIS Kubernetes 5.2.12",),
+    "PSS-SECCOMP-PROFILE-RESTRICTED": ("CIS Kubernetes 5.6.2", "CIS GKE 4.6.2"),
+}
+
+
 def _violation_evidence(pod: str, violations: Sequence[pss.Violation]) -> tuple[Evidence, ...]:
     return tuple(Evidence(f"Pod {pod}", v.field, v.value) for v in violations)
 
@@ -138,7 +155,7 @@ def _pss_runner(cid: str) -> Callable[[WorkloadAnalysis], Iterator[Finding]]:
 for _cid, (_kid, _sev, _fix) in PSS_META.items():
     _spec = pss.CHECKS[_cid]
     check(_kid, title=f"Pod Security {_spec.level}: {_spec.title}", severity=_sev, category=POD_SECURITY,
-          remediation=_fix, analyzer=A, requires=PODS,
+          remediation=_fix, analyzer=A, requires=PODS, cis=PSS_CIS.get(_kid, ()),
           references=(f"pod-security-admission {_cid}", f"Pod Security Standards ({_spec.level})"),
           description=f"Fields: {_spec.fields}. Version steps: "
                       f"{', '.join(psa.version_label(v) for v in _spec.steps)}.")(_pss_runner(_cid))
@@ -150,7 +167,7 @@ PREFIX_ENFORCE = psa.PREFIX + "enforce"
 
 
 @check("PSS-NAMESPACE-NOT-ENFORCED", title="Namespace enforces no Pod Security level", severity="medium",
-       category=POD_SECURITY, analyzer=A, requires=("namespaces",),
+       category=POD_SECURITY, analyzer=A, requires=("namespaces",), cis=("CIS Kubernetes 5.2.1", "CIS GKE 4.2.1"),
        remediation="Label the namespace pod-security.kubernetes.io/enforce=baseline (or restricted); check the "
                    "dry run table for the pods it would reject first.",
        references=("kube-bench gke 4.2.1", "kubescape C-0192", "IceKube CREATE_PRIVILEGED_WORKLOAD"))
@@ -277,30 +294,35 @@ def _impact_severity(e: HostEscape) -> str | None:
 _escape_check("WL-PRIVILEGED", _technique("privileged", "windowsHostProcess", "nsenter"),
               "privileged containers run as root on the node",
               title="Privileged or Windows HostProcess containers (node takeover)", severity="critical",
+              cis=("CIS Kubernetes 5.2.2", "CIS Kubernetes 5.2.10", "CIS EKS 4.2.1", "CIS AKS 4.2.1"),
               references=ESCAPE_REFS["privileged"],
               remediation="Remove privileged: true; grant the specific capability needed instead, or move the "
                           "function to a managed add-on.")
 _escape_check("WL-HOST-PID", _technique("hostPID"), "hostPID: host processes are visible and signalable",
               title="Pods share the node's process namespace (hostPID)", severity="high",
+              cis=("CIS Kubernetes 5.2.3", "CIS EKS 4.2.2", "CIS AKS 4.2.2"),
               references=ESCAPE_REFS["hostPID"], remediation="Remove hostPID: true.")
 _escape_check("WL-HOST-IPC", _technique("hostIPC"), "hostIPC: host shared memory is readable",
               title="Pods share the node's IPC namespace (hostIPC)", severity="medium",
+              cis=("CIS Kubernetes 5.2.4", "CIS EKS 4.2.3", "CIS AKS 4.2.3"),
               references=ESCAPE_REFS["hostIPC"], remediation="Remove hostIPC: true.")
 _escape_check("WL-HOST-NETWORK", _technique("hostNetwork"),
               "hostNetwork: node-local services and the metadata endpoint are reachable, "
               "NetworkPolicy does not apply",
               title="Pods use the node's network namespace (hostNetwork)", severity="high",
+              cis=("CIS Kubernetes 5.2.5", "CIS EKS 4.2.4", "CIS AKS 4.2.4"),
               references=ESCAPE_REFS["hostNetwork"],
               remediation="Remove hostNetwork: true; NetworkPolicies do not apply to host-network pods.")
 _escape_check("WL-DANGEROUS-CAPABILITIES", _technique("capability"), "capabilities that reach the node",
               _impact_severity,
-              title="Containers add dangerous Linux capabilities", severity="high",
+              title="Containers add dangerous Linux capabilities", severity="high", cis=("CIS Kubernetes 5.2.9",),
               references=ESCAPE_REFS["capability"],
               remediation="Drop ALL and add back only what the process needs; SYS_ADMIN, SYS_MODULE, SYS_PTRACE, "
                           "DAC_READ_SEARCH and NET_ADMIN break the container boundary.")
 _escape_check("WL-SENSITIVE-HOST-PATH", lambda e: e.technique == "hostPath" and bool(e.exposes),
               "host paths that expose node files, credentials or tokens", _impact_severity,
               title="Containers mount sensitive host paths", severity="high", references=ESCAPE_REFS["hostPath"],
+              cis=("CIS Kubernetes 5.2.11",),
               remediation="Remove the hostPath volume; if a node agent needs it, mount the narrowest path read-only "
                           "and run it in a dedicated, locked-down namespace.")
 _escape_check("WL-RUNTIME-SOCKET", _technique("runtime-socket"),
@@ -316,7 +338,7 @@ _escape_check("WL-WRITABLE-HOST-PATH", lambda e: e.technique == "hostPath" and n
 
 
 @check("WL-RUN-AS-ROOT", title="Containers explicitly run as root (runAsUser: 0)", severity="medium",
-       category=POD_SECURITY, analyzer=A, requires=PODS,
+       category=POD_SECURITY, analyzer=A, requires=PODS, cis=("CIS Kubernetes 5.2.7",),
        references=("kubescape C-0013", "KubeHound CE_UMH_CORE_PATTERN"),
        remediation="Run as a non-zero UID (runAsUser) and set runAsNonRoot: true.")
 def _wl_root(wa: WorkloadAnalysis) -> Iterator[Finding]:
@@ -375,6 +397,7 @@ def _from_table(wa: WorkloadAnalysis, rows: Iterable[dict[str, Any]],
 
 @check("SEC-SECRET-IN-ENV", title="Secrets consumed as environment variables", severity="medium",
        category=SECRETS, analyzer=A, requires=PODS,
+       cis=("CIS Kubernetes 5.4.1", "CIS GKE 4.4.1", "CIS EKS 4.4.1", "CIS AKS 4.5.1"),
        references=("kube-bench 4.4.1", "kubescape C-0207", "prowler core_no_secrets_envs", "checkov CKV_K8S_35"),
        remediation="Mount the Secret as a volume (files can be rotated and are not inherited by child processes "
                    "or dumped with the environment), or read it from a secret manager.")
@@ -418,6 +441,7 @@ def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 @check("SEC-SA-TOKEN-AUTOMOUNT", title="Service-account tokens mounted where no API access is granted",
        severity="medium", category=SA, analyzer=A,
+       cis=("CIS Kubernetes 5.1.6", "CIS GKE 4.1.5", "CIS EKS 4.1.6", "CIS AKS 4.1.6"),
        requires=("pods", "serviceaccounts", "rolebindings.rbac.authorization.k8s.io",
                  "clusterrolebindings.rbac.authorization.k8s.io"),
        references=("kube-bench 4.1.6", "kubescape C-0034", "polaris automountServiceAccountToken",
@@ -434,6 +458,7 @@ def _sec_automount(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 @check("SEC-DEFAULT-SA-AUTOMOUNT", title="Default service accounts mount tokens automatically", severity="low",
        category=SA, analyzer=A, requires=("serviceaccounts",),
+       cis=("CIS Kubernetes 5.1.5", "CIS GKE 4.1.4", "CIS EKS 4.1.5", "CIS AKS 4.1.5"),
        references=("kube-bench 4.1.5", "kubescape C-0189"),
        remediation="Set automountServiceAccountToken: false on every namespace's default ServiceAccount and "
                    "give workloads that need the API their own account.")
@@ -475,6 +500,7 @@ def _sec_legacy(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 @check("SEC-NO-EXTERNAL-SECRET-STORE", title="Namespaces use Secrets without an external secret manager",
        severity="low", category="Cloud Secret Management", analyzer=A, requires=PODS,
+       cis=("CIS Kubernetes 5.4.2", "CIS GKE 4.4.2", "CIS EKS 4.4.2", "CIS AKS 4.5.2"),
        references=("kube-bench 4.4.2", "kubescape C-0234"),
        remediation="Serve secrets from the cloud secret manager (GCP Secret Manager, AWS Secrets Manager, "
                    "Azure Key Vault) through the Secrets Store CSI driver or External Secrets Operator.")
@@ -531,6 +557,7 @@ def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 @check("IMG-REGISTRY-NOT-ALLOWED", title="Images from registries outside the allowlist", severity="medium",
        category=IMAGES, analyzer=A, requires=PODS, references=("kubescape C-0001", "kubescape C-0078"),
+       cis=("CIS EKS 5.1.4", "CIS AKS 5.1.4"),
        remediation="Mirror the image into an approved registry, or add the registry to registry_allowlist.")
 def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
     allow = ", ".join(wa.registry_allowlist)
@@ -570,7 +597,7 @@ def _img_critical(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 
 @check("IMG-NOT-SCANNED", title="Running images missing from the vulnerability report", severity="low",
-       category=IMAGES, analyzer=A, requires=PODS, references=("trivy k8s",),
+       category=IMAGES, analyzer=A, requires=PODS, references=("trivy k8s",), cis=("CIS EKS 5.1.1", "CIS AKS 5.1.1"),
        remediation="Scan every running image (trivy k8s --report all, or trivy image per image) and attach the report.")
 def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
     _need_trivy(wa)
@@ -583,6 +610,7 @@ def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 @check("IMG-SIGNATURE-NOT-ENFORCED", title="No image signature enforcement in the namespace", severity="medium",
        category="Image Signing and Verification", analyzer=A, requires=PODS,
+       cis=("CIS Kubernetes 5.5.1", "CIS GKE 4.5.1"),
        references=("kube-bench gke 5.1.4", "checkov CKV_GCP_66", "kubescape C-0237"),
        remediation="Enforce signatures at admission: GKE Binary Authorization, Kyverno verifyImages (Enforce), "
                    "sigstore policy-controller (label the namespace policy.sigstore.dev/include=true) or "
