@@ -62,8 +62,9 @@ BENCHMARK_IDS = {
 
 
 def test_every_cis_id_is_a_real_recommendation() -> None:
+    t = catalog()
     bad = []
-    for cid, cell in zip(catalog()["check_id"], catalog()["cis"]):
+    for cid, cell in zip(t["check_id"], t["cis"], strict=True):
         for ref in filter(None, (cell or "").split(", ")):
             _, bench, num = ref.split(" ")
             if num not in BENCHMARK_IDS.get(bench, set()):
