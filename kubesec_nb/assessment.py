@@ -25,6 +25,7 @@ from kubesec_nb.model import Model
 from kubesec_nb.snapshot.document import Snapshot
 
 if TYPE_CHECKING:  # analyzers are imported lazily, on first use
+    from kubesec_nb.audit.analysis import AuditAnalysis
     from kubesec_nb.network.analysis import NetworkAnalysis
     from kubesec_nb.platform.analysis import PlatformAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # analyzers are imported lazily, on first use
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
+    "audit": "kubesec_nb.audit",
     "network": "kubesec_nb.network",
     "platform": "kubesec_nb.platform",
     "rbac": "kubesec_nb.rbac",
@@ -94,6 +96,11 @@ class Assessment:
             deps = {d: self.analyzer(d) for d in getattr(mod, "NEEDS", ())}
             self._analyzers[name] = mod.analyze(self.model, **deps, **own)
         return self._analyzers[name]
+
+    @property
+    def audit(self) -> AuditAnalysis:
+        """The audit log: used versus granted, least-privilege roles, incident views (:mod:`kubesec_nb.audit`)."""
+        return cast("AuditAnalysis", self.analyzer("audit"))
 
     @property
     def network(self) -> NetworkAnalysis:
