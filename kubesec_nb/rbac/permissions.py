@@ -24,7 +24,7 @@ import pandas as pd
 
 from kubesec_nb.rbac.apiresources import carries_namespace
 from kubesec_nb.rbac.authorizer import Authorizer, Grant
-from kubesec_nb.rbac.rules import ALL, Request, Rule, rule_allows
+from kubesec_nb.rbac.rules import ALL, Request, Rule, rule_allows, shown_names
 from kubesec_nb.rbac.subjects import MASTERS
 
 PERMISSION_COLUMNS = ["subject", "subject_kind", "scope", "verb", "apiGroup", "resource", "resourceNames",
@@ -36,7 +36,7 @@ MASTERS_BINDING = f"({MASTERS})"
 def _expand(rule: Rule, scope: str) -> list[tuple[str, str, str, str, bool]]:
     """``(verb, apiGroup, resource, resourceNames, nonResourceURL)`` rows of one rule at a scope."""
     namespaced = scope != "cluster"
-    names = ",".join(rule.resource_names)
+    names = shown_names(rule.resource_names)
     rows = []
     for v in rule.verbs:
         for g in rule.api_groups:
