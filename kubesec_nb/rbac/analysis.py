@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from kubesec_nb.checks import SEVERITY_RANK
+from kubesec_nb.identity import hub_namespace
 from kubesec_nb.model import Model
 from kubesec_nb.rbac.authorizer import Authorizer, Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG_BY_ID
@@ -31,14 +32,14 @@ from kubesec_nb.rbac.permissions import (
 from kubesec_nb.rbac.principals import Principal, Principals
 from kubesec_nb.rbac.ranking import rank_subjects
 from kubesec_nb.rbac.rules import Request
-from kubesec_nb.rbac.subjects import MASTERS, NODE_PREFIX, parse_subject
+from kubesec_nb.rbac.subjects import MASTERS, NODE_PREFIX, from_node_id, group, parse_subject, user
 
 RISKY_COLUMNS = ["subject", "subject_kind", "check_id", "title", "severity", "scope", "platform", "public",
                  "needs", "bindings", "evidence"]
 
 
 def _hub(node: str) -> bool:
-    return node.startswith(("sa:", "pod:")) and node.endswith("/*")
+    return hub_namespace(node) is not None
 
 
 def _with_missing(df: pd.DataFrame, missing: str | None) -> pd.DataFrame:
@@ -206,7 +207,7 @@ class RbacAnalysis:
         req = Request.for_query(verb, resource, namespace, name)
         members = self.principals.members if expand_groups else {}
         df = who_can_frame(self._who_index.matching(req), members, self._subject_kinds, self._subject_of_key,
-                           self._masters if expand_groups else [f"Group:{MASTERS}"])
+                           self._masters if expand_groups else [group(MASTERS).subject])
         df.attrs["request"] = str(req)
         return _with_missing(df, self.missing)
 
@@ -229,7 +230,7 @@ class RbacAnalysis:
         pairs: list[tuple[str, str, str]] = []
         for s, p in self.principals.principals.items():
             # a Group principal's own key is its one group's key: dict.fromkeys counts it once
-            own = dict.fromkeys([p.own_key, *(f"g:{g}" for g in p.groups)])
+            own = dict.fromkeys([p.own_key, *(group(g).key for g in p.groups)])
             pairs.extend((s, p.identity.kind, k) for k in own if k in keys)
         masters = [(s, self._subject_kinds[s]) for s in self._masters]
         df = permissions_frame(self.grants, membership_frame(pairs), masters)
@@ -317,7 +318,7 @@ class RbacAnalysis:
         Unlike :attr:`escalations`, paths may start with the groups the subject is in.
         Accepts subject strings or node ids (``sa:ns/name``, ``cloud:aws:<arn>``).
         """
-        node = subject if isinstance(subject, str) and subject.startswith(("cloud:", "sa:", "user:", "group:")) \
+        node = subject if isinstance(subject, str) and (subject.startswith("cloud:") or from_node_id(subject)) \
             else self.principal(subject).identity.node_id
         targets = [CLUSTER_ADMIN, SECRETS_ALL,
                    *sorted({s.target for s in self.steps if s.target.startswith(("namespace-admin:", "cloud:"))})]
@@ -385,7 +386,7 @@ class RbacAnalysis:
                          "mechanism": link.mechanism, "groups": "", "policies": "", "active": link.active,
                          "honoured": True, "evidence": "; ".join(str(e) for e in link.evidence)})
         for m in self.cloud_mappings:
-            rows.append({"direction": "cloud→k8s", "kubernetes": f"User:{m.username}", "cloud": m.cloud,
+            rows.append({"direction": "cloud→k8s", "kubernetes": user(m.username).subject, "cloud": m.cloud,
                          "mechanism": m.source, "groups": ", ".join(m.groups),
                          "policies": ", ".join(f"{p} ({s})" for p, s in m.policies), "active": True,
                          "honoured": m.honoured, "evidence": "; ".join(str(e) for e in m.evidence)})

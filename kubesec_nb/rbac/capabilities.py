@@ -35,6 +35,9 @@ from kubesec_nb.rbac.rules import (
 )
 
 CLUSTER = "cluster"
+#: The scope "every namespace": a role bound by RoleBindings in each namespace (cluster-wide ``create
+#: rolebindings``); cluster-scoped resources and non-resource URLs are out of reach, as for one RoleBinding.
+EVERY_NAMESPACE = "*"
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ class ProbeIndex:
             names: Names = frozenset(rule.resource_names) if rule.resource_names else None
             if names is not None and p.nameless and "" in names:
                 names = None  # the nameless request matches "" (ResourceNameMatches): allowed in full
-            if scope != CLUSTER and p.request.resource == "namespaces":
+            if scope not in (CLUSTER, EVERY_NAMESPACE) and p.request.resource == "namespaces":
                 # A RoleBinding reaches only its own Namespace object.
                 if names is not None and scope not in names:
                     continue

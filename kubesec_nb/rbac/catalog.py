@@ -114,9 +114,14 @@ WORKLOADS = tuple(SPEC_BY_GROUP_KIND[(group, kind)].group_resource for kind, gro
 WRITE = ("create", "update", "patch")
 PROXY_VERBS = ("get", "create", "update", "patch", "delete")
 SECRET_READ = (Need("list", "secrets"), Need("watch", "secrets"), Need("get", "secrets", when=SECRET_GET))
+#: Controllers whose pod template an update may change: a Job's ``spec.template`` is immutable
+#: (``ValidateJobSpecUpdate``, pkg/apis/batch/validation), so updating a Job creates no pod.
+TEMPLATE_MUTABLE = tuple(w for w in WORKLOADS if w != "jobs.batch")
 POD_CREATE = (Need("create", "pods", "all"),
               *(Need("create", w, "all") for w in WORKLOADS),
-              *_any(("update", "patch"), WORKLOADS))
+              *_any(("update", "patch"), TEMPLATE_MUTABLE))
+#: Replace a running pod's container image (``ValidatePodUpdate`` lets ``spec.containers[*].image`` change).
+POD_PATCH = _any(("update", "patch"), ("pods",))
 EXEC = (*_any(("create",), ("pods/exec", "pods/attach")),
         *_any(("get",), ("pods/exec", "pods/attach"), when=EXEC_VIA_GET))
 EPHEMERAL = _any(("update", "patch"), ("pods/ephemeralcontainers",))
@@ -155,6 +160,7 @@ AWS_AUTH_WRITE = (Need("update", "configmaps", "=aws-auth"), Need("patch", "conf
 
 #: Needs escalation analysis evaluates beyond the catalog's.
 ESCALATION_NEEDS: tuple[Need, ...] = (*BIND, *ESCALATE, *ROLE_UPDATE, *BINDING_WRITE, *IMPERSONATE, *TOKEN_REQUEST,
+                                      *POD_PATCH,
                                       *SECRET_CREATE, *(n for clause in CSR_SIGN for n in clause), *AWS_AUTH_WRITE,
                                       *NODES_PROXY)
 
@@ -185,13 +191,14 @@ CATALOG: tuple[CatalogRule, ...] = (
         "'restricted' so created pods cannot escape to the node.",
         (f"{_KS} C-0188", "KubiScan risky-create-*", "krane risky-create-*", "rbac-tool Workload Creators",
          "rbac-police assign_sa", "KubeHound POD_CREATE", "IceKube CREATE_POD_WITH_SA"),
-        "create pods, or create/update/patch deployments, replicasets, statefulsets, daemonsets (apps), "
-        "jobs, cronjobs (batch) or replicationcontrollers", (POD_CREATE,), cluster_severity="critical"),
+        "create pods, create jobs, or create/update/patch deployments, replicasets, statefulsets, daemonsets (apps), "
+        "cronjobs (batch) or replicationcontrollers (a Job's pod template is immutable)", (POD_CREATE,),
+        cluster_severity="critical"),
     CatalogRule(
         "RBAC-POD-PATCH", "Can update or patch running pods (replace a container image)", "medium", SA,
         "Remove update/patch on pods; change workloads through their controllers.",
         ("rbac-police modify_pods/rce_weak_ns", "KubeHound POD_PATCH", "IceKube REPLACE_IMAGE"),
-        "update or patch pods", (_any(("update", "patch"), ("pods",)),)),
+        "update or patch pods", (POD_PATCH,)),
     CatalogRule(
         "RBAC-POD-EXEC", "Can exec or attach into pods", "high", SA,
         "Remove pods/exec and pods/attach (create, and get before Kubernetes 1.35); use audited break-glass access.",

@@ -19,9 +19,10 @@ OPTIONS: dict[str, str] = {
                                 "'auto' (default): True when the provider is GKE",
     "exec_via_get": "whether 'get' on pods/exec, pods/attach and pods/portforward is enough to run them "
                     "(WebSocket upgrade). 'auto' (default): True before Kubernetes 1.35",
-    "csr_signer_mints_masters": "whether the kubernetes.io/kube-apiserver-client signer is active and signs "
-                                "certificates for any group, system:masters included (verify per cloud). "
-                                "Default: True",
+    "csr_signer_mints_masters": "whether the kubernetes.io/kube-apiserver-client signer issues certificates "
+                                "for group system:masters, i.e. the CertificateSubjectRestriction admission plugin "
+                                "(on by default upstream) is disabled. Default: False; other users and groups "
+                                "are reachable by CSR signing either way",
     "eks_auth_mode": "EKS authentication mode: CONFIG_MAP, API or API_AND_CONFIG_MAP (aws-auth honoured unless "
                      "API; access entries honoured unless CONFIG_MAP). 'auto' (default): the eks-cluster "
                      "attachment's accessConfig, else API_AND_CONFIG_MAP",
@@ -63,7 +64,7 @@ class Options:
     anonymous_auth: bool = True
     gke_authenticated_public: bool | None = None
     exec_via_get: bool | None = None
-    csr_signer_mints_masters: bool = True
+    csr_signer_mints_masters: bool = False
     eks_auth_mode: str = "auto"
     rbac_aggregation: str = "auto"
     rbac_namespace_admin: str = "admin-role"
@@ -101,7 +102,7 @@ class Options:
             anonymous_auth=_bool("anonymous_auth", o.get("anonymous_auth", True)),
             gke_authenticated_public=_tri("gke_authenticated_public", o.get("gke_authenticated_public", "auto")),
             exec_via_get=_tri("exec_via_get", o.get("exec_via_get", "auto")),
-            csr_signer_mints_masters=_bool("csr_signer_mints_masters", o.get("csr_signer_mints_masters", True)),
+            csr_signer_mints_masters=_bool("csr_signer_mints_masters", o.get("csr_signer_mints_masters", False)),
             eks_auth_mode=str(mode), rbac_aggregation=agg, rbac_namespace_admin=str(nsadmin),
             rbac_secret_get_reads=_bool("rbac_secret_get_reads", o.get("rbac_secret_get_reads", True)),
             rbac_platform_findings=str(plat),

@@ -30,7 +30,9 @@ from kubesec_nb.rbac.subjects import (
     NODE_PREFIX,
     UNAUTHENTICATED,
     Identity,
-    identity_of_key,
+    from_key,
+    group,
+    service_account,
     subject_platform_reason,
     user,
 )
@@ -93,21 +95,19 @@ class Principals:
         """Every principal by subject string, sorted."""
         idents: set[Identity] = set()
         for key in self.authorizer.keys:
-            idents.add(identity_of_key(key))
+            idents.add(from_key(key))
         for sa in self.model.service_accounts:
-            ns, _, name = sa.partition("/")
-            idents.add(Identity("ServiceAccount", name, ns))
+            idents.add(service_account(sa))
         for pod in self.model.pods:
-            ns, _, name = self.model.service_account_of(pod).partition("/")
-            idents.add(Identity("ServiceAccount", name, ns))
+            idents.add(service_account(self.model.service_account_of(pod)))
         for node in self.model.nodes:
             idents.add(user(f"{NODE_PREFIX}{node}"))
         if self.options.anonymous_auth:
             idents.add(user(ANONYMOUS))
         for username, extra in self.extra_groups.items():
             idents.add(user(username))
-            idents.update(Identity("Group", g) for g, _ in extra)
-        idents.add(Identity("Group", MASTERS))
+            idents.update(group(g) for g, _ in extra)
+        idents.add(group(MASTERS))
         return {ident.subject: self.principal_of(ident, subject_platform_reason(ident)) for ident in sorted(idents)}
 
     def principal_of(self, ident: Identity, platform: str | None) -> Principal:
@@ -132,7 +132,7 @@ class Principals:
 
     def keys_of(self, p: Principal) -> frozenset[str]:
         """The principal keys that carry grants for ``p`` (its own and its groups')."""
-        keys = {f"g:{g}" for g in p.groups}
+        keys = {group(g).key for g in p.groups}
         if p.identity.kind != "Group":
             keys.add(p.own_key)
         return frozenset(k for k in keys if k in self.key_caps)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kubesec_nb.checks import SEVERITY_RANK
 from kubesec_nb.rbac.escalation import CLUSTER_ADMIN
+from kubesec_nb.rbac.subjects import parse_subject
 
 SEVERITY_WEIGHT = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
 COLUMNS = ["subject", "subject_kind", "score", "top_severity", "risky_rules", "cluster_wide", "namespaces",
@@ -74,7 +75,8 @@ def rank_subjects(risky: pd.DataFrame, escalations: pd.DataFrame, kind_of: Calla
         labels = e["platform"]
         e["platform"] = "" if "" in labels or not labels else sorted(labels)[0]
         subject = str(e["subject"])
-        if subject.startswith("Group:") and subject[6:] in public_groups:
+        ident = parse_subject(subject) if not subject.startswith("cloud:") else None
+        if ident is not None and ident.kind == "Group" and ident.name in public_groups:
             e["public"] = True
         if e["public"]:
             e["score"] *= 2

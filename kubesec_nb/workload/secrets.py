@@ -27,7 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from kubesec_nb.model import SA_PREFIX, Model, binding_subject_key, object_key
+from kubesec_nb.identity import SERVICEACCOUNTS, binding_subject
+from kubesec_nb.model import Model, object_key
 from kubesec_nb.workload._common import PodRef, collapse, containers, detectors
 
 CSI_DRIVER = "secrets-store.csi.k8s.io"
@@ -143,15 +144,16 @@ def bindings_by_service_account(model: Model) -> tuple[dict[str, list[str]], dic
             bns = (b.get("metadata") or {}).get("namespace")
             name = str((b.get("metadata") or {}).get("name", ""))
             for s in b.get("subjects") or ():
-                key = binding_subject_key(s or {}, bns)
-                if key is not None and key.startswith(f"u:{SA_PREFIX}"):
-                    direct["/".join(key[len(SA_PREFIX) + 2:].split(":", 1))].append(label)
-                elif key is not None and key.startswith("g:") and not name.startswith("system:"):
-                    group = key[2:]
-                    if group == "system:serviceaccounts":
+                ident = binding_subject(s or {}, bns)
+                if ident is None:
+                    continue
+                if ident.kind == "ServiceAccount":
+                    direct[ident.ref].append(label)
+                elif ident.kind == "Group" and not name.startswith("system:"):
+                    if ident.name == SERVICEACCOUNTS:
                         everyone.append(label)
-                    elif group.startswith("system:serviceaccounts:"):
-                        by_ns[group.split(":", 2)[2]].append(label)
+                    elif ident.name.startswith(f"{SERVICEACCOUNTS}:"):
+                        by_ns[ident.name[len(SERVICEACCOUNTS) + 1:]].append(label)
     return dict(direct), dict(by_ns), everyone
 
 
@@ -167,17 +169,8 @@ def tokens(model: Model, pods: Sequence[PodRef], api_access: Sequence[str] = ())
     need: dict[str, tuple[tuple[str, ...], bool]] = {}  # per service account: bindings, needs the API
     rows = []
     for ref in pods:
-        spec = ref.pod.get("spec") or {}
         sa = model.service_account_of(ref.pod)
-        sa_obj = model.service_accounts.get(sa) or {}
-        if spec.get("automountServiceAccountToken") is not None:
-            mount, by, field = spec["automountServiceAccountToken"] is not False, "pod", \
-                "spec.automountServiceAccountToken"
-        elif sa_obj.get("automountServiceAccountToken") is not None:
-            mount, by, field = sa_obj["automountServiceAccountToken"] is not False, "serviceaccount", \
-                f"ServiceAccount {sa}: automountServiceAccountToken"
-        else:
-            mount, by, field = True, "default", "automountServiceAccountToken unset on pod and service account"
+        mount, by, field = model.automount(ref.pod)
         hit = need.get(sa)
         if hit is None:
             binds = tuple(sorted(set(direct.get(sa, []) + by_ns.get(ref.namespace, []) + everyone)))
