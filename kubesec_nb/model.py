@@ -162,6 +162,15 @@ class Model:
         """
         return bool(ns) and (ns in SYSTEM_NAMESPACES or str(ns).startswith(("gke-", "aks-", "eks-")))
 
+    @staticmethod
+    def platform_namespace(ns: str | None) -> str | None:
+        """Who manages objects of namespace ``ns`` when the platform owns it (``Finding.platform``), else None.
+
+        >>> Model.platform_namespace("kube-system"), Model.platform_namespace("shop")
+        ('system namespace kube-system', None)
+        """
+        return f"system namespace {ns}" if Model.is_system_namespace(ns) else None
+
     @cached_property
     def nodes(self) -> dict[str, Obj]:
         """Node objects by name."""

@@ -15,6 +15,11 @@ option                     meaning
 ``endport``                ``endPort`` ranges are honoured; when False only ``port`` is allowed
 ``hostnetwork_selectable`` selectors select hostNetwork pods (else they are node endpoints)
 =========================  ==========================================================================
+
+Unknown is not absent: when the snapshot cannot show the plugin (no kube-system DaemonSets or
+pods, as in a manifests-only import, or neither could be read), ``auto`` applies the upstream
+semantics (policies enforced) and labels the profile ``unverified`` with the reason; only a
+snapshot that shows the node agents and no enforcing plugin among them gives ``none``.
 """
 
 from __future__ import annotations
@@ -44,10 +49,25 @@ class NetworkProfile:
     plugin: str = ""
     description: str = ""
     evidence: tuple[str, ...] = field(default=(), compare=False)
+    #: Why enforcement is assumed rather than seen ("" when a plugin was detected, its absence was seen,
+    #: or the profile was chosen): the snapshot cannot show the plugin.
+    unverified: str = field(default="", compare=False)
+
+    @property
+    def enforcement(self) -> str:
+        """``enforced``, ``not enforced``, or ``enforcement not verified: <why>``.
+
+        >>> PROFILES["none"].enforcement, replace(PROFILES["upstream"], unverified="no kube-system").enforcement
+        ('not enforced', 'enforcement not verified: no kube-system')
+        """
+        if self.unverified:
+            return f"enforcement not verified: {self.unverified}"
+        return "enforced" if self.enforced else "not enforced"
 
     def assumptions(self) -> dict[str, Any]:
         """The options as a plain dict (for reports and notebooks)."""
         return {"profile": self.name, "plugin": self.plugin or "none", "enforced": self.enforced,
+                "enforcement_verified": not self.unverified,
                 "ipblock_matches_pods": self.ipblock_matches_pods,
                 "ipblock_matches_nodes": self.ipblock_matches_nodes, "endport": self.endport,
                 "hostnetwork_selectable": self.hostnetwork_selectable}
@@ -86,21 +106,35 @@ PROFILE_OPTIONS = {
 
 @dataclass(frozen=True)
 class Detection:
-    """The enforcing plugin found in a snapshot (``plugin`` is ``""`` when none) and why."""
+    """The enforcing plugin found in a snapshot (``plugin`` is ``""`` when none) and why; ``unknown`` says
+    why the snapshot cannot show whether one runs (then no plugin found is not "no plugin")."""
 
     plugin: str
     evidence: tuple[str, ...]
-    uncertain: str = ""
+    unknown: str = ""
 
 
 def _ds_and_pods(model: Model) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
-    """``(label, name, pod spec)`` of every DaemonSet and every pod no controller owns."""
+    """``(label, name, pod spec)`` of every DaemonSet, and of every pod whose controller is not in the
+    snapshot (bare pods, and pods of DaemonSets that could not be read)."""
     for ds in model.items("daemonsets.apps"):
         for spec in pod_specs(ds):
             yield f"DaemonSet {object_key(ds)}", ds["metadata"]["name"], spec
     for pod in model.pods:
-        if not model.owner(pod):
-            yield f"Pod {object_key(pod)}", pod["metadata"]["name"], pod.get("spec") or {}
+        owner = model.owner(pod)
+        if owner is None or owner not in model.workloads:
+            name = owner[2] if owner is not None else pod["metadata"]["name"]
+            yield f"Pod {object_key(pod)}", name, pod.get("spec") or {}
+
+
+def _unknown(model: Model) -> str:
+    """Why the snapshot cannot show the network plugin, or "" when it shows the node agents."""
+    if model.missing("daemonsets.apps") and model.missing("pods"):
+        return "neither DaemonSets nor pods could be read"
+    if not any(o["metadata"].get("namespace") == "kube-system"
+               for o in (*model.items("daemonsets.apps"), *model.pods_in("kube-system"))):
+        return "the snapshot holds no kube-system DaemonSets or pods, where network plugins run"
+    return ""
 
 
 def _eks_agent_enabled(container: Mapping[str, Any]) -> bool | None:
@@ -154,10 +188,7 @@ def detect_plugin(model: Model) -> Detection:
     for plugin in ("gke-dataplane-v2", "azure-npm", "calico", "cilium", "eks-vpc-cni", "upstream"):
         if plugin in found:
             return Detection(plugin, tuple(sorted(set(found[plugin]))))
-    uncertain = ""
-    if model.missing("daemonsets.apps") and model.missing("pods"):
-        uncertain = "neither DaemonSets nor pods could be read"
-    return Detection("", tuple(disabled), uncertain)
+    return Detection("", tuple(disabled), "" if disabled else _unknown(model))
 
 
 def _from_cloud(model: Model, add: Callable[[str, str], None]) -> None:
@@ -183,25 +214,33 @@ def resolve_profile(model: Model, network_profile: str | NetworkProfile | None =
                     **overrides: Any) -> NetworkProfile:
     """The profile to apply: a name from :data:`PROFILES`, a profile object, or ``auto``.
 
-    ``auto`` (the default) picks the profile of the detected plugin, and ``none`` (policies
-    not enforced) when no plugin is detected. ``overrides`` are the ``network_*`` options
-    of :data:`PROFILE_OPTIONS`.
+    ``auto`` (the default) picks the profile of the detected plugin; ``none`` (policies not
+    enforced) when the snapshot shows the node agents and no enforcing plugin among them; and
+    ``upstream``, marked ``unverified``, when it cannot show them (see the module docstring).
+    ``overrides`` are the ``network_*`` options of :data:`PROFILE_OPTIONS`; ``network_enforced``
+    settles the question.
 
     >>> from kubesec_nb.snapshot import Snapshot
     >>> p = resolve_profile(Model(Snapshot()), "calico", network_endport=False)
     >>> p.name, p.endport
     ('calico', False)
+    >>> p = resolve_profile(Model(Snapshot()))
+    >>> p.name, p.enforced, p.unverified
+    ('upstream', True, 'neither DaemonSets nor pods could be read')
     """
     if isinstance(network_profile, NetworkProfile):
         prof = network_profile
     elif network_profile in (None, "auto"):
         det = detect_plugin(model)
         base = PROFILES.get(det.plugin) if det.plugin else None
-        if base is None:
-            why = det.uncertain or "no enforcing network plugin detected"
-            prof = replace(PROFILES["none"], evidence=(why, *det.evidence))
-        else:
+        if base is not None:
             prof = replace(base, evidence=det.evidence)
+        elif det.unknown:
+            prof = replace(PROFILES["upstream"], unverified=det.unknown,
+                           evidence=(f"enforcement not verified: {det.unknown}; upstream semantics assumed",
+                                     *det.evidence))
+        else:
+            prof = replace(PROFILES["none"], evidence=("no enforcing network plugin detected", *det.evidence))
     elif isinstance(network_profile, str) and network_profile in PROFILES:
         prof = PROFILES[network_profile]
     else:
@@ -216,4 +255,6 @@ def resolve_profile(model: Model, network_profile: str | NetworkProfile | None =
         if not isinstance(value, bool):
             raise OptionError(f"{opt} must be true or false, got {value!r}")
         changes[PROFILE_OPTIONS[opt]] = value
+    if "enforced" in changes:
+        changes["unverified"] = ""  # the user settled it
     return replace(prof, **changes) if changes else prof
