@@ -226,6 +226,16 @@ def namespace_admin(ns: str) -> str:
     return f"namespace-admin:{ns}"
 
 
+def admin_namespace(node: str) -> str | None:
+    """The namespace of a ``namespace-admin:<ns>`` node, else None.
+
+    >>> admin_namespace("namespace-admin:shop"), admin_namespace("cluster-admin")
+    ('shop', None)
+    """
+    kind, sep, ns = node.partition(":")
+    return ns if kind == "namespace-admin" and sep and ns else None
+
+
 def secret_node(ns: str, name: str) -> str:
     """The node id of one Secret.
 

@@ -33,10 +33,6 @@ OPTIONS: dict[str, str] = {
                             "(only '*' verbs on '*' resources of '*' groups)",
     "rbac_secret_get_reads": "whether 'get' secrets (without list/watch) counts as reading secrets whose "
                              "names are known. Default: True",
-    "rbac_platform_findings": "what findings whose grants are all platform-managed (Kubernetes, GKE, EKS, AKS "
-                              "defaults and controllers) do: 'label' (default: listed and labelled in the a.rbac "
-                              "tables, they do not fail checks), 'info' (fail at severity info) or 'keep' (fail at "
-                              "their own severity)",
 }
 
 _AUTH_MODES = ("CONFIG_MAP", "API", "API_AND_CONFIG_MAP")
@@ -69,7 +65,6 @@ class Options:
     rbac_aggregation: str = "auto"
     rbac_namespace_admin: str = "admin-role"
     rbac_secret_get_reads: bool = True
-    rbac_platform_findings: str = "label"
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> Options:
@@ -94,9 +89,6 @@ class Options:
         nsadmin = o.get("rbac_namespace_admin", "admin-role")
         if nsadmin not in ("admin-role", "wildcard"):
             raise OptionError(f"rbac_namespace_admin must be 'admin-role' or 'wildcard', got {nsadmin!r}")
-        plat = o.get("rbac_platform_findings", "label")
-        if plat not in ("label", "info", "keep"):
-            raise OptionError(f"rbac_platform_findings must be 'label', 'info' or 'keep', got {plat!r}")
         return cls(
             idp_groups={str(k): tuple(v) for k, v in sorted(idp.items())},
             anonymous_auth=_bool("anonymous_auth", o.get("anonymous_auth", True)),
@@ -105,5 +97,4 @@ class Options:
             csr_signer_mints_masters=_bool("csr_signer_mints_masters", o.get("csr_signer_mints_masters", False)),
             eks_auth_mode=str(mode), rbac_aggregation=agg, rbac_namespace_admin=str(nsadmin),
             rbac_secret_get_reads=_bool("rbac_secret_get_reads", o.get("rbac_secret_get_reads", True)),
-            rbac_platform_findings=str(plat),
         )

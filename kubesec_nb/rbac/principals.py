@@ -20,7 +20,17 @@ from functools import cached_property
 from kubesec_nb.model import Model
 from kubesec_nb.rbac.authorizer import Authorizer, Reason
 from kubesec_nb.rbac.capabilities import CLUSTER, Caps, ProbeIndex, merge_caps
-from kubesec_nb.rbac.catalog import CATALOG, EXEC_VIA_GET, SECRET_GET, CatalogRule, Need, all_needs, evaluate
+from kubesec_nb.rbac.catalog import (
+    CATALOG,
+    CLUSTER_ADMIN_RULE,
+    EXEC_VIA_GET,
+    NAMESPACE_WILDCARD_RULE,
+    SECRET_GET,
+    CatalogRule,
+    Need,
+    all_needs,
+    evaluate,
+)
 from kubesec_nb.rbac.cloud import CloudMapping
 from kubesec_nb.rbac.options import Options
 from kubesec_nb.rbac.subjects import (
@@ -190,8 +200,8 @@ class Principals:
         A rule met cluster-wide is reported at ``cluster`` only; a namespace is reported only
         when its RoleBindings are needed for the rule to hold there.
         """
-        rules = _PERMISSION_RULES if rules is None else tuple(r for r in rules if r.is_permission_rule)
-        memo = self._match_memo.get(keys) if rules is _PERMISSION_RULES else None
+        rules = CATALOG if rules is None else tuple(rules)
+        memo = self._match_memo.get(keys) if rules is CATALOG else None
         if memo is not None:
             return memo
         out: dict[tuple[str, str], Match] = {}
@@ -209,7 +219,7 @@ class Principals:
                 reasons = tuple(dict.fromkeys(r for _, a in got for r in a.sources))
                 out[(rule.id, scope)] = (needs, reasons)
         out = _drop_implied(out)
-        if rules is _PERMISSION_RULES:
+        if rules is CATALOG:
             self._match_memo[keys] = out
         return out
 
@@ -234,13 +244,11 @@ class Principals:
         return out
 
 
-_PERMISSION_RULES = tuple(r for r in CATALOG if r.is_permission_rule)
-
-
 def _drop_implied(found: dict[tuple[str, str], Match]) -> dict[tuple[str, str], Match]:
     """Leave out what a wildcard match at the same (or cluster) scope already implies."""
-    if ("RBAC-CLUSTER-ADMIN", CLUSTER) in found:
-        return {("RBAC-CLUSTER-ADMIN", CLUSTER): found[("RBAC-CLUSTER-ADMIN", CLUSTER)]}
-    wild = {scope for rid, scope in found if rid == "RBAC-NAMESPACE-WILDCARD"}
-    return {(rid, scope): v for (rid, scope), v in found.items()
-            if scope not in wild or rid == "RBAC-NAMESPACE-WILDCARD"}
+    top = (CLUSTER_ADMIN_RULE.id, CLUSTER)
+    if top in found:
+        return {top: found[top]}
+    wildcard = NAMESPACE_WILDCARD_RULE.id
+    wild = {scope for rid, scope in found if rid == wildcard}
+    return {(rid, scope): v for (rid, scope), v in found.items() if scope not in wild or rid == wildcard}
