@@ -258,7 +258,7 @@ class RbacAnalysis:
         """Catalog matches per subject and scope (a match a group meets alone is the group's), most severe first."""
         out: list[RiskyGrant] = []
         public = self.public_groups
-        for s, p in self.principals.principals.items():
+        for p in self.principals.principals.values():
             for (rid, scope), (needs, reasons) in sorted(self.principals.own_matches(p).items()):
                 rule = CATALOG_BY_ID[rid]
                 base = rule.cluster_severity if scope == "cluster" and rule.cluster_severity else rule.severity
@@ -266,8 +266,16 @@ class RbacAnalysis:
                 is_public = p.identity.kind == "Group" and p.identity.name in public
                 if is_public and not plat:
                     base = "critical"
-                out.append(RiskyGrant(s, p.identity.kind, rule, base, scope, plat, is_public, needs, reasons))
+                out.append(RiskyGrant(p.identity, rule, base, scope, plat, is_public, needs, reasons))
         return sorted(out, key=lambda r: (SEVERITY_RANK[r.severity], r.check_id, r.subject, r.scope))
+
+    @cached_property
+    def risky_by_rule(self) -> dict[str, list[RiskyGrant]]:
+        """:attr:`risky_grants` by catalog rule id."""
+        out: dict[str, list[RiskyGrant]] = {}
+        for r in self.risky_grants:
+            out.setdefault(r.check_id, []).append(r)
+        return out
 
     @cached_property
     def risky(self) -> pd.DataFrame:

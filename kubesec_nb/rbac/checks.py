@@ -52,13 +52,10 @@ def _subject_finding(b: BindingRecord, s: SubjectRef, message: str, platform: st
 
 # ---- one check per catalog rule ---------------------------------------------------------------
 def _permission(rule: CatalogRule, rb: RbacAnalysis) -> Iterator[Finding]:
-    for r in rb.risky_grants:
-        if r.rule is not rule:
-            continue
-        ident = rb.principal(r.subject).identity
+    for r in rb.risky_by_rule.get(rule.id, ()):
         where = "" if r.scope in rule.namespaces else f" {_where(r.scope)}"
         pub = " [group anyone can join]" if r.public else ""
-        yield Finding(namespace=None if r.scope == "cluster" else r.scope, kind=ident.kind, name=ident.ref,
+        yield Finding(namespace=None if r.scope == "cluster" else r.scope, kind=r.subject_kind, name=r.identity.ref,
                       subject=r.subject, evidence=r.evidence, severity=r.severity, platform=r.platform,
                       message=f"{r.subject} can {rule.condition}{where} (through {r.needs_text}){pub}")
 
@@ -75,18 +72,18 @@ for _rule in CATALOG:
        description="a binding names system:anonymous, system:unauthenticated, system:authenticated or "
                    "system:serviceaccounts, other than the default discovery roles; critical when the role is risky")
 def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
-    severe_by: dict[tuple[str, str], set[str]] = {}  # (subject, binding) → severe catalog rules it grants
+    severe_by: dict[tuple[str, str], set[str]] = {}  # (principal key, binding) → severe catalog rules it grants
     for r in rb.risky_grants:
-        if r.severity in ("critical", "high"):
+        if r.identity.key in _PUBLIC_KEYS and r.severity in ("critical", "high"):
             for binding in r.bindings:
-                severe_by.setdefault((r.subject, binding), set()).add(r.check_id)
+                severe_by.setdefault((r.identity.key, binding), set()).add(r.check_id)
     for b in rb.objects.bindings:
         for s in b.subjects:
             who = _PUBLIC_KEYS.get(s.key or "")
             if who is None or s.identity is None or b.role_ref in SAFE_PUBLIC_ROLES:
                 continue
             role = rb.objects.role_of(b)
-            severe = sorted(severe_by.get((s.identity.subject, b.ref), ()))
+            severe = sorted(severe_by.get((s.identity.key, b.ref), ()))
             public = s.identity.name in rb.public_groups or s.identity.name == ANONYMOUS
             sev = "critical" if (severe or (public and role is not None and role.rules)) else "high"
             plat = b.platform if (b.platform and (role is None or role.platform)) else None

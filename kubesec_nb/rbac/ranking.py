@@ -41,8 +41,9 @@ def rank_subjects(risky: Iterable[RiskyGrant], escalations: Iterable[EscalationP
     10); ×2 for groups anyone can join. A subject is platform-managed when every record behind it
     is; those rank after all others, whatever their score.
 
+    >>> from kubesec_nb.identity import user
     >>> from kubesec_nb.rbac.catalog import CLUSTER_ADMIN_RULE
-    >>> r = RiskyGrant("User:a", "User", CLUSTER_ADMIN_RULE, "high", "cluster", None, False, (), ())
+    >>> r = RiskyGrant(user("a"), CLUSTER_ADMIN_RULE, "high", "cluster", None, False, (), ())
     >>> rank_subjects([r], [], lambda s: "User", ())[["subject", "score"]].values.tolist()
     [['User:a', 15.0]]
     """

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from kubesec_nb.checks import Evidence
-from kubesec_nb.identity import CLUSTER_ADMIN
+from kubesec_nb.identity import CLUSTER_ADMIN, Identity
 from kubesec_nb.rbac.authorizer import Reason
 from kubesec_nb.rbac.catalog import CatalogRule, Need
 from kubesec_nb.rbac.escalation import Step, reasons_evidence
@@ -23,8 +23,7 @@ class RiskyGrant:
     ``public`` marks groups anyone can join.
     """
 
-    subject: str
-    subject_kind: str
+    identity: Identity
     rule: CatalogRule
     severity: str
     scope: str
@@ -32,6 +31,14 @@ class RiskyGrant:
     public: bool
     needs: tuple[Need, ...]
     reasons: tuple[Reason, ...]
+
+    @property
+    def subject(self) -> str:
+        return self.identity.subject
+
+    @property
+    def subject_kind(self) -> str:
+        return self.identity.kind
 
     @property
     def check_id(self) -> str:
