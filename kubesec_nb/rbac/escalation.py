@@ -81,9 +81,11 @@ from functools import cached_property
 
 from kubesec_nb.checks import Evidence
 from kubesec_nb.identity import (
+    ANONYMOUS,
     AUTHENTICATED,
     CLUSTER_ADMIN,
     SECRETS_ALL,
+    UNAUTHENTICATED,
     Identity,
     any_pod,
     any_service_account,
@@ -494,17 +496,20 @@ class Escalation:
                     Evidence(f"Group {g}", "Impersonate-Group", f"together with Impersonate-User ({as_user})"))
 
     def _impersonate_user(self, add: Add, ident: Identity, allowance: Allowance) -> None:
-        """Impersonating a user gives its own grants and ``system:authenticated``, never the groups its
-        identity provider or a cloud mapping adds when it logs in itself."""
-        extra = self.p.extra_groups.get(ident.name)
-        if not extra:
+        """Impersonating a user gives its own grants and ``system:authenticated`` (no group at all for
+        ``system:anonymous``), never the groups its identity provider or a cloud mapping adds when it logs in
+        itself: then the steps lead straight to what that identity holds, not to its node."""
+        anonymous = ident.name == ANONYMOUS
+        lost_groups = {g for g, _ in self.p.extra_groups.get(ident.name, ())} | ({UNAUTHENTICATED} if anonymous
+                                                                                 else set())
+        if not lost_groups:
             add("impersonate", ident.node_id, allowance.sources)
             return
         auth = group(AUTHENTICATED).key
-        keys = frozenset(k for k in (ident.key, auth) if k in self.p.key_caps)
+        keys = frozenset(k for k in (ident.key, *(() if anonymous else (auth,))) if k in self.p.key_caps)
         public = {(t, x) for sc in self.p.scopes_of([auth]) for t, x, _, _ in self.derive(frozenset({auth}), sc)} \
             if auth in keys else set()
-        lost = ", ".join(sorted({g for g, _ in extra}))
+        lost = ", ".join(sorted(lost_groups))
         for sc in self.p.scopes_of(keys):
             for tech, target, _, ev in self.derive(keys, sc):
                 if (tech, target) not in public:
