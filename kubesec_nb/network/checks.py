@@ -8,7 +8,7 @@ assumed, not seen (``NetworkProfile.unverified``).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -108,6 +108,7 @@ def pod_no_ingress_policy(net: NetworkAnalysis) -> Iterable[Finding]:
        remediation="Fix the podSelector labels (a typo leaves the intended pods unprotected) or delete the policy.",
        references=("cyclonus lint CheckTargetAllIngressAllowedAndDenied", "NCA 'Rule selects no pods'"))
 def policy_selects_nothing(net: NetworkAnalysis) -> Iterable[Finding]:
+    per_ns = Counter(e.namespace for e in net.endpoints)
     for p in net.policies:
         if not net.selects(p):
             yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
@@ -115,7 +116,7 @@ def policy_selects_nothing(net: NetworkAnalysis) -> Iterable[Finding]:
                           evidence=(Evidence(f"NetworkPolicy {p.key}", "spec.podSelector",
                                              describe_selector(p.pod_selector)),),
                           message=f"spec.podSelector of {p.key} matches none of the "
-                          f"{sum(1 for e in net.endpoints if e.namespace == p.namespace)} pod(s) in {p.namespace}")
+                          f"{per_ns[p.namespace]} pod(s) in {p.namespace}")
 
 
 @check("NET-POLICY-HOSTNETWORK", title="NetworkPolicy selecting hostNetwork pods (no effect on them)",
