@@ -16,10 +16,12 @@ option                     meaning
 ``hostnetwork_selectable`` selectors select hostNetwork pods (else they are node endpoints)
 =========================  ==========================================================================
 
-Unknown is not absent: when the snapshot cannot show the plugin (no kube-system DaemonSets or
-pods, as in a manifests-only import, or neither could be read), ``auto`` applies the upstream
-semantics (policies enforced) and labels the profile ``unverified`` with the reason; only a
-snapshot that shows the node agents and no enforcing plugin among them gives ``none``.
+Unknown is not absent: when the snapshot cannot show the plugin (a manifests import, which
+describes applications and not the cluster's node agents; no kube-system DaemonSets or pods;
+or neither could be read), ``auto`` applies the upstream semantics (policies enforced) and
+labels the profile ``unverified`` with the reason. ``none`` needs evidence of absence: the
+node agents seen without an enforcing plugin among them, the EKS network-policy agent
+switched off, or a cloud description (GKE, AKS) whose network-policy setting is off.
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ def _ds_and_pods(model: Model) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
 
 def _unknown(model: Model) -> str:
     """Why the snapshot cannot show the network plugin, or "" when it shows the node agents."""
+    if str(model.snapshot.metadata.get("source", "")) == "manifests":
+        return "imported from manifests, which do not show the cluster's network plugin"
     if model.missing("daemonsets.apps") and model.missing("pods"):
         return "neither DaemonSets nor pods could be read"
     if not any(o["metadata"].get("namespace") == "kube-system"
@@ -184,21 +188,27 @@ def detect_plugin(model: Model) -> Detection:
     cm = model.configmap("kube-system", "amazon-vpc-cni")
     if cm is not None and str((cm.get("data") or {}).get("enable-network-policy-controller", "")).lower() == "true":
         add("eks-vpc-cni", "ConfigMap kube-system/amazon-vpc-cni: enable-network-policy-controller = true")
-    _from_cloud(model, add)
+    _from_cloud(model, add, disabled.append)
     for plugin in ("gke-dataplane-v2", "azure-npm", "calico", "cilium", "eks-vpc-cni", "upstream"):
         if plugin in found:
             return Detection(plugin, tuple(sorted(set(found[plugin]))))
     return Detection("", tuple(disabled), "" if disabled else _unknown(model))
 
 
-def _from_cloud(model: Model, add: Callable[[str, str], None]) -> None:
+def _from_cloud(model: Model, add: Callable[[str, str], None], off: Callable[[str], None]) -> None:
+    """The provider's policy engine from the attached cluster description: ``add`` it when on, say so with
+    ``off`` when the description shows it off."""
     snap = model.snapshot
     gke = snap.attachment("gke-cluster")
     if gke is not None and isinstance(gke.data, dict):
-        if (gke.data.get("networkConfig") or {}).get("datapathProvider") == "ADVANCED_DATAPATH":
+        datapath = (gke.data.get("networkConfig") or {}).get("datapathProvider")
+        if datapath == "ADVANCED_DATAPATH":
             add("gke-dataplane-v2", f"attachment {gke.source}: networkConfig.datapathProvider = ADVANCED_DATAPATH")
         elif (gke.data.get("networkPolicy") or {}).get("enabled"):
             add("calico", f"attachment {gke.source}: networkPolicy.enabled = true")
+        else:
+            off(f"attachment {gke.source}: networkPolicy.enabled unset or false, networkConfig.datapathProvider = "
+                f"{datapath or 'unset (legacy)'}")
     aks = snap.attachment("aks-cluster")
     if aks is not None and isinstance(aks.data, dict):
         props: dict[str, Any] = aks.data["properties"] if isinstance(aks.data.get("properties"), dict) \
@@ -208,6 +218,8 @@ def _from_cloud(model: Model, add: Callable[[str, str], None]) -> None:
         plug = {"azure": "azure-npm", "calico": "calico", "cilium": "cilium"}.get(pol)
         if plug:
             add(plug, f"attachment {aks.source}: networkProfile.networkPolicy = {pol}")
+        else:
+            off(f"attachment {aks.source}: networkProfile.networkPolicy = {pol or 'unset'}")
 
 
 def resolve_profile(model: Model, network_profile: str | NetworkProfile | None = None,

@@ -8,6 +8,7 @@ import kubesec_nb as ks
 from kubesec_nb.checks import REGISTRY
 from kubesec_nb.findings import run_check
 from kubesec_nb.snapshot import Snapshot
+from kubesec_nb.snapshot.document import Attachment
 from tests import clusters
 
 DENY_ALL = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -51,3 +52,15 @@ def test_absence_seen_in_kube_system_is_not_enforced() -> None:
     assert [r["status"] for r in run_check(REGISTRY["NET-NOT-ENFORCED"], a)] == ["fail"]
     settled = ks.assess(clusters.manifests_only(), network_enforced=True).network.profile
     assert settled.enforced and not settled.unverified
+
+
+def test_a_cloud_description_settles_absence() -> None:
+    """Manifests do not show the plugin, but a GKE description with network policy off (and the legacy
+    datapath) or an AKS one without networkPolicy does."""
+    for kind, data in (("gke-cluster", {"networkPolicy": {"enabled": False}}),
+                       ("aks-cluster", {"properties": {"networkProfile": {"networkPlugin": "kubenet"}}})):
+        snap = clusters.manifests_only()
+        snap.attachments.append(Attachment(kind, kind, data))
+        prof = ks.assess(snap).network.profile
+        assert prof.name == "none" and not prof.unverified, kind
+        assert any(kind in e for e in prof.evidence)
