@@ -254,6 +254,25 @@ def pod_node(key: str) -> str:
     return f"pod:{key}"
 
 
+def host_node(name: str) -> str:
+    """The node id of Kubernetes node ``name``.
+
+    >>> host_node("n1")
+    'node:n1'
+    """
+    return f"node:{name}"
+
+
+def host_name(node: str) -> str | None:
+    """The Kubernetes node name of a ``node:<name>`` node id, else None.
+
+    >>> host_name("node:n1"), host_name("pod:a/b")
+    ('n1', None)
+    """
+    kind, sep, name = node.partition(":")
+    return name if kind == "node" and sep and name else None
+
+
 def any_service_account(ns: str | None) -> str:
     """The hub node "any service account of ``ns``" (``sa:<ns>/*``; ``sa:*/*`` for the whole cluster).
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kubesec_nb.errors import OptionError
+from kubesec_nb.identity import host_name, pod_node
 from kubesec_nb.model import Model, selector_matches
 from kubesec_nb.network.addresses import AddressSpace, format_range, parse_cidr, parse_ip
 from kubesec_nb.network.endpoints import Endpoint, external_endpoint, node_endpoint, pod_endpoints
@@ -124,10 +125,11 @@ class NetworkAnalysis:
                     out.append((ep, port if role == "src" else b.target_port,
                                 f"Service {key} {b.protocol}/{b.service_port} -> {b.pod}:{b.target_port}"))
             return out if role == "dst" else list({e.id: (e, p, n) for e, p, n in out}.values())
-        if text.startswith("node:"):
-            node = node_endpoint(self.model, text[5:])
+        host = host_name(text)
+        if host is not None:
+            node = node_endpoint(self.model, host)
             if node is None:
-                raise OptionError(f"no Node {text[5:]} in the snapshot")
+                raise OptionError(f"no Node {host} in the snapshot")
             return [(node, port, "")]
         if text == "internet":
             return [(external_endpoint(str(self.space.atoms[a]), self.space.atoms[a].representative), port, "")
@@ -397,7 +399,7 @@ class NetworkAnalysis:
         members: dict[int, list[Endpoint]] = defaultdict(list)
         for i, e in enumerate(self.endpoints):
             members[int(r.class_of[i])].append(e)
-            g.add_node(f"pod:{e.id}", kind="pod", namespace=e.namespace, host_network=e.host_network)
+            g.add_node(pod_node(e.id), kind="pod", namespace=e.namespace, host_network=e.host_network)
         ev_cache: dict[tuple[int, int], tuple[str, ...]] = {}
 
         unverified = (self.profile.enforcement,) if self.profile.unverified else ()
@@ -419,9 +421,9 @@ class NetworkAnalysis:
                 for a in members[s]:
                     for b in members[int(d)]:
                         if a.id != b.id:
-                            g.add_edge(f"pod:{a.id}", f"pod:{b.id}", **attrs)
+                            g.add_edge(pod_node(a.id), pod_node(b.id), **attrs)
         for a, b in self._own_node_pairs():
-            g.add_edge(f"pod:{a.id}", f"pod:{b.id}", ports="all", port_ranges=(),
+            g.add_edge(pod_node(a.id), pod_node(b.id), ports="all", port_ranges=(),
                        evidence=(f"own node {a.node}: always allowed",))
         for c in range(r.n_classes):
             mid = r.internet_out(c)
@@ -429,13 +431,13 @@ class NetworkAnalysis:
                 ev = ("egress to public addresses: " + ("not isolated" if r.egress_group_of[c] == 0 else
                                                           "allowed by egress rules"),)
                 for a in members[c]:
-                    g.add_edge(f"pod:{a.id}", "internet", ports=r.ports.format(r.masks[mid]),
+                    g.add_edge(pod_node(a.id), "internet", ports=r.ports.format(r.masks[mid]),
                                port_ranges=tuple(r.ports.ranges(r.masks[mid])), evidence=ev)
         by_pod: dict[str, list[EntryPoint]] = defaultdict(list)
         for ep in self.exposed_records:
             by_pod[ep.pod].append(ep)
         for pod, eps in sorted(by_pod.items()):
-            g.add_edge("internet", f"pod:{pod}", ports=",".join(sorted({e.target for e in eps})), port_ranges=(),
+            g.add_edge("internet", pod_node(pod), ports=",".join(sorted({e.target for e in eps})), port_ranges=(),
                        evidence=tuple(sorted(f"{e.path}: {e.via}" for e in eps)))
         return g
 

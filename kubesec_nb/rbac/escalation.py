@@ -91,7 +91,6 @@ from kubesec_nb.identity import (
     any_service_account,
     hub_namespace,
     namespace_admin,
-    pod_node,
     secret_node,
     service_account,
     user,
@@ -149,8 +148,8 @@ class Step:
 
 Derived = tuple[tuple[str, str, str, tuple[Evidence, ...]], ...]  # (technique, target, scope, evidence)
 Add = Callable[..., None]
-#: A running pod's token: (service-account node, pod key, evidence naming where the token comes from).
-PodToken = tuple[str, str, Evidence]
+#: A running pod's token: (service-account node, pod key, evidence: the pod's phase and where the token comes from).
+PodToken = tuple[str, str, tuple[Evidence, Evidence]]
 
 
 def reasons_evidence(reasons: Iterable[Reason]) -> tuple[Evidence, ...]:
@@ -425,12 +424,14 @@ class Escalation:
             key = object_key(pod)
             ns, name = key.split("/", 1)
             host = (pod.get("spec") or {}).get("nodeName")
+            phase = (pod.get("status") or {}).get("phase") or "none (a manifest: stands for its controller's pods)"
             for tok in self.model.mounted_tokens(pod):
                 node = service_account(tok.service_account).node_id
                 if node not in worth:
                     continue
-                item = (node, key, Evidence(f"Pod {key}", tok.field, f"{tok.value} ({tok.how}: token of "
-                                                                     f"{tok.service_account})"))
+                item = (node, key, (Evidence(f"Pod {key}", "status.phase", phase),
+                                    Evidence(f"Pod {key}", tok.field, f"{tok.value} ({tok.how}: token of "
+                                                                      f"{tok.service_account})")))
                 by_ns[ns].setdefault(node, key)
                 by_name[(ns, name)].append(item)
                 if host:
@@ -438,7 +439,7 @@ class Escalation:
         return dict(by_ns), dict(by_name), dict(by_node)
 
     @cached_property
-    def _pod_token_evidence(self) -> dict[tuple[str, str], Evidence]:
+    def _pod_token_evidence(self) -> dict[tuple[str, str], tuple[Evidence, Evidence]]:
         """(pod key, SA node) → the evidence of that token, for the ``runs-as`` steps of the hubs."""
         return {(key, node): ev for items in self._pods[1].values() for node, key, ev in items}
 
@@ -464,8 +465,8 @@ class Escalation:
         else:
             for ns in self.namespaces if _wide(scope) else [scope]:
                 found += [(t, "") for n in sorted(names) for t in by_name.get((ns, n), [])]
-        for (sa, pod, ev), node in found:
-            extra = [Evidence(pod_node(pod), "status.phase", "Running"), ev]
+        for (sa, _, ev), node in found:
+            extra = list(ev)
             if node:
                 extra.insert(0, Evidence(f"Node {node}", "kubelet API", "exec into its pods"))
             add(tech, sa, reasons, *extra)
@@ -701,8 +702,7 @@ class Escalation:
         for hub in sorted(pod_hubs - {any_pod(None)}):
             ns = str(hub_namespace(hub))
             for target, pod in sorted(by_ns.get(ns, {}).items()):
-                put(hub, "runs-as", target, ns, (Evidence(pod_node(pod), "status.phase", "Running"),
-                                                 self._pod_token_evidence[(pod, target)]))
+                put(hub, "runs-as", target, ns, self._pod_token_evidence[(pod, target)])
         for hub in sorted(sa_hubs - {any_service_account(None)}):
             ns = str(hub_namespace(hub))
             for sa, note in self._sa_targets(ns, None):

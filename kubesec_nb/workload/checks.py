@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from kubesec_nb.checks import SEVERITY_RANK, Evidence, Finding, NotAssessed, check
+from kubesec_nb.identity import host_name
 from kubesec_nb.model import SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Model
 from kubesec_nb.snapshot.redact import marker
 from kubesec_nb.workload import psa, pss
@@ -249,7 +250,7 @@ def _escapes(spec: EscapeCheck, wa: WorkloadAnalysis) -> Iterator[Finding]:
                 field, _, mode = m.rpartition(" ")
                 ev.append(Evidence(f"Pod {e.pod}", field, mode.strip("()")))
             if e.node:
-                ev.append(Evidence(e.node.replace("node:", "Node "), "compromised", e.impact))
+                ev.append(Evidence(f"Node {host_name(e.node)}", "compromised", e.impact))
             for r in e.requires:
                 ev.append(Evidence(f"Pod {e.pod}", "requires", r))
             critical = spec.root_is_critical and e.impact == "root" and not e.requires
