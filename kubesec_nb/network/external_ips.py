@@ -27,7 +27,7 @@ def _external_ips(model: Model) -> Iterator[Finding]:
         if ips:
             ns = svc["metadata"]["namespace"]
             yield Finding(kind="Service", namespace=ns, name=svc["metadata"]["name"],
-                          platform="Kubernetes system or cloud add-on" if model.is_system_namespace(ns) else None,
+                          platform=Model.platform_namespace(ns),
                           evidence=(Evidence(f"Service {object_key(svc)}", "spec.externalIPs",
                                              ", ".join(map(str, ips))),),
                           message=f"kube-proxy sends all cluster traffic for {', '.join(map(str, ips))} to this "

@@ -25,10 +25,6 @@ POD_SECURITY = "Pod Security and Security Contexts"
 REPRESENTATIVE = "kubesec-nb.io/representative"
 
 
-def _platform(model: Model, ns: str) -> str | None:
-    return "Kubernetes system or cloud add-on" if model.is_system_namespace(ns) else None
-
-
 def _limitrange_defaults(model: Model) -> dict[str, dict[str, set[str]]]:
     """Namespace → {"default": resources with a default limit, "defaultRequest": ...} for type Container."""
     out: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"default": set(), "defaultRequest": set()})
@@ -53,7 +49,7 @@ def _by_workload(model: Model, missing: Mapping[str, Sequence[tuple[str, str]]],
     for (ns, wl), rows in sorted(grouped.items()):
         kind, _, name = wl.partition("/")
         names = sorted({c for _, _, c in rows})
-        yield Finding(namespace=ns, kind=kind, name=name, platform=_platform(model, ns),
+        yield Finding(namespace=ns, kind=kind, name=name, platform=Model.platform_namespace(ns),
                       evidence=tuple(Evidence(f"Pod {k}", f"spec.{f}[{c}].resources", "unset")
                                      for k, f, c in rows[:3]),
                       message=f"container(s) {', '.join(names)} of {wl} {what}")
@@ -176,7 +172,7 @@ def _host_aliases(model: Model) -> Iterator[Finding]:
         kind, _, name = wl.partition("/")
         key, aliases = rows[0]
         entries = "; ".join(f"{a.get('ip')} {','.join(a.get('hostnames') or [])}" for a in aliases[:5])
-        yield Finding(namespace=ns, kind=kind, name=name, platform=_platform(model, ns),
+        yield Finding(namespace=ns, kind=kind, name=name, platform=Model.platform_namespace(ns),
                       evidence=(Evidence(f"Pod {key}", "spec.hostAliases", entries),),
                       message=f"{wl} pins host names to fixed addresses in /etc/hosts ({entries})")
 
@@ -202,6 +198,6 @@ def _host_users(model: Model) -> Iterator[Finding]:
         seen[(pod["metadata"]["namespace"], model.owner_label(pod))].append(object_key(pod))
     for (ns, wl), keys in sorted(seen.items()):
         kind, _, name = wl.partition("/")
-        yield Finding(namespace=ns, kind=kind, name=name, platform=_platform(model, ns),
+        yield Finding(namespace=ns, kind=kind, name=name, platform=Model.platform_namespace(ns),
                       evidence=(Evidence(f"Pod {keys[0]}", "spec.hostUsers", "unset (defaults to true)"),),
                       message=f"{wl}: a container breakout would be root on the node")
