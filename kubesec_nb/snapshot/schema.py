@@ -948,7 +948,8 @@ class EksClusterBody(_S, kw_only=True):
 
 
 class EksCluster(_S, kw_only=True):
-    cluster: EksClusterBody
+    # optional: the Go SDK spells it ``Cluster`` (kubesec_nb.platform.describe reads every spelling)
+    cluster: EksClusterBody | None = None
 
 
 class Enabled(_S, kw_only=True):
@@ -1210,6 +1211,9 @@ ATTACHMENT_TYPES: dict[str, Any] = {
     "eks-cluster": EksCluster, "gke-cluster": GkeCluster, "aks-cluster": AksCluster,
     "trivy": TrivyReport | list[TrivyReport], "eks-access-entries": AccessEntries | list[AccessEntries],
     "aks-diagnostic-settings": DiagnosticSettings | list[DiagnosticSetting], "audit-log": AuditSummary,
+    # read only through kubesec_nb.platform.describe.Description, which checks every value it returns
+    "eks-nodegroups": dict[str, Any] | list[Any], "eks-addons": dict[str, Any] | list[Any],
+    "ec2-instances": dict[str, Any],
 }
 
 
