@@ -100,23 +100,30 @@ def table_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
     return "\n".join(out)
 
 
-def table_text(df: pd.DataFrame, *, max_rows: int = 60) -> str:
-    """The plain-text form of :func:`table_html` (no index, no footer).
+def table_text(df: pd.DataFrame, *, max_rows: int = 60, max_width: int = 80) -> str:
+    """The plain-text form of :func:`table_html`, as kubectl prints tables: left-aligned, no index, no footer.
 
-    >>> print(table_text(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})))
-     a b
-     1 x
-     2 y
+    >>> print(table_text(pd.DataFrame({"name": ["web", "db"], "pods": [2, 10]})))
+    name  pods
+    web   2
+    db    10
     """
     missing = df.attrs.get("missing")
     flat = _flat(df)
     head = f"Not assessed: {missing}\n" if missing else ""
     if flat.empty:
         return head + "(no rows)"
-    shown = flat.head(max_rows).map(_cell) if len(flat.columns) else flat.head(max_rows)
-    text = shown.to_string(index=False, max_colwidth=80)
+
+    def cut(text: str) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= max_width else text[: max_width - 3] + "..."
+
+    cols = [str(c) for c in flat.columns]
+    rows = [[cut(_cell(v)) for v in row] for row in flat.head(max_rows).itertuples(index=False, name=None)]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    lines = ["  ".join(x.ljust(w) for x, w in zip(line, widths, strict=True)).rstrip() for line in [cols, *rows]]
     more = f"\n... showing {max_rows} of {len(flat)} rows" if len(flat) > max_rows else ""
-    return head + text + more
+    return head + "\n".join(lines) + more
 
 
 class Note:

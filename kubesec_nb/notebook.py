@@ -110,9 +110,11 @@ def save_cache(a: Assessment, key: str, folder: Path) -> Path:
 
 
 def remember(a: Assessment, key: str) -> None:
-    """Keep ``a`` as the assessment of ``key`` in this process (one at a time)."""
-    _memo.clear()
+    """Keep ``a`` as the assessment of ``key`` in this process (the last two: a snapshot and its baseline)."""
+    _memo.pop(key, None)
     _memo[key] = a
+    while len(_memo) > 2:
+        del _memo[next(iter(_memo))]
 
 
 def _from_cache(key: str) -> Assessment | None:

@@ -52,10 +52,11 @@ def can_i(a: Assessment, subject: str, verb: str, resource: str, namespace: str 
     """``kubectl auth can-i VERB RESOURCE --as SUBJECT``: the decision with every rule that allows it.
 
     >>> from kubesec_nb import Snapshot, assess
+    >>> from kubesec_nb.notebook import resolve
     >>> print(can_i(assess(Snapshot()), "Group:system:masters", "delete", "nodes"))  # doctest: +ELLIPSIS
-    ALLOWED: Group:system:masters delete nodes
+    ALLOWED: Group:system:masters delete nodes (group core) cluster-wide
       Group:system:masters is in group system:masters: the API server allows every request ...
-    >>> can_i(assess(Snapshot()), "User:nobody", "get", "pods")
+    >>> can_i(assess(Snapshot.load(resolve("eks-shop"))), "User:nobody", "get", "pods")
     Traceback (most recent call last):
     kubesec_nb.queries.QueryError: no subject User:nobody in the snapshot ...
     """

@@ -45,6 +45,7 @@ from kubesec_nb.resources import notebooks_dir
 #: Notebooks in report order. The first one holds the executive summary and is always run.
 NOTEBOOKS: tuple[str, ...] = (
     "00_overview",
+    "05_changes",
     "10_rbac",
     "20_network",
     "30_workloads",
@@ -114,7 +115,7 @@ def notebook_parameters(path: Path) -> dict[str, Any]:
     """The parameters a notebook declares (name → papermill's description).
 
     >>> sorted(notebook_parameters(notebook_path("00_overview")))[:2]
-    ['baseline_snapshot', 'interactive']
+    ['interactive', 'k8s_version']
     """
     import papermill
 
@@ -395,7 +396,7 @@ def _section_html(name: str, nb: nbformat.NotebookNode, failed: Failure | None) 
     toc: list[tuple[int, str, str]] = []
 
     def heading(m: re.Match[str]) -> str:
-        level, ident, text = int(m.group(1)), f"{name}-{m.group(2)}", m.group(3)
+        level, ident, text = int(m.group(1)), f"{name}-{len(toc) + 1}", m.group(3)
         toc.append((level, ident, html.unescape(_TAGS.sub("", text)).strip()))
         return f'<h{level} id="{html.escape(ident)}">{text}</h{level}>'
 
@@ -502,7 +503,7 @@ table.ks-table th, table.ks-table td { border: 1px solid var(--line); padding: .
             vertical-align: top; overflow-wrap: anywhere; }
 table.ks-table th { background: #f6f8fa; position: sticky; top: 0; }
 table.ks-table tbody tr:nth-child(even) { background: #fafbfc; }
-td.ks-num { text-align: right; font-variant-numeric: tabular-nums; }
+table.ks-table td.ks-num { text-align: right; font-variant-numeric: tabular-nums; }
 .ks-badge { display: inline-block; border-radius: 3px; padding: 0 .4rem; font-size: 11.5px; font-weight: 600; }
 ul.ks-bullets li { margin: .25rem 0; }
 pre { background: #f6f8fa; padding: .5rem .8rem; border-radius: 6px; white-space: pre-wrap;

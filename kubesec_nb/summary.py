@@ -54,26 +54,18 @@ def by_severity(findings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["severity", "failing objects", "failing checks"])
 
 
-def status_counts(findings: pd.DataFrame) -> pd.DataFrame:
-    """Checks per overall status (a check fails when any of its rows fails).
-
-    >>> status_counts(pd.DataFrame(columns=["check_id", "status"]))["checks"].sum()
-    0
-    """
-    order = ["fail", "error", "not_assessed", "not_applicable", "pass"]
-    per_check = findings.groupby("check_id", sort=True)["status"].agg(lambda s: min(s, key=order.index)) \
-        if not findings.empty else pd.Series(dtype=str)
-    return pd.DataFrame([{"status": s, "checks": int((per_check == s).sum())} for s in order])
-
-
 def _failing_checks(findings: pd.DataFrame) -> pd.DataFrame:
     fails = findings[findings["status"] == "fail"]
     if fails.empty:
         return pd.DataFrame(columns=["check_id", "title", "severity", "objects", "examples", "remediation"])
 
     def where(r: pd.Series) -> str:
-        obj = "/".join(x for x in (r["namespace"], r["name"]) if x) or r["subject"] or r["kind"]
-        return str(obj)
+        name, ns = str(r["name"]), str(r["namespace"])
+        if r["subject"]:
+            return str(r["subject"])
+        if name and ns and not name.startswith(f"{ns}/"):
+            return f"{ns}/{name}"
+        return name or ns or str(r["kind"])
 
     fails = fails.assign(_where=fails.apply(where, axis=1))
     g = fails.groupby("check_id", sort=True)
