@@ -80,7 +80,7 @@ class Changes:
     @property
     def summary(self) -> pd.DataFrame:
         """Per aspect: how many rows are new and how many went away."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for a in ASPECTS:
             if a.name in self.not_compared:
                 rows.append({"aspect": a.name, "new": "", "gone": "", "note": f"not compared: "
@@ -144,6 +144,10 @@ def compare_aspect(aspect: Aspect, old: Assessment, new: Assessment) -> pd.DataF
     return _sorted(out.astype({c: str for c in cols if c != "severity"}) if not out.empty else out)
 
 
+def _cluster(a: Assessment) -> str:
+    return str(a.snapshot.metadata.get("cluster") or "snapshot")
+
+
 def compare(old: Assessment, new: Assessment) -> Changes:
     """What changed from ``old`` to ``new`` (see the module docstring).
 
@@ -151,8 +155,7 @@ def compare(old: Assessment, new: Assessment) -> Changes:
     >>> compare(assess(Snapshot()), assess(Snapshot())).summary[["aspect", "new"]].values.tolist()
     [['findings', 0], ['risky grants', ''], ['internet exposure', '']]
     """
-    name = lambda a: str(a.snapshot.metadata.get("cluster") or "snapshot")  # noqa: E731
-    out = Changes(old=name(old), new=name(new))
+    out = Changes(old=_cluster(old), new=_cluster(new))
     for aspect in ASPECTS:
         result = compare_aspect(aspect, old, new)
         if isinstance(result, str):

@@ -65,9 +65,9 @@ def badge(value: str, column: str = "severity") -> str:
 def table_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
     """An escaped HTML table without index or footer; see the module docstring.
 
-    >>> print(table_html(pd.DataFrame({"name": ["<script>x</script>"], "severity": ["high"]})))
-    <table class="ks-table"><thead><tr><th>name</th><th>severity</th></tr></thead><tbody>
-    <tr><td>&lt;script&gt;x&lt;/script&gt;</td><td class="ks-sev"><span class="ks-badge sev-high" style="background:#d7301f;color:#fff">high</span></td></tr>
+    >>> print(table_html(pd.DataFrame({"name": ["<script>x</script>"], "n": [1]})))
+    <table class="ks-table"><thead><tr><th>name</th><th>n</th></tr></thead><tbody>
+    <tr><td>&lt;script&gt;x&lt;/script&gt;</td><td class="ks-num">1</td></tr>
     </tbody></table>
     """
     missing = df.attrs.get("missing")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from kubesec_nb.display import Note
 
 if TYPE_CHECKING:

@@ -125,7 +125,7 @@ def _from_cache(key: str) -> Assessment | None:
     if path is None or not path.is_file():
         return None
     with gc_paused(), path.open("rb") as fh:  # unpickling millions of objects: no collections midway
-        a: Assessment = pickle.load(fh)  # noqa: S301 - written by this run's own report process
+        a: Assessment = pickle.load(fh)  # written by this run's own report process, in a private folder
     return a
 
 

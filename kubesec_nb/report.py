@@ -126,25 +126,39 @@ _TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "bool": (bool,), "int": (i
                                        "dict": (dict,), "list": (list,)}
 
 
-def check_params(params: dict[str, Any], chosen: Sequence[str]) -> None:
-    """Raise a KubesecError for a parameter no chosen notebook declares, or a value of the wrong type.
+def check_params(params: dict[str, Any], chosen: Sequence[str]) -> dict[str, Any]:
+    """``params`` as the chosen notebooks declare them; raise a KubesecError for an unknown parameter or a bad value.
 
-    >>> check_params({"who_verb": "get"}, ["10_rbac"])
+    A string is taken as the notebook's ``str`` parameter verbatim, and parsed as YAML for the others.
+
+    >>> check_params({"who_verb": "get", "include_platform": "true", "port": "80"}, ["10_rbac", "20_network"])
+    {'who_verb': 'get', 'include_platform': True, 'port': '80'}
     >>> check_params({"nope": 1}, ["10_rbac"])
     Traceback (most recent call last):
     kubesec_nb.errors.KubesecError: no notebook of this report has a parameter 'nope' ...
     """
+    import yaml
+
     declared: dict[str, dict[str, Any]] = {}
     for name in chosen:
         for key, desc in notebook_parameters(notebook_path(name)).items():
             declared.setdefault(key, desc)
+    out: dict[str, Any] = {}
     for key, value in params.items():
         if key not in declared:
             raise KubesecError(f"no notebook of this report has a parameter {key!r} (parameters: "
                                f"{', '.join(sorted(declared))})")
-        want = _TYPES.get(str(declared[key].get("inferred_type_name")))
+        kind = str(declared[key].get("inferred_type_name"))
+        if isinstance(value, str) and kind != "str":
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError as exc:
+                raise KubesecError(f"parameter {key}: not a valid {kind} ({str(exc).splitlines()[0]})") from exc
+        want = _TYPES.get(kind)
         if want and (not isinstance(value, want) or (bool not in want and isinstance(value, bool))):
-            raise KubesecError(f"parameter {key} must be a {declared[key]['inferred_type_name']}, got {value!r}")
+            raise KubesecError(f"parameter {key} must be a {kind}, got {value!r}")
+        out[key] = value
+    return out
 
 
 def _wanted(name: str, params: dict[str, Any]) -> bool:
@@ -190,7 +204,7 @@ class Kernel:
             from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
             from jupyter_client.manager import AsyncKernelManager
 
-            class ThisPython(KernelSpecManager):  # type: ignore[misc]
+            class ThisPython(KernelSpecManager):
                 # the kernel runs in this interpreter, whatever kernelspecs the machine has
                 def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
                     return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
@@ -287,7 +301,7 @@ def run_report(snapshot: Path, out_dir: Path, *, notebooks: Sequence[str] | None
 
     params = dict(params or {})
     chosen = choose(notebooks, params)
-    check_params(params, chosen)
+    params = check_params(params, chosen)
     opts = notebook.chosen_options(dict(options or {}))
     snapshot = snapshot.resolve()
     with staged(out_dir) as tmp:
@@ -362,13 +376,13 @@ def title_of(nb: nbformat.NotebookNode, default: str) -> str:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
                 if line.startswith("# "):
-                    return line[2:].strip()
+                    return str(line[2:]).strip()
     return default
 
 
 def _report_cells(nb: nbformat.NotebookNode, failed: Failure | None) -> nbformat.NotebookNode:
     """The cells the report shows: no hidden cells, no tracebacks (a failure note instead)."""
-    out = nbformat.v4.new_notebook(metadata=nb.metadata)
+    out: nbformat.NotebookNode = nbformat.v4.new_notebook(metadata=nb.metadata)
     for i, cell in enumerate(nb.cells):
         if HIDDEN_TAGS & set(cell.get("metadata", {}).get("tags", [])):
             continue
@@ -387,7 +401,8 @@ def _report_cells(nb: nbformat.NotebookNode, failed: Failure | None) -> nbformat
     return out
 
 
-def _section_html(name: str, nb: nbformat.NotebookNode, failed: Failure | None) -> tuple[str, list[tuple[int, str, str]]]:
+def _section_html(name: str, nb: nbformat.NotebookNode,
+                  failed: Failure | None) -> tuple[str, list[tuple[int, str, str]]]:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
@@ -430,8 +445,8 @@ def _banner(failures: list[Failure], findings: pd.DataFrame) -> str:
                      f"ran).</p><ul>{items}</ul>")
     errors = findings[findings["status"] == "error"]
     if not errors.empty:
-        items = "".join(f"<li>{html.escape(r.check_id)}: {html.escape(r.message)}</li>"
-                        for r in errors.itertuples(index=False))
+        items = "".join(f"<li>{html.escape(str(c))}: {html.escape(str(m))}</li>"
+                        for c, m in zip(errors["check_id"], errors["message"], strict=True))
         parts.append(f"<p><strong>{errors['check_id'].nunique()} check(s) failed internally</strong>: their "
                      f"result is unknown (status <code>error</code> in the findings).</p><ul>{items}</ul>")
     return f'<div class="ks-alert ks-top" role="alert">{"".join(parts)}</div>' if parts else ""
@@ -447,7 +462,7 @@ def _toc(entries: list[tuple[int, str, str]]) -> str:
             out.append(f"<li>{link}<ol>")
             open_sub = True
         else:
-            out.append(f"<li>{link}</li>" if open_sub else f"<li>{link}</li>")
+            out.append(f"<li>{link}</li>")
     if open_sub:
         out.append("</ol></li>")
     out.append("</ol></nav>")

@@ -84,7 +84,7 @@ def top_risks(a: Assessment, limit: int = TOP_RISKS) -> Bullets:
     for r in checks.head(limit).itertuples(index=False):
         if SEVERITY_RANK[str(r.severity)] > SEVERITY_RANK["medium"]:
             break
-        n = int(r.objects)
+        n = int(str(r.objects))
         items.append((str(r.severity), f"{r.title}: {n} finding{'s' if n != 1 else ''} (e.g. {r.examples}) "
                                        f"[{r.check_id}]"))
     errors = a.findings[a.findings["status"] == "error"]

@@ -55,13 +55,19 @@ def exit_code(report: Any, fail_on: str | None) -> int:
     return EXIT_OK
 
 
-def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """``NAME=VALUE`` notebook parameters (values parsed as YAML, so ``true``, ``5`` and ``{a: 1}`` work).
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` notebook parameters, as text: the report reads each as its notebook declares it.
 
     >>> parse_params(["who_verb=get", "include_platform=true"])
-    {'who_verb': 'get', 'include_platform': True}
+    {'who_verb': 'get', 'include_platform': 'true'}
     """
-    return parse_options(pairs, what="--param")
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise KubesecError(f"--param wants NAME=VALUE, got {pair!r}")
+        out[key] = value
+    return out
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -77,7 +83,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     unknown = sorted(set(options) - set(all_options()))
     if unknown:
         raise KubesecError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(all_options())}")
-    params = parse_params(args.param)
+    params: dict[str, Any] = dict(parse_params(args.param))
     if args.baseline:
         params["baseline_snapshot"] = str(resolve(args.baseline).resolve())
     if args.output:
