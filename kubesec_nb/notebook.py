@@ -222,7 +222,7 @@ def write_findings(a: Assessment, out: Path) -> dict[str, int]:
     _findings.write_json(df, out / "findings.json", meta)
     _findings.write_csv(df, out / "findings.csv")
     sarif = _findings.to_sarif(df, __version__)
-    (out / "findings.sarif").write_text(json.dumps(sarif, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "findings.sarif").write_text(json.dumps(sarif, sort_keys=True) + "\n", encoding="utf-8")
     return {"findings.json": len(df), "findings.csv": len(df), "findings.sarif": len(sarif["runs"][0]["results"])}
 
 

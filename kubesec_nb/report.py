@@ -401,13 +401,41 @@ def _report_cells(nb: nbformat.NotebookNode, failed: Failure | None) -> nbformat
     return out
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _output_html(out: nbformat.NotebookNode) -> str:
+    """One cell output as HTML: rich HTML as the notebook made it (escaped by :mod:`kubesec_nb.display`),
+    charts as embedded PNG, text escaped; stderr and errors are never shown."""
+    kind = out.get("output_type")
+    if kind == "stream":
+        text = html.escape(_ANSI.sub("", out.get("text", "")))
+        return f'<pre class="ks-text">{text}</pre>' if out.get("name") == "stdout" else ""
+    data = out.get("data", {}) if kind in ("display_data", "execute_result") else {}
+    if "text/html" in data:
+        return f'<div class="ks-output">{data["text/html"]}</div>'
+    if "image/png" in data:
+        return f'<img class="ks-chart" alt="chart" src="data:image/png;base64,{str(data["image/png"]).strip()}">'
+    if "text/plain" in data:
+        return f'<pre class="ks-text">{html.escape(_ANSI.sub("", str(data["text/plain"])))}</pre>'
+    return ""
+
+
 def _section_html(name: str, nb: nbformat.NotebookNode,
                   failed: Failure | None) -> tuple[str, list[tuple[int, str, str]]]:
-    from nbconvert import HTMLExporter
+    """A notebook as report HTML (markdown and outputs, no code) and its table-of-contents entries.
 
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, anchor_link_text="")
-    body, _ = exporter.from_notebook_node(_report_cells(nb, failed))
+    Rendered here rather than by nbconvert's exporter, which parses every output again (tens of
+    seconds on a 10,000-pod report) to check image alt texts.
+    """
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    parts = []
+    for cell in _report_cells(nb, failed).cells:
+        if cell.cell_type == "markdown":
+            parts.append(f'<div class="ks-md">{markdown2html_mistune(cell.source)}</div>')
+        elif cell.cell_type == "code":
+            parts.extend(_output_html(o) for o in cell.get("outputs", []))
     toc: list[tuple[int, str, str]] = []
 
     def heading(m: re.Match[str]) -> str:
@@ -415,7 +443,7 @@ def _section_html(name: str, nb: nbformat.NotebookNode,
         toc.append((level, ident, html.unescape(_TAGS.sub("", text)).strip()))
         return f'<h{level} id="{html.escape(ident)}">{text}</h{level}>'
 
-    body = _HEADING.sub(heading, str(body))
+    body = _HEADING.sub(heading, "\n".join(p for p in parts if p))
     return body, toc
 
 

@@ -106,7 +106,7 @@ def test_queries_with_absent_objects_say_so(tmp_path: Path) -> None:
     page = (out / "report.html").read_text()
     assert "No answer: no Service nowhere/web in the snapshot" in page
     assert "No answer: no subject User:nobody in the snapshot" in page
-    assert "No answer: no namespace &#x27;nowhere&#x27; in the snapshot" in page
+    assert "No answer: no namespace 'nowhere' in the snapshot" in page.replace("&#x27;", "'")
 
 
 def test_fail_on_applies_whichever_notebooks_ran(tmp_path: Path, reports: dict[str, Report],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -94,13 +94,14 @@ def pod_no_ingress_policy(net: NetworkAnalysis) -> Iterable[Finding]:
        remediation="Fix the podSelector labels (a typo leaves the intended pods unprotected) or delete the policy.",
        references=("cyclonus lint CheckTargetAllIngressAllowedAndDenied", "NCA 'Rule selects no pods'"))
 def policy_selects_nothing(net: NetworkAnalysis) -> Iterable[Finding]:
+    pods_in = Counter(e.namespace for e in net.endpoints)  # once, not once per policy
     for p in net.policies:
         if not net.selects(p):
             yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
                           evidence=(Evidence(f"NetworkPolicy {p.key}", "spec.podSelector",
                                              describe_selector(p.pod_selector)),),
                           message=f"spec.podSelector of {p.key} matches none of the "
-                          f"{sum(1 for e in net.endpoints if e.namespace == p.namespace)} pod(s) in {p.namespace}")
+                          f"{pods_in[p.namespace]} pod(s) in {p.namespace}")
 
 
 @check("NET-POLICY-HOSTNETWORK", title="NetworkPolicy selecting hostNetwork pods (no effect on them)",
