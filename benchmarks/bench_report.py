@@ -11,6 +11,7 @@ started, sampled every 50 ms (``psutil``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -29,10 +30,8 @@ KUBESEC_NB = Path(sys.executable).parent / "kubesec-nb"
 def tree_rss(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -57,10 +56,8 @@ def run_report(snapshot: str, out: Path) -> tuple[float, float, float, int]:
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            try:
+            with contextlib.suppress(psutil.Error):
                 peak = max(peak, tree_rss(ps))
-            except psutil.Error:
-                pass
             time.sleep(0.05)
 
     t = threading.Thread(target=sample)
