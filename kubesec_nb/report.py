@@ -263,11 +263,13 @@ class Kernel:
 def staged(target: Path) -> Iterator[Path]:
     """A temporary folder beside ``target`` that replaces it when the block ends without an exception.
 
-    ``target`` must be absent, empty or an earlier report (it holds :data:`MARKER`), so a
-    mistyped ``-o`` never deletes someone's folder.
+    ``target`` must be absent, empty or an earlier report (it holds :data:`MARKER`, or the
+    ``report.html`` of a version before the marker), so a mistyped ``-o`` never deletes someone's folder.
     """
     target = target.resolve()
-    if target.exists() and not (target.is_dir() and (not any(target.iterdir()) or (target / MARKER).exists())):
+    ours = target.is_dir() and (not any(target.iterdir()) or (target / MARKER).exists()
+                                or (target / "report.html").exists())
+    if target.exists() and not ours:
         raise KubesecError(f"{target}: exists and is not a kubesec-nb report folder; choose another output folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
@@ -366,7 +368,7 @@ def _run_all(chosen: list[str], params: dict[str, Any], env: dict[str, str], tim
 
 # ---- the page -----------------------------------------------------------------------------------
 
-_HEADING = re.compile(r'<h([12]) id="([^"]*)">(.*?)(?:<a class="anchor-link" href="#[^"]*">¶</a>)?</h\1>', re.S)
+_HEADING = re.compile(r'<h([12]) id="([^"]*)">(.*?)(?:<a class="anchor-link" href="#[^"]*">[^<]*</a>)?</h\1>', re.S)
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -439,7 +441,7 @@ def _section_html(name: str, nb: nbformat.NotebookNode,
     toc: list[tuple[int, str, str]] = []
 
     def heading(m: re.Match[str]) -> str:
-        level, ident, text = int(m.group(1)), f"{name}-{len(toc) + 1}", m.group(3)
+        level, ident, text = int(m.group(1)), f"sec-{name}-{len(toc) + 1}", m.group(3)
         toc.append((level, ident, html.unescape(_TAGS.sub("", text)).strip()))
         return f'<h{level} id="{html.escape(ident)}">{text}</h{level}>'
 
@@ -543,8 +545,10 @@ a { color: var(--accent); }
             border-left: 4px solid #d4a72c; }
 table.ks-table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: 12.5px; width: auto; max-width: 100%; }
 table.ks-table th, table.ks-table td { border: 1px solid var(--line); padding: .2rem .45rem; text-align: left;
-            vertical-align: top; overflow-wrap: anywhere; }
-table.ks-table th { background: #f6f8fa; position: sticky; top: 0; }
+            vertical-align: top; overflow-wrap: break-word; }
+table.ks-table th { background: #f6f8fa; position: sticky; top: 0; white-space: nowrap; }
+td.ks-sev, .ks-badge { white-space: nowrap; }
+div.ks-output { overflow-x: auto; max-width: 100%; }
 table.ks-table tbody tr:nth-child(even) { background: #fafbfc; }
 table.ks-table td.ks-num { text-align: right; font-variant-numeric: tabular-nums; }
 .ks-badge { display: inline-block; border-radius: 3px; padding: 0 .4rem; font-size: 11.5px; font-weight: 600; }
@@ -552,7 +556,6 @@ ul.ks-bullets li { margin: .25rem 0; }
 pre { background: #f6f8fa; padding: .5rem .8rem; border-radius: 6px; white-space: pre-wrap;
       overflow-wrap: anywhere; font-size: 12.5px; }
 img { max-width: 100%; height: auto; }
-.jp-OutputArea-output, .output_area { overflow-x: auto; }
 .anchor-link { display: none; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
@@ -55,16 +55,24 @@ INPUTS: dict[str, Callable[[], Snapshot]] = {
 }
 
 
+class Reports(dict[str, Report]):
+    """Reports by input name, made on first use (one kernel for all), so ``-k`` runs only what it needs."""
+
+    def __init__(self, base: Path, kernel: Kernel) -> None:
+        super().__init__()
+        self.base, self.kernel = base, kernel
+
+    def __missing__(self, name: str) -> Report:
+        path = self.base / f"{name}.json.gz"
+        INPUTS[name]().save(path)
+        self[name] = run_report(path, self.base / name, kernel=self.kernel, timeout=600)
+        return self[name]
+
+
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
-    base = tmp_path_factory.mktemp("reports")
-    out = {}
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
     with Kernel() as kernel:
-        for name, make in INPUTS.items():
-            path = base / f"{name}.json.gz"
-            make().save(path)
-            out[name] = run_report(path, base / name, kernel=kernel, timeout=600)
-    return out
+        yield Reports(tmp_path_factory.mktemp("reports"), kernel)
 
 
 @pytest.mark.parametrize("name", INPUTS)
@@ -89,7 +97,7 @@ def test_report_reads_like_one(reports: dict[str, Report]) -> None:
     page = reports["gke-media"].html.read_text()
     assert "<title>kubesec-nb report: gke-media</title>" in page
     assert page.index("Executive summary") < page.index("Cluster inventory") < page.index("RBAC:")
-    assert 'class="ks-toc"' in page and 'href="#00_overview-1"' in page and 'id="00_overview-1"' in page
+    assert 'class="ks-toc"' in page and 'href="#sec-00_overview-1"' in page and 'id="sec-00_overview-1"' in page
     assert "rows ×" not in page and "columns</p>" not in page, "pandas size footers"
     assert 'class="dataframe"' not in page, "every table goes through kubesec_nb.display"
     assert 'class="ks-alert' not in page, "a clean run has no failure banner"
@@ -203,5 +211,6 @@ def test_report_in_a_real_browser(chromium: str, reports: dict[str, Report]) -> 
         assert XSS_SCRIPT in text and XSS_IMG in text, "markup in names shows as text"
         assert page.console_errors == []
         assert page.external_requests == [], "the report is self-contained"
+        (ROOT / "reports").mkdir(exist_ok=True)  # gitignored: a screenshot for a person to look at
         shot = page.screenshot(ROOT / "reports" / "browser-test.png")
     assert shot.stat().st_size > 10_000
