@@ -179,23 +179,7 @@ def ask(question: Callable[[], Any], **needed: Any) -> Any:
         return Note(f"No answer: {exc}", kind="warning")
 
 
-# ---- tables of the overview ------------------------------------------------------------------------
-
-def facts(a: Assessment) -> pd.DataFrame:
-    """Key facts about the snapshot as a two-column table (no paths, no clock reads)."""
-    m = a.snapshot.metadata
-    counts = a.snapshot.counts()
-    rows = [
-        ("cluster", m.get("cluster", "")), ("provider (guess)", a.model.provider),
-        ("server version", (m.get("serverVersion") or {}).get("gitVersion", "unknown")),
-        ("semantics applied", f"Kubernetes {a.model.version[0]}.{a.model.version[1]} ({a.model.version_source})"),
-        ("source", m.get("source", "")), ("collected at", m.get("collectedAt") or "unknown"),
-        ("namespaces", counts.get("namespaces", 0)), ("nodes", counts.get("nodes", 0)),
-        ("pods", counts.get("pods", 0)), ("gaps", len(a.snapshot.gaps)),
-        ("attachments", ", ".join(sorted({x.kind for x in a.snapshot.attachments})) or "none"),
-    ]
-    return pd.DataFrame(rows, columns=["fact", "value"]).astype({"value": str})
-
+# ---- the overview's notes and exports ------------------------------------------------------------------------
 
 def gaps_note(a: Assessment) -> Note:
     """One sentence on the gaps, for the top of the gaps section.
