@@ -27,12 +27,14 @@ from kubesec_nb.model import Model
 from kubesec_nb.snapshot.document import Snapshot
 
 if TYPE_CHECKING:  # analyzers are imported lazily, on first use
+    from kubesec_nb.audit.analysis import AuditAnalysis
     from kubesec_nb.network.analysis import NetworkAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
     from kubesec_nb.workload.analysis import WorkloadAnalysis
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
+    "audit": "kubesec_nb.audit",
     "network": "kubesec_nb.network",
     "rbac": "kubesec_nb.rbac",
     "workloads": "kubesec_nb.workload",
@@ -113,6 +115,11 @@ class Assessment:
             deps = {d: self.analyzer(d) for d in getattr(mod, "NEEDS", ())}
             self._analyzers[name] = mod.analyze(self.model, **deps, **own)
         return self._analyzers[name]
+
+    @property
+    def audit(self) -> AuditAnalysis:
+        """The audit log: used versus granted, least-privilege roles, incident views (:mod:`kubesec_nb.audit`)."""
+        return cast("AuditAnalysis", self.analyzer("audit"))
 
     @property
     def network(self) -> NetworkAnalysis:

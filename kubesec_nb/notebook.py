@@ -16,7 +16,7 @@ import json
 import os
 import pickle
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,14 +86,16 @@ def chosen_options(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in sorted(options.items()) if v is not None and not (hasattr(v, "__len__") and not len(v))}
 
 
-def cache_key(path: Path, options: dict[str, Any]) -> str:
-    """The key of an assessment: the snapshot's content, the options set, and the kubesec-nb version.
+def cache_key(path: Path, options: dict[str, Any], files: Sequence[str] = ()) -> str:
+    """The key of an assessment: the snapshot's content, the options set, the content of ``files``
+    (audit logs read instead of the snapshot's attachment) and the kubesec-nb version.
 
     >>> cache_key(resolve("eks-shop"), {}) == cache_key(resolve("eks-shop"), {"k8s_version": ""})
     True
     """
     h = hashlib.sha256()
-    h.update(path.read_bytes())
+    for p in (path, *(Path(f) for f in files)):
+        h.update(p.read_bytes())
     h.update(json.dumps(chosen_options(options), sort_keys=True, default=str).encode())
     h.update(__version__.encode())
     return h.hexdigest()[:32]
@@ -135,20 +137,26 @@ def report_options() -> dict[str, Any]:
     return dict(json.loads(raw)) if raw else {}
 
 
-def load(snapshot: str | os.PathLike[str], **options: Any) -> Assessment:
+def load(snapshot: str | os.PathLike[str], *, audit_log: str | os.PathLike[str] = "", **options: Any) -> Assessment:
     """Load a snapshot (path or sample name) and start its assessment, or reuse the one already made.
 
     Options whose value is ``""``, None or empty are left at their defaults, so notebook
     parameters can use ``""`` for "not set". In a report run the report's options apply
-    under the notebook's own.
+    under the notebook's own. ``audit_log`` (a file, or files separated by commas) replaces
+    the snapshot's audit-log attachment for this assessment (the file is not changed).
     """
     setup()
     path = resolve(snapshot)
     chosen = chosen_options({**report_options(), **chosen_options(options)})
-    key = cache_key(path, chosen)
+    logs = [p.strip() for p in str(audit_log).split(",") if p.strip()]
+    key = cache_key(path, chosen, logs)
     a = _from_cache(key)
     if a is None:
-        a = assess(Snapshot.load(path), **chosen)
+        snap = Snapshot.load(path)
+        if logs:
+            snap.attachments = [x for x in snap.attachments if x.kind != "audit-log"]
+            snap.attach("audit-log", logs)
+        a = assess(snap, **chosen)
     remember(a, key)
     return a
 

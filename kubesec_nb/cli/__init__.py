@@ -2,7 +2,7 @@
 
     kubesec-nb snapshot  -o cluster.json.gz [--context C] [--kubeconfig F] [-n NS]...
     kubesec-nb import    PATH... -o cluster.json.gz [--format auto|kubectl|manifests]
-    kubesec-nb attach    SNAPSHOT FILE... [--kind auto]
+    kubesec-nb attach    SNAPSHOT FILE... [--kind auto] [--audit-log FILE...]
     kubesec-nb info      SNAPSHOT
     kubesec-nb checks
     kubesec-nb report    SNAPSHOT|SAMPLE [-o DIR] [--fail-on SEVERITY] [--notebook NAME]... [--baseline OLD]
@@ -11,6 +11,7 @@
     kubesec-nb reach     SNAPSHOT SRC DST PORT [--protocol P] [--json]
     kubesec-nb diff      OLD NEW [--json] [--fail-on SEVERITY]
     kubesec-nb notebooks DIR [--force]
+    kubesec-nb least-privilege SNAPSHOT SUBJECT [--audit-log FILE...]
 
 Exit codes (:data:`EXIT_CODES`): 0 done; 1 findings at or above ``--fail-on``; 2 a user mistake
 (one line on stderr naming the file, object and field, no traceback); 3 an internal error (a
@@ -29,12 +30,12 @@ from types import ModuleType
 from typing import NoReturn
 
 from kubesec_nb import __version__
-from kubesec_nb.cli import checks_cmd, query_cmds, report_cmd, snapshot_cmds
+from kubesec_nb.cli import audit_cmds, checks_cmd, query_cmds, report_cmd, snapshot_cmds
 from kubesec_nb.cli._common import EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from kubesec_nb.errors import KubesecError
 
 #: Subcommand modules, in --help order; each has ``register(subparsers)`` setting ``func`` on its parsers.
-COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, query_cmds)
+COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, query_cmds, audit_cmds)
 
 
 class Parser(argparse.ArgumentParser):
