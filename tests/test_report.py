@@ -9,6 +9,7 @@ and each assesses once, so the whole matrix costs about a minute.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -124,7 +125,8 @@ def test_fail_on_applies_whichever_notebooks_ran(tmp_path: Path, reports: dict[s
     out = tmp_path / "rbac-only"
     assert main(["report", "eks-shop", "-o", str(out), "--notebook", "10_rbac", "--fail-on", "high"]) == 1
     err = capsys.readouterr().err
-    assert "failing findings: 32 critical, 79 high" in err and "failing findings at or above high" in err
+    assert re.search(r"failing findings: \d+ critical, \d+ high, \d+ medium, \d+ low, \d+ info; checks not "
+                     r"assessed: \d+; checks in error: 0", err) and "failing findings at or above high" in err
     written = json.loads((out / "findings.json").read_text())["findings"]
     assert {f["check_id"].split("-")[0] for f in written} >= {"RBAC", "NET", "PSS", "WL"}, "every check, not one area"
     assert sorted(p.name for p in (out / "notebooks").iterdir()) == ["00_overview.ipynb", "10_rbac.ipynb"]

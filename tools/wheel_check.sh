@@ -11,6 +11,7 @@ WORK=.venv-wheel
 WHEELHOUSE=$WORK/wheelhouse
 rm -rf "$WORK/dist" "$WORK/venv" build
 mkdir -p "$WHEELHOUSE"
+rm -f "$WHEELHOUSE"/kubesec_nb-*.whl  # only dependencies live there: a stale copy of ours would shadow the new one
 "$PY" -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation -w "$WORK/dist" .
 WHEEL=$(ls "$WORK"/dist/kubesec_nb-*.whl)
 "$PY" -m venv "$WORK/venv"
@@ -19,6 +20,7 @@ install() { "$WORK/venv/bin/python" -m pip install --quiet --disable-pip-version
 if ! install 2>/dev/null; then
   echo "wheel-check: filling $WHEELHOUSE (once)"
   "$PY" -m pip wheel --quiet --disable-pip-version-check -c requirements.txt -w "$WHEELHOUSE" "$WHEEL"
+  rm -f "$WHEELHOUSE"/kubesec_nb-*.whl
   install
 fi
 OUT=$(mktemp -d)
