@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= eks-shop
 PYTEST_ARGS ?=
 
-.PHONY: setup report test lint unit notebooks goldens samples bench clean nca-venv chromium wheel-check
+.PHONY: setup report test lint unit notebooks goldens samples coverage bench clean nca-venv chromium wheel-check
 
 setup: $(STAMP)
 
@@ -45,6 +45,10 @@ goldens: $(STAMP)
 
 samples: $(STAMP)
 	$(BIN)/python data/samples/generate.py
+
+## The README's table of checks per hardening-guide topic and provider, from the registry
+coverage: $(STAMP)
+	$(BIN)/python tools/coverage_table.py
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

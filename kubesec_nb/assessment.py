@@ -29,6 +29,7 @@ from kubesec_nb.snapshot.document import Snapshot
 if TYPE_CHECKING:  # analyzers are imported lazily, on first use
     from kubesec_nb.audit.analysis import AuditAnalysis
     from kubesec_nb.network.analysis import NetworkAnalysis
+    from kubesec_nb.platform.analysis import PlatformAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
     from kubesec_nb.workload.analysis import WorkloadAnalysis
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # analyzers are imported lazily, on first use
 ANALYZERS: dict[str, str] = {
     "audit": "kubesec_nb.audit",
     "network": "kubesec_nb.network",
+    "platform": "kubesec_nb.platform",
     "rbac": "kubesec_nb.rbac",
     "workloads": "kubesec_nb.workload",
 }
@@ -130,6 +132,11 @@ class Assessment:
     def rbac(self) -> RbacAnalysis:
         """The authorizer, effective permissions, who-can, escalation and cloud identities (:mod:`kubesec_nb.rbac`)."""
         return cast("RbacAnalysis", self.analyzer("rbac"))
+
+    @property
+    def platform(self) -> PlatformAnalysis:
+        """Provider and mode, cloud descriptions, node cloud identities and add-ons (:mod:`kubesec_nb.platform`)."""
+        return cast("PlatformAnalysis", self.analyzer("platform"))
 
     @property
     def workloads(self) -> WorkloadAnalysis:

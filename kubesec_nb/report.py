@@ -49,6 +49,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "10_rbac",
     "20_network",
     "30_workloads",
+    "50_platform",
     "60_audit",
 )
 #: Notebook metadata key ``kubesec_nb.report_if``: run the notebook only when this parameter is set.

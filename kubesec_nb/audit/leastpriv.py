@@ -28,7 +28,8 @@ from typing import Any
 import yaml
 
 from kubesec_nb.audit.usage import request_of
-from kubesec_nb.model import Model, binding_subject_key
+from kubesec_nb.identity import binding_subject
+from kubesec_nb.model import Model
 from kubesec_nb.rbac.analysis import RbacAnalysis
 from kubesec_nb.rbac.objects import CLUSTERROLEBINDINGS, ROLEBINDINGS
 from kubesec_nb.rbac.rules import Request
@@ -73,7 +74,6 @@ Used(namespace='shop', verb='create', group='', resource='pods/exec', name='web'
 def without_subject(snapshot: Snapshot, identity: Identity) -> Snapshot:
     """A copy of ``snapshot`` whose RoleBindings and ClusterRoleBindings no longer name ``identity`` (a binding
     left without subjects is dropped); other objects are shared, not copied."""
-    key = identity.key
     objects: dict[str, list[dict[str, Any]]] = {}
     for res_key, objs in snapshot.objects.items():
         if group_resource(res_key) not in (ROLEBINDINGS, CLUSTERROLEBINDINGS):
@@ -83,7 +83,7 @@ def without_subject(snapshot: Snapshot, identity: Identity) -> Snapshot:
         for b in objs:
             subjects = b.get("subjects") or []
             ns = (b.get("metadata") or {}).get("namespace")
-            others = [s for s in subjects if binding_subject_key(s, ns) != key]
+            others = [s for s in subjects if binding_subject(s, ns) != identity]
             if len(others) == len(subjects):
                 kept.append(b)
             elif others:

@@ -13,6 +13,7 @@ from typing import Any
 
 from kubesec_nb.model import Model
 from kubesec_nb.network import checks as _checks  # noqa: F401  (registers the NET-* checks)
+from kubesec_nb.network import external_ips as _external_ips  # noqa: F401  (registers NET-SERVICE-EXTERNAL-IPS)
 from kubesec_nb.network.analysis import NetworkAnalysis
 from kubesec_nb.network.profile import PROFILE_OPTIONS, PROFILES, NetworkProfile, detect_plugin, resolve_profile
 from kubesec_nb.network.semantics import Decision, Side
@@ -20,7 +21,9 @@ from kubesec_nb.network.semantics import Decision, Side
 OPTIONS: dict[str, str] = {
     "network_profile": "network plugin profile: 'auto' (detect; default), a NetworkProfile, or one of "
                        + ", ".join(sorted(PROFILES)),
-    "network_enforced": "override: an enforcing NetworkPolicy plugin is present (true/false)",
+    "network_enforced": "override: an enforcing NetworkPolicy plugin is present (true/false); default: detected, "
+                        "and assumed (upstream semantics, labelled 'enforcement not verified') when the snapshot "
+                        "cannot show the plugin",
     "network_ipblock_matches_pods": "override: ipBlock rules match pod IPs (true/false)",
     "network_ipblock_matches_nodes": "override: ipBlock rules match node IPs and hostNetwork pods (true/false)",
     "network_endport": "override: endPort ranges are honoured (true/false)",
@@ -33,8 +36,8 @@ def analyze(model: Model, network_profile: str | NetworkProfile | None = "auto",
     """Analyze a model's network: see :class:`NetworkAnalysis`.
 
     >>> from kubesec_nb.snapshot import Snapshot
-    >>> analyze(Model(Snapshot())).profile.name
-    'none'
+    >>> analyze(Model(Snapshot())).profile.enforcement
+    'enforcement not verified: neither DaemonSets nor pods could be read'
     """
     return NetworkAnalysis(model, resolve_profile(model, network_profile, **options))
 
