@@ -18,7 +18,7 @@ from kubesec_nb.audit.options import Options
 from kubesec_nb.audit.usage import USED_COLUMNS, request_of, subject_of, unused_frame, usage_frame
 from kubesec_nb.errors import KubesecError
 from kubesec_nb.model import Model
-from kubesec_nb.rbac.analysis import RbacAnalysis
+from kubesec_nb.rbac.analysis import RbacAnalysis, with_missing
 from kubesec_nb.rbac.objects import RBAC_RESOURCES
 from kubesec_nb.rbac.subjects import parse_subject
 from kubesec_nb.snapshot.auditlog import KIND, SUMMARY_VERSION
@@ -32,12 +32,6 @@ TIMELINE_COLUMNS = ["first", "last", "subject", "verb", "resource", "namespace",
 MAX_REANALYSED = 25
 _KINDS = {"roles": "Role", "clusterroles": "ClusterRole", "rolebindings": "RoleBinding",
           "clusterrolebindings": "ClusterRoleBinding"}
-
-
-def _with_missing(df: pd.DataFrame, missing: str | None) -> pd.DataFrame:
-    if missing:
-        df.attrs["missing"] = missing
-    return df
 
 
 class AuditAnalysis:
@@ -119,7 +113,7 @@ class AuditAnalysis:
         """What each subject did: subject, verb, resource, namespace, name, count, first, last, outcome, code,
         whether RBAC grants it today (``granted``), impersonator and the first and last audit IDs."""
         if self.missing:
-            return _with_missing(pd.DataFrame(columns=USED_COLUMNS), self.missing)
+            return with_missing(pd.DataFrame(columns=USED_COLUMNS), self.missing)
         u = self.usage
         keys = ["subject", "verb", "resource_ref", "namespace", "name", "outcome", "code", "impersonator"]
         if u.empty:
@@ -152,7 +146,7 @@ class AuditAnalysis:
         """Grants (rows of ``a.rbac.permissions``) that no allowed request in the window used, with their risk
         (the severity of the risky-permission catalog entries they take part in) and catalog ids, riskiest first."""
         if self.missing:
-            return _with_missing(pd.DataFrame(columns=["risk", "subject"]), self.missing)
+            return with_missing(pd.DataFrame(columns=["risk", "subject"]), self.missing)
         members: dict[str, set[str]] = defaultdict(set)
         for subject in set(self.usage["subject"]):
             if subject.startswith("("):
@@ -162,7 +156,7 @@ class AuditAnalysis:
         used = self.usage
         df = unused_frame(self.rbac.permissions, used, members, self.rbac.risky, self.rbac.principals.flags,
                           self.reads_logged)
-        return _with_missing(df, self.rbac.missing)
+        return with_missing(df, self.rbac.missing)
 
     def requests_of(self, subject: str) -> list[Used]:
         """The allowed request shapes of ``subject`` in the window (a group: its members' requests)."""
@@ -227,7 +221,7 @@ class AuditAnalysis:
         subject, a namespace, or a pod (``ns/name``: requests on it and requests its service account made from it).
         """
         if self.missing:
-            return _with_missing(pd.DataFrame(columns=TIMELINE_COLUMNS), self.missing)
+            return with_missing(pd.DataFrame(columns=TIMELINE_COLUMNS), self.missing)
         u = self.usage
         if subject:
             ident = parse_subject(subject)
@@ -247,36 +241,36 @@ class AuditAnalysis:
     @cached_property
     def exec_sessions(self) -> pd.DataFrame:
         """Exec, attach, port-forward, ephemeral containers and kubelet exec (``nodes/proxy``) requests."""
-        return _with_missing(views.exec_sessions(self._records("exec")), self.missing)
+        return with_missing(views.exec_sessions(self._records("exec")), self.missing)
 
     @cached_property
     def secret_access(self) -> pd.DataFrame:
         """Secret reads and service-account tokens minted, per subject and object (``owner``: a service account
         reading a Secret its own pods use)."""
         if self.missing:
-            return _with_missing(views.secret_access(pd.DataFrame(columns=["resource"]), self.model), self.missing)
+            return with_missing(views.secret_access(pd.DataFrame(columns=["resource"]), self.model), self.missing)
         return views.secret_access(self.usage, self.model)
 
     @cached_property
     def privileged_pods(self) -> pd.DataFrame:
         """Pod and workload writes asking for privileged containers, host namespaces or hostPath volumes."""
-        return _with_missing(views.privileged_pods(self._records("pods")), self.missing)
+        return with_missing(views.privileged_pods(self._records("pods")), self.missing)
 
     @cached_property
     def anonymous(self) -> pd.DataFrame:
         """Requests by anonymous and unauthenticated callers."""
-        return _with_missing(views.anonymous_requests(self._records("anonymous")), self.missing)
+        return with_missing(views.anonymous_requests(self._records("anonymous")), self.missing)
 
     @cached_property
     def forbidden_bursts(self) -> pd.DataFrame:
         """Minutes in which one subject got at least ``audit_forbidden_burst`` denied requests."""
-        return _with_missing(views.forbidden_bursts(self.summaries, self.options.forbidden_burst,
+        return with_missing(views.forbidden_bursts(self.summaries, self.options.forbidden_burst,
                                                     self.options.window), self.missing)
 
     @cached_property
     def unusual_sources(self) -> pd.DataFrame:
         """Rare source IPs and user agents per subject, and ad-hoc HTTP tools."""
-        return _with_missing(views.unusual_sources(self.summaries, self.options.rare_source_share,
+        return with_missing(views.unusual_sources(self.summaries, self.options.rare_source_share,
                                                    self.options.window), self.missing)
 
     @cached_property
@@ -287,7 +281,7 @@ class AuditAnalysis:
     @cached_property
     def outside_tokens(self) -> pd.DataFrame:
         """Service-account tokens used from addresses outside :attr:`cluster_networks`."""
-        return _with_missing(views.outside_tokens(self.summaries, self.cluster_networks, self.options.window),
+        return with_missing(views.outside_tokens(self.summaries, self.cluster_networks, self.options.window),
                              self.missing)
 
     @cached_property
@@ -297,7 +291,7 @@ class AuditAnalysis:
         recs = self._records("rbac")
         df = views.rbac_writes(recs)
         df["new_escalations"] = [", ".join(self._new_escalations.get(self._object_key(r), ())) for r in recs]
-        return _with_missing(df, self.missing)
+        return with_missing(df, self.missing)
 
     @staticmethod
     def _object_key(r: dict[str, Any]) -> tuple[str, str, str]:
@@ -396,7 +390,7 @@ class AuditAnalysis:
         """One row per subject in the log: requests allowed and denied, first and last, and its unused grants
         (count, and how many are critical or high), busiest first."""
         if self.missing:
-            return _with_missing(pd.DataFrame(columns=["subject", "requests", "allowed", "denied", "first", "last",
+            return with_missing(pd.DataFrame(columns=["subject", "requests", "allowed", "denied", "first", "last",
                                                        "unused_grants", "unused_risky"]), self.missing)
         u = self.usage
         g = u.groupby("subject", sort=True)
@@ -447,7 +441,7 @@ class AuditAnalysis:
     def malformed(self) -> pd.DataFrame:
         """Lines that could not be read: file, line (or document item) and why (the first 100 per log)."""
         rows = [m for s in self.summaries for m in s["malformed"]]
-        return _with_missing(pd.DataFrame(rows, columns=["file", "line", "error"]), self.missing)
+        return with_missing(pd.DataFrame(rows, columns=["file", "line", "error"]), self.missing)
 
 
 __all__ = ["NO_LOG", "AuditAnalysis"]

@@ -43,7 +43,9 @@ def _hub(node: str) -> bool:
     return hub_namespace(node) is not None
 
 
-def _with_missing(df: pd.DataFrame, missing: str | None) -> pd.DataFrame:
+def with_missing(df: pd.DataFrame, missing: str | None) -> pd.DataFrame:
+    """``df`` carrying the reason its input is missing (``df.attrs["missing"]``), which displays show
+    instead of an empty table that looks clean."""
     if missing:
         df.attrs["missing"] = missing
     return df
@@ -216,7 +218,7 @@ class RbacAnalysis:
         df = who_can_frame(self._who_index.matching(req), members, self._subject_kinds, self._subject_of_key,
                            self._masters if expand_groups else [group(MASTERS).subject])
         df.attrs["request"] = str(req)
-        return _with_missing(df, self.missing)
+        return with_missing(df, self.missing)
 
     # ---- effective permissions -----------------------------------------------------------------
     @cached_property
@@ -241,7 +243,7 @@ class RbacAnalysis:
             pairs.extend((s, p.identity.kind, k) for k in own if k in keys)
         masters = [(s, self._subject_kinds[s]) for s in self._masters]
         df = permissions_frame(self.grants, membership_frame(pairs), masters)
-        return _with_missing(df if not df.empty else pd.DataFrame(columns=PERMISSION_COLUMNS), self.missing)
+        return with_missing(df if not df.empty else pd.DataFrame(columns=PERMISSION_COLUMNS), self.missing)
 
     # ---- risky permissions -----------------------------------------------------------------------
     @cached_property
@@ -283,7 +285,7 @@ class RbacAnalysis:
         rows = [(r.subject, r.subject_kind, r.check_id, r.rule.title, r.severity, r.scope, r.platform or "", r.public,
                  r.needs_text, ", ".join(r.bindings), "; ".join(str(e) for e in r.evidence))
                 for r in self.risky_grants]
-        return _with_missing(pd.DataFrame(rows, columns=RISKY_COLUMNS), self.missing)
+        return with_missing(pd.DataFrame(rows, columns=RISKY_COLUMNS), self.missing)
 
     # ---- escalation ------------------------------------------------------------------------------
     @property
@@ -296,7 +298,7 @@ class RbacAnalysis:
         """The steps as a table: source, technique, target, scope, evidence (text)."""
         rows = [{"source": s.source, "technique": s.technique, "target": s.target, "scope": s.scope,
                  "evidence": "; ".join(str(e) for e in s.evidence)} for s in self.steps]
-        return _with_missing(pd.DataFrame(rows, columns=["source", "technique", "target", "scope", "evidence"]),
+        return with_missing(pd.DataFrame(rows, columns=["source", "technique", "target", "scope", "evidence"]),
                              self.missing)
 
     @cached_property
@@ -372,7 +374,7 @@ class RbacAnalysis:
         rows = [(e.subject, e.node, e.target, e.hops, e.direct, e.techniques, e.path, e.platform or "", e.steps)
                 for e in self.escalation_paths]
         cols = ["subject", "node", "target", "hops", "direct", "techniques", "path", "platform", "steps"]
-        return _with_missing(pd.DataFrame(rows, columns=cols), self.missing)
+        return with_missing(pd.DataFrame(rows, columns=cols), self.missing)
 
     # ---- cloud identities --------------------------------------------------------------------------
     @cached_property
@@ -398,7 +400,7 @@ class RbacAnalysis:
     def risky_subjects(self) -> pd.DataFrame:
         """Subjects ranked by the severity and breadth of what they hold and reach (see :mod:`.ranking`)."""
         df = rank_subjects(self.risky_grants, self.escalation_paths, self.subject_kind, self.public_groups)
-        return _with_missing(df, self.missing)
+        return with_missing(df, self.missing)
 
     # ---- notebook views ----------------------------------------------------------------------------
     def facts(self) -> pd.DataFrame:

@@ -61,6 +61,7 @@ from urllib.parse import parse_qsl, urlsplit
 import msgspec
 
 from kubesec_nb.errors import SnapshotError
+from kubesec_nb.snapshot.progress import progress_enabled
 from kubesec_nb.snapshot.records import Attachment
 from kubesec_nb.snapshot.redact import detect, marker
 
@@ -387,18 +388,6 @@ def exec_command(uri: str) -> str:
         if key == "command":
             return clean(os.path.basename(value), "command", 60)
     return ""
-
-
-def progress_enabled(progress: bool | None) -> bool:
-    """An explicit choice, else a progress bar only on a terminal and never inside a notebook kernel."""
-    if progress is not None:
-        return progress
-    if "ipykernel" in sys.modules:
-        return False
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 # ---- request attributes ----------------------------------------------------------------------------------

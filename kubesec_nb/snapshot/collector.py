@@ -64,6 +64,7 @@ from kubesec_nb.snapshot.discovery import (
     parse_legacy_groups,
     parse_resource_list,
 )
+from kubesec_nb.snapshot.progress import progress_enabled
 from kubesec_nb.snapshot.provider import guess_provider
 from kubesec_nb.snapshot.records import Gap
 from kubesec_nb.snapshot.redact import LAST_APPLIED, SECRET_VALUE
@@ -84,18 +85,6 @@ SECRETS_MODES = ("metadata", "skip")
 ACCEPT_SECRETS = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
                   "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io")
 ACCEPT_METADATA = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
-
-
-def _progress_enabled(progress: bool | None) -> bool:
-    """Explicit choice, else: stderr is a terminal and we are not inside a Jupyter kernel (papermill)."""
-    if progress is not None:
-        return progress
-    if "ipykernel" in sys.modules:
-        return False
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 # ---- shaping list items ---------------------------------------------------------------------
@@ -383,7 +372,7 @@ def collect(context: str | None = None, kubeconfig: str | os.PathLike[str] | Non
             warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
             return _collect(target, ns_list, timeout=timeout, retries=retries, backoff=backoff,
                             max_backoff=max_backoff, page_size=page_size, list_restarts=list_restarts,
-                            progress=_progress_enabled(progress), secrets=secrets, cluster_name=cluster_name,
+                            progress=progress_enabled(progress), secrets=secrets, cluster_name=cluster_name,
                             sleep=sleep, snapshot_cls=snapshot_cls)
     finally:
         if target.owned:
