@@ -1,0 +1,72 @@
+"""Benchmark: the attack graph of a large synthetic cluster, a path query and the remediation ranking.
+
+    python benchmarks/bench_graph.py [--sizes 10000 50000]
+
+Targets (issue 10): on the 10,000-pod synthetic cluster, building ``a.graph`` and answering
+``paths("internet", "cluster-admin")`` and the remediation ranking together in under 10 s and
+1.5 GB peak; on 50,000 pods under 60 s. The inputs the graph builds on (RBAC escalation steps,
+network classes and exposure, host escapes) are timed on their own first, then the graph
+stages; "graph + paths + remediation" is the target figure, "from the loaded snapshot" adds
+the inputs. Loading the snapshot is not timed (``bench_load.py`` measures it). Prints only;
+exits non-zero when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+
+from _common import one_core, peak_rss_mb, synthetic_path, timed
+
+from kubesec_nb.assessment import assess
+from kubesec_nb.snapshot.document import Snapshot
+
+TARGETS = {10000: (10.0, 1536.0), 50000: (60.0, None)}
+
+
+def run(pods: int) -> bool:
+    snap = Snapshot.load(synthetic_path(pods))
+    gc.collect()
+    a = assess(snap)
+    _, t_rbac = timed(lambda: a.rbac.steps)
+    _, t_net = timed(lambda: (a.network.reach, a.network.exposure))
+    _, t_wl = timed(lambda: (a.workloads.host_escapes, a.workloads.secret_refs))
+    g, t_graph = timed(lambda: a.graph)
+    _, t_index = timed(lambda: a.attack.index)
+    found, t_paths = timed(lambda: a.paths("internet", "cluster-admin", k=5))
+    rem, t_rem = timed(lambda: a.remediation)
+    rss = peak_rss_mb()
+    _, t_pods = timed(lambda: a.risky_pods)
+    _, t_subj = timed(lambda: a.risky_subjects)
+    total = t_graph + t_index + t_paths + t_rem
+    facts = dict(a.attack.facts().values.tolist())
+    print(f"synthetic {pods:,} pods: {g.number_of_nodes():,} graph nodes, {g.number_of_edges():,} edges; "
+          f"running pods (graph nodes) {facts['running pods (graph nodes)']}")
+    for label, t in (("inputs: RBAC escalation steps", t_rbac), ("inputs: network classes + exposure", t_net),
+                     ("inputs: host escapes + secret refs", t_wl), ("graph build", t_graph),
+                     ("path index", t_index), (f"paths internet → cluster-admin ({len(found)})", t_paths),
+                     (f"remediation ({len(rem)} changes)", t_rem)):
+        print(f"  {label:<44} {t:7.2f} s")
+    print(f"  {'graph + paths + remediation':<44} {total:7.2f} s   peak RSS {rss:,.0f} MB")
+    print(f"  {'from the loaded snapshot (inputs too)':<44} {total + t_rbac + t_net + t_wl:7.2f} s")
+    print(f"  {'(not in the target) risky pods / subjects':<44} {t_pods:7.2f} s / {t_subj:.2f} s   "
+          f"peak RSS {peak_rss_mb():,.0f} MB")
+    limit_t, limit_m = TARGETS.get(pods, (None, None))
+    ok = (limit_t is None or total < limit_t) and (limit_m is None or rss < limit_m)
+    if not ok:
+        print(f"  MISSED target: < {limit_t} s" + (f", < {limit_m:.0f} MB" if limit_m else ""))
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000])
+    args = ap.parse_args(argv)
+    one_core()
+    ok = all([run(n) for n in args.sizes])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
