@@ -30,6 +30,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "10_rbac",
     "20_network",
     "30_workloads",
+    "40_attack_paths",
 )
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "report-hide"}
 

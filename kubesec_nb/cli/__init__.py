@@ -6,6 +6,7 @@
     kubesec-nb info      SNAPSHOT
     kubesec-nb checks
     kubesec-nb report    SNAPSHOT|SAMPLE [-o DIR] [--fail-on SEVERITY]
+    kubesec-nb paths     SNAPSHOT|SAMPLE [--from internet] [--to cluster-admin] [-k 5] [--json]
 
 Exit codes (:data:`EXIT_CODES`): 0 done; 1 findings at or above ``--fail-on``; 2 a user mistake
 (one line on stderr naming the file, object and field, no traceback); 3 an internal error (a
@@ -24,12 +25,12 @@ from types import ModuleType
 from typing import NoReturn
 
 from kubesec_nb import __version__
-from kubesec_nb.cli import checks_cmd, report_cmd, snapshot_cmds
+from kubesec_nb.cli import checks_cmd, paths_cmd, report_cmd, snapshot_cmds
 from kubesec_nb.cli._common import EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from kubesec_nb.errors import KubesecError
 
 #: Subcommand modules, in --help order; each has ``register(subparsers)`` setting ``func`` on its parsers.
-COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd)
+COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, paths_cmd)
 
 
 class Parser(argparse.ArgumentParser):

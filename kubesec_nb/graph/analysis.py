@@ -264,11 +264,50 @@ class AttackGraph:
                 ("missing input", self.missing or "none")]
         return pd.DataFrame(rows, columns=["fact", "value"])
 
-    def explain(self, source: str = INTERNET, target: str = CLUSTER_ADMIN, k: int = 5) -> str:
-        """The paths as text with their evidence, or a plain sentence when there is none."""
-        found = self.paths(source, target, k)
+    def explain(self, source: str = INTERNET, target: str = CLUSTER_ADMIN, k: int = 5,
+                paths: list[AttackPath] | None = None) -> str:
+        """The paths (found here, or given) as text with their evidence, or a plain sentence when there is none."""
+        found = self.paths(source, target, k) if paths is None else paths
         if not found:
             note = f" (the graph may be incomplete: {self.missing})" if self.missing else ""
             return f"No path from {source} to {target}{note}."
         return "\n\n".join(f"#{i} {p.describe()}" for i, p in enumerate(found, 1))
+
+    def remediation_summary(self, table: pd.DataFrame | None = None) -> str:
+        """One sentence on the fix-these-first table: what the entries reach and what the changes cut."""
+        df = self.remediation() if table is None else table
+        reached = int(df.attrs.get("jewels_reached", 0))
+        entries = df.attrs.get("entries", INTERNET) or INTERNET
+        if not reached:
+            note = f" (the graph may be incomplete: {self.missing})" if self.missing else ""
+            return f"{entries} reaches no crown jewel{note}: nothing to cut."
+        if df.empty:
+            return f"{entries} reaches {reached} crown jewel(s); {df.attrs.get('note', 'no change cuts them')}."
+        unavoidable = int(df.attrs.get("unavoidable", 0))
+        kept = df.attrs.get("mode") == "exposures kept"
+        text = (f"{entries} reaches {reached} crown jewel(s) (cluster-admin, all Secrets, nodes, cloud identities, "
+                f"namespace admin). ")
+        if unavoidable:
+            text += (f"{unavoidable} of them (e.g. {df.attrs.get('unavoidable_examples', '')}) are reached through "
+                     f"{'the exposed pods' if kept else 'the entries'} and steps no configuration change removes "
+                     "(platform components, a node's own identity): only closing those exposures cuts them. ")
+        text += (f"These {len(df)} changes together cut every path to the {reached - unavoidable} other(s) "
+                 f"(a minimum cut{', internet exposures kept' if kept else ', exposures included'}, total fix cost "
+                 f"{df.attrs.get('cut_cost', 0)}); the first ones cut the most cheapest paths.")
+        return text
+
+    def pods_table(self, include_platform: bool = False, top: int = 20) -> pd.DataFrame:
+        """The riskiest pods for display (platform namespaces left out unless ``include_platform``)."""
+        df = self.risky_pods if include_platform else self.risky_pods[self.risky_pods["platform"] == ""]
+        cols = ["pod", "workload", "pods", "exposed", "token_mounted", "jewels", "jewel_severity", "jewel_hops",
+                "path"]
+        return df[cols].head(top).reset_index(drop=True)
+
+    def subjects_table(self, include_platform: bool = False, top: int = 20) -> pd.DataFrame:
+        """The riskiest subjects for display (platform-managed ones left out unless ``include_platform``)."""
+        df = self.risky_subjects
+        if not include_platform and not df.empty:
+            df = df[df["platform"] == ""]
+        cols = ["subject", "subject_kind", "jewels", "jewel_severity", "jewel_hops", "score", "checks", "path"]
+        return df[cols].head(top).reset_index(drop=True)
 

@@ -153,6 +153,8 @@ class GraphBuild:
     def _step_fix(self, tech: str, evidence: tuple[Evidence, ...]) -> Fix | None:
         if tech in ("irsa", "gke-workload-identity", "azure-workload-identity"):
             e = evidence[0]
+            if Model.is_system_namespace(e.object.split(" ", 1)[-1].split("/", 1)[0]):
+                return None  # a platform component's own cloud identity
             return Fix(f"cloud-link:{e.object}", "cloud-link", f"remove {e.field} from {e.object} (or narrow what the "
                        "cloud identity may do) unless its pods need it", e.object)
         if tech in ("aws-auth", "eks-access-entry", "eks-access-policy"):
@@ -262,18 +264,19 @@ class GraphBuild:
         b = self.b
         if g.token:
             b.edge(g.id, f"sa:{g.service_account}", "token-mounted", (*g.token, *self.pods.members_note(g)),
-                   fix=Fix(f"token:{g.namespace}/{g.workload}", "token-mount",
-                           f"set automountServiceAccountToken: false in the pod spec of {g.workload} (it does not "
-                           "need the API, or grant it only what it needs)", f"{g.workload} in {g.namespace}"))
+                   fix=_own(g, Fix(f"token:{g.namespace}/{g.workload}", "token-mount",
+                                   f"set automountServiceAccountToken: false in the pod spec of {g.workload} (it does "
+                                   "not need the API, or grant it only what it needs)",
+                                   f"{g.workload} in {g.namespace}")))
         for r in self.refs.get((g.namespace, g.workload), []):
             if r["via"] == "imagePullSecrets" or not r["secret"]:
                 continue
             secret = f"secret:{g.namespace}/{r['secret']}"
             b.edge(g.id, secret, "secret-mounted", (Evidence(f"{g.workload} in {g.namespace}", str(r["field"]),
                                                              str(r["secret"])),),
-                   fix=Fix(f"secret-ref:{g.namespace}/{g.workload}/{r['secret']}", "secret",
-                           f"stop exposing Secret {r['secret']} to {g.workload} ({r['field']}) or move it to a "
-                           "cloud secret store with its own access control", f"{g.workload} in {g.namespace}"))
+                   fix=_own(g, Fix(f"secret-ref:{g.namespace}/{g.workload}/{r['secret']}", "secret",
+                                   f"stop exposing Secret {r['secret']} to {g.workload} ({r['field']}) or move it to a "
+                                   "cloud secret store with its own access control", f"{g.workload} in {g.namespace}")))
             self._token_secret(g.namespace, str(r["secret"]))
 
     def _token_secret(self, ns: str, name: str) -> None:
@@ -299,8 +302,9 @@ class GraphBuild:
             node = e.node or UNSCHEDULED_NODE
             ev = (Evidence(f"Pod {e.pod}", e.field, e.value), *(Evidence(f"Pod {e.pod}", "mounted by", m)
                                                                 for m in e.mounts[:2]))
-            fix = Fix(f"escape:{g.namespace}/{g.workload}:{e.technique}:{e.field}", "host-access",
-                      f"remove {e.label} from {g.workload} ({e.field} = {e.value})", f"{g.workload} in {g.namespace}")
+            fix = _own(g, Fix(f"escape:{g.namespace}/{g.workload}:{e.technique}:{e.field}", "host-access",
+                              f"remove {e.label} from {g.workload} ({e.field} = {e.value})",
+                              f"{g.workload} in {g.namespace}"))
             if tech and e.compromises_node:
                 self.b.edge(g.id, node, tech, ev, fix=fix, impact=e.impact)
             elif tech and e.impact in ("root", "node-credentials") and e.requires and self._var_log(g):
@@ -337,8 +341,8 @@ class GraphBuild:
             self.b.edge(g.id, target, "imds", (Evidence(f"Pod {g.example}", "spec.hostNetwork",
                                                         "true: the node's own metadata access"), *acc.evidence),
                         certainty=certainty,
-                        fix=Fix(f"escape:{g.namespace}/{g.workload}:hostNetwork", "host-access",
-                                f"drop hostNetwork: true from {g.workload}", f"{g.workload} in {g.namespace}"))
+                        fix=_own(g, Fix(f"escape:{g.namespace}/{g.workload}:hostNetwork", "host-access",
+                                        f"drop hostNetwork: true from {g.workload}", f"{g.workload} in {g.namespace}")))
             return
         if acc.metadata == BLOCKED:
             return
@@ -420,10 +424,15 @@ class GraphBuild:
                 if (gid, via) in seen:
                     continue
                 seen.add((gid, via))
-                ev = (Evidence(str(r["via"]), str(r["path"]), f"{r['target']} ({r['scope']}: {r['scope_reason']})"),
-                      Evidence(f"Pod {pod}", "NetworkPolicy", str(r["policy"])))
-                b.edge(INTERNET, gid, "exposed-service", ev,
-                       certainty=CONFIRMED if r["scope"] == "public" else UNKNOWN,
+                ev: tuple[Evidence, ...] = (
+                    Evidence(str(r["via"]), str(r["path"]), f"{r['target']} ({r['scope']}: {r['scope_reason']})"),
+                    Evidence(f"Pod {pod}", "NetworkPolicy", str(r["policy"])))
+                certain = r["scope"] == "public"
+                if r["target"] == "all" and self.netlayer.listens_nowhere_declared(gid):
+                    certain = False
+                    ev = (*ev, Evidence(f"Pod {pod}", "containerPorts", "none declared: whether it listens on the "
+                                                                        "node's address is unknown"))
+                b.edge(INTERNET, gid, "exposed-service", ev, certainty=CONFIRMED if certain else UNKNOWN,
                        fix=Fix(f"exposure:{via}", "exposure",
                                f"{r['via']}: {_EXPOSURE_CHANGE.get(str(r['path']), 'stop exposing it')}",
                                str(r["via"])),
@@ -444,6 +453,12 @@ class GraphBuild:
             b.edge(INTERNET, f"user:{ANONYMOUS}", "public-api",
                    (Evidence("API server", "anonymous_auth", f"requests without credentials are {ANONYMOUS}"), *api),
                    certainty=certainty, fix=fix)
+
+
+def _own(g: PodGroup, fix: Fix) -> Fix | None:
+    """``fix``, unless the pod is the platform's (a system namespace): the operator cannot change it, so the
+    remediation cut must go around it."""
+    return None if Model.is_system_namespace(g.namespace) else fix
 
 
 def _via_key(pod: str, row: Mapping[str, Any]) -> str:

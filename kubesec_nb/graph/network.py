@@ -143,6 +143,10 @@ class NetworkLayer:
             found = self._listening[g.id] = tuple(ports) or None
         return found
 
+    def listens_nowhere_declared(self, group_id: str) -> bool:
+        """True when the pod declares no ``containerPort`` (it may listen anywhere, or nowhere)."""
+        return self._listen(self.pods.groups[group_id]) is None
+
     def _listens(self, listen: tuple[tuple[str, int], ...] | None, mid: int) -> bool:
         if mid == EMPTY:
             return False

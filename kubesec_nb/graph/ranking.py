@@ -6,9 +6,14 @@ for every node, the cheapest path to that category (cost, hops and the path itse
 
 Remediation ("fix these first"): from the entry points (the internet by default), take the
 cheapest path to every crown-jewel node reached; then a minimum edge cut separates the entries
-from every crown jewel on the graph whose parallel edges between two nodes are merged (an
+from the crown jewels on the graph whose parallel edges between two nodes are merged (an
 edge's capacity is the fix cost of its technique, summed over parallel edges; structural edges
-cannot be cut). Each change of the cut is reported with the number of those cheapest paths that
+cannot be cut). Internet exposures are kept (exposing a service is usually its purpose): the cut
+goes through bindings, token mounts, missing policies, host access and the rest. Crown jewels the
+entries reach through exposures and structural steps alone (a platform DaemonSet's escape to its
+node, a node's own cloud identity) cannot be cut that way: they are counted in
+``df.attrs["unavoidable"]`` and the cut covers the others; when none is left, exposures are cut
+too (``df.attrs["mode"]``). Each change of the cut is reported with the number of those cheapest paths that
 run through it and the crown jewels it alone makes unreachable. Changes that remove several cut
 edges (one namespace's missing policy, one binding) are merged after the cut: the cut is
 minimal for per-edge costs, which is the usual relaxation of this (NP-hard) set problem.
@@ -29,7 +34,10 @@ from kubesec_nb.graph.base import Fix
 from kubesec_nb.graph.nodes import JEWEL_LABEL, JEWEL_PATTERNS, JEWEL_SEVERITY, jewel_of, matches
 from kubesec_nb.graph.paths import Index, W
 from kubesec_nb.graph.techniques import technique
+from kubesec_nb.model import Model
 
+#: Techniques remediation does not cut unless it must: exposing a service is usually the point of it.
+KEEP = frozenset({"exposed-service"})
 #: Remediation computes "alone" reach for at most this many changes (each is one graph search).
 ALONE_LIMIT = 10
 JEWEL_COLUMNS = {"cluster-admin": "cluster_admin", "secrets:*": "all_secrets", "node:*": "node",
@@ -111,13 +119,15 @@ def _sort_jewels(df: pd.DataFrame, first: list[str], last: list[str]) -> pd.Data
     return df.drop(columns=["_sev", "_n", "_h", "_c"]).reset_index(drop=True)
 
 
-POD_COLUMNS = ["pod", "namespace", "workload", "pods", "service_account", "token_mounted", "exposed", "jewels",
+POD_COLUMNS = ["pod", "namespace", "workload", "pods", "service_account", "token_mounted", "exposed", "platform",
+               "jewels",
                "jewel_count", "jewel_severity", "jewel_hops", "jewel_cost",
                *(f"{c}_hops" for c in JEWEL_COLUMNS.values()), "path"]
 
 
 def risky_pods(reach: JewelReach, groups: Iterable[Any], exposed: set[str]) -> pd.DataFrame:
-    """Pods (condensed per workload) ranked by the crown jewels a compromise of them reaches."""
+    """Pods (condensed per workload) ranked by the crown jewels a compromise of them reaches; pods of platform
+    namespaces (kube-system, the provider's) rank after the others."""
     rows = []
     for g in groups:
         r = reach.reach(g.id)
@@ -126,9 +136,14 @@ def risky_pods(reach: JewelReach, groups: Iterable[Any], exposed: set[str]) -> p
         worst, _ = _worst(r)
         rows.append({"pod": g.example, "namespace": g.namespace, "workload": g.workload, "pods": g.size,
                      "service_account": g.service_account, "token_mounted": bool(g.token),
-                     "exposed": g.id in exposed, **jewel_columns(r), "path": reach.path_text(g.id, worst)})
+                     "exposed": g.id in exposed,
+                     "platform": "platform namespace" if Model.is_system_namespace(g.namespace) else "",
+                     **jewel_columns(r), "path": reach.path_text(g.id, worst)})
     df = pd.DataFrame(rows, columns=POD_COLUMNS)
-    return _sort_jewels(df, [], ["pod"])
+    if df.empty:
+        return df
+    df = df.assign(_p=df["platform"] != "")
+    return _sort_jewels(df, ["_p"], ["pod"]).drop(columns="_p")
 
 
 def risky_subjects(reach: JewelReach, base: pd.DataFrame, node_of: Callable[[str], str],
@@ -142,9 +157,10 @@ def risky_subjects(reach: JewelReach, base: pd.DataFrame, node_of: Callable[[str
     listed = {str(r["subject"]) for r in rows}
     for subject, kind, node in subjects:
         if subject not in listed and reach.reach(node):
+            platform = "node identity" if node.startswith("user:system:node:") else ""
             rows.append({"subject": subject, "subject_kind": kind, "score": 0.0, "top_severity": "", "risky_rules": 0,
                          "cluster_wide": 0, "namespaces": 0, "reaches_cluster_admin": False, "cluster_admin_hops": 0,
-                         "namespace_admin_of": 0, "public": False, "platform": "", "checks": ""})
+                         "namespace_admin_of": 0, "public": False, "platform": platform, "checks": ""})
     out = []
     for r in rows:
         r = dict(r)
@@ -196,9 +212,20 @@ def remediation(ix: Index, entries: Iterable[str]) -> pd.DataFrame:
                 unit_paths[unit].append(j)
                 unit_pairs[unit].add((u, v))
             v = u
-    cut = _min_cut(ix, sources, jewels, set(dist))
-    if cut is None:
-        empty.attrs["note"] = "no finite cut: some entry reaches a crown jewel through structural edges only"
+    # crown jewels the entries reach through exposures and structural steps alone: no change inside cuts them
+    fixed = _uncuttable(ix, sources, KEEP)
+    unavoidable = [j for j in jewels if j in fixed]
+    targets = [j for j in jewels if j not in fixed]
+    mode = "exposures kept"
+    if not targets:  # nothing to cut behind the exposures: cut them too
+        fixed, unavoidable, targets, mode = _uncuttable(ix, sources, frozenset()), [], jewels, "exposures cut too"
+        unavoidable = [j for j in jewels if j in fixed]
+        targets = [j for j in jewels if j not in fixed]
+    empty.attrs.update(mode=mode, unavoidable=len(unavoidable),
+                       unavoidable_examples=", ".join(ix.names[j] for j in unavoidable[:3]))
+    cut = _min_cut(ix, sources, targets, set(dist), frozen=KEEP if mode == "exposures kept" else frozenset())
+    if cut is None or not targets:
+        empty.attrs["note"] = "no finite cut: the entries reach every crown jewel through structural steps only"
         return empty
     units: dict[tuple[Fix, ...], set[tuple[int, int]]] = defaultdict(set)
     for a, b in cut:
@@ -235,8 +262,29 @@ def remediation(ix: Index, entries: Iterable[str]) -> pd.DataFrame:
     return df
 
 
-def _min_cut(ix: Index, sources: list[int], jewels: list[int], forward: set[int]) -> set[tuple[int, int]] | None:
-    """The edges of a minimum cut between ``sources`` and ``jewels`` (None when no finite cut exists)."""
+def _cuttable(ix: Index, a: int, b: int, frozen: frozenset[str]) -> bool:
+    """Whether some change removes every edge ``a → b`` (none of them structural or of a ``frozen`` technique)."""
+    return ix.fixes[(a, b)] is not None and not (
+        frozen and all(d["technique"] in frozen for d in ix.g[ix.names[a]][ix.names[b]].values()))
+
+
+def _uncuttable(ix: Index, sources: list[int], frozen: frozenset[str]) -> set[int]:
+    """The nodes ``sources`` reach through edges no change removes."""
+    seen = set(sources)
+    stack = list(seen)
+    while stack:
+        v = stack.pop()
+        for u, _ in ix.out[v]:
+            if u not in seen and not _cuttable(ix, v, u, frozen):
+                seen.add(u)
+                stack.append(u)
+    return seen
+
+
+def _min_cut(ix: Index, sources: list[int], jewels: list[int], forward: set[int],
+             frozen: frozenset[str]) -> set[tuple[int, int]] | None:
+    """The edges of a minimum cut between ``sources`` and ``jewels`` (None when no finite cut exists); edges of
+    ``frozen`` techniques are not cut."""
     backward = ix.reachable(jewels, reverse=True)
     keep = forward & backward
     src, sink = -1, -2
@@ -244,7 +292,7 @@ def _min_cut(ix: Index, sources: list[int], jewels: list[int], forward: set[int]
     for a in keep:
         for b, _ in ix.out[a]:
             if b in keep:
-                edges.append((a, b, {} if ix.fixes[(a, b)] is None else {"capacity": _fix_cost(ix, (a, b))}))
+                edges.append((a, b, {"capacity": _fix_cost(ix, (a, b))} if _cuttable(ix, a, b, frozen) else {}))
     edges.extend((src, s, {}) for s in sources)
     edges.extend((j, sink, {}) for j in jewels)
     flow = nx.DiGraph()
