@@ -7,8 +7,6 @@ Scenario: ``scenarios/upstream.yaml``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kubesec_nb.assessment import Assessment
