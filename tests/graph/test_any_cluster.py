@@ -69,7 +69,7 @@ def test_notebook_defaults_run_on_any_cluster(saved: tuple[str, Path, Assessment
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        exec(cell.source, scope)  # noqa: S102 - the notebook's own cells
+        exec(cell.source, scope)
         if "parameters" in cell.metadata.get("tags", []):
             scope["snapshot"] = str(path)
     assert loaded == [str(path)] and isinstance(scope["paths"], list)
