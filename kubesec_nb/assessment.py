@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # analyzers are imported lazily, on first use
     from kubesec_nb.graph.analysis import AttackGraph
     from kubesec_nb.graph.paths import AttackPath
     from kubesec_nb.network.analysis import NetworkAnalysis
+    from kubesec_nb.platform.analysis import PlatformAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
     from kubesec_nb.workload.analysis import WorkloadAnalysis
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # analyzers are imported lazily, on first use
 ANALYZERS: dict[str, str] = {
     "graph": "kubesec_nb.graph",
     "network": "kubesec_nb.network",
+    "platform": "kubesec_nb.platform",
     "rbac": "kubesec_nb.rbac",
     "workloads": "kubesec_nb.workload",
 }
@@ -108,6 +110,11 @@ class Assessment:
     def rbac(self) -> RbacAnalysis:
         """The authorizer, effective permissions, who-can, escalation and cloud identities (:mod:`kubesec_nb.rbac`)."""
         return cast("RbacAnalysis", self.analyzer("rbac"))
+
+    @property
+    def platform(self) -> PlatformAnalysis:
+        """Provider and mode, cloud descriptions, node cloud identities and add-ons (:mod:`kubesec_nb.platform`)."""
+        return cast("PlatformAnalysis", self.analyzer("platform"))
 
     @property
     def workloads(self) -> WorkloadAnalysis:

@@ -38,6 +38,7 @@ from kubesec_nb.snapshot.objects import (
 from kubesec_nb.snapshot.objects import (
     selector_matches as selector_matches,
 )
+from kubesec_nb.snapshot.provider import guess_provider
 from kubesec_nb.snapshot.resources import SPEC_BY_GR
 
 Obj = dict[str, Any]
@@ -93,7 +94,11 @@ class Model:
             or server or LATEST_VERSION
         #: Where :attr:`version` came from: ``option``, ``server`` or ``default``.
         self.version_source = "option" if k8s_version else ("server" if server else "default")
+        #: ``gke``, ``eks``, ``aks`` or ``unknown``: the snapshot's guess, else one from what it holds now
+        #: (a cloud description attached after import counts).
         self.provider: str = str(snapshot.metadata.get("provider") or "unknown")
+        if self.provider == "unknown":
+            self.provider = guess_provider(snapshot)
         self._owners: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}
 
     # ---- plain access --------------------------------------------------------------------

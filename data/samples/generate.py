@@ -512,6 +512,16 @@ def eks_shop() -> Snapshot:
                          "kubernetesGroups": ["data-readers"], "username": "data-team", "type": "STANDARD"},
          "associatedAccessPolicies": [{"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
                                        "accessScope": {"type": "namespace", "namespaces": ["data"]}}]}]))
+    # instance metadata options: the general node group requires IMDSv2 with hop limit 1 (pods blocked); the
+    # batch node group keeps the AL2 defaults (IMDSv1 allowed, hop limit 2: pods reach the node role)
+    c.attachments.append(Attachment("ec2-instances", "eks-shop-instances.json", {"Reservations": [{"Instances": [
+        {"InstanceId": f"i-0abc{i:012x}", "PrivateDnsName": f"ip-10-0-16-{10 + i}.eu-west-1.compute.internal",
+         "IamInstanceProfile": {"Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/eks-node-group-general"},
+         "MetadataOptions": {"State": "applied", "HttpEndpoint": "enabled", "HttpProtocolIpv6": "disabled",
+                             "InstanceMetadataTags": "disabled",
+                             **({"HttpTokens": "optional", "HttpPutResponseHopLimit": 2} if i == 2 else
+                                {"HttpTokens": "required", "HttpPutResponseHopLimit": 1})}}
+        for i in range(3)]}]}))
     c.attachments.append(Attachment("trivy", "eks-shop-trivy.json", _trivy("eks-shop", c)))
     return c.snapshot(context=f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/eks-shop",
                       installed_groups=("velero.io", "secrets-store.csi.x-k8s.io",
@@ -787,6 +797,10 @@ def aks_bank() -> Snapshot:
                            "serviceCidr": "10.96.0.0/16"},
         "agentPoolProfiles": [{"name": "nodepool1", "count": 3, "enableNodePublicIp": False,
                                "enableEncryptionAtHost": False, "mode": "System", "osSKU": "Ubuntu"}],
+        "identityProfile": {"kubeletidentity": {
+            "clientId": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", "objectId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+            "resourceId": f"/subscriptions/{sub}/resourcegroups/MC_bank-rg_aks-bank_westeurope/providers/"
+                          "Microsoft.ManagedIdentity/userAssignedIdentities/aks-bank-agentpool"}},
         "oidcIssuerProfile": {"enabled": True}, "securityProfile": {"workloadIdentity": {"enabled": True},
                                                                     "defender": {"securityMonitoring": {"enabled": False}}},
         "addonProfiles": {"azurepolicy": {"enabled": True}, "omsagent": {"enabled": True},

@@ -10,6 +10,10 @@ Recognised documents (``kind="auto"`` tells them apart by shape):
 ``eks-access-entries``      ``aws eks list-access-entries`` / ``describe-access-entry`` output,
                             one document or a JSON list of them
 ``aks-diagnostic-settings`` ``az monitor diagnostic-settings list --resource <cluster id>``
+``eks-nodegroups``          ``aws eks describe-nodegroup`` output (top-level ``nodegroup``),
+                            one document or a JSON list of them
+``ec2-instances``           ``aws ec2 describe-instances`` output (``Reservations``): the nodes'
+                            instance metadata options and instance profiles
 ==========================  ==================================================================
 """
 
@@ -39,23 +43,35 @@ def guess_kind(doc: Any) -> str | None:
         return None
     if not isinstance(doc, dict):
         return None
-    if isinstance(doc.get("cluster"), dict) and (
-            str(doc["cluster"].get("arn", "")).startswith("arn:aws") or "resourcesVpcConfig" in doc["cluster"]):
+    # cluster descriptions come in CLI (camelCase) and SDK (snake_case, PascalCase) spellings
+    keys = {_norm(k): v for k, v in doc.items() if isinstance(k, str)}
+    eks = keys.get("cluster")
+    if isinstance(eks, dict) and (str(eks.get("arn", eks.get("Arn", ""))).startswith("arn:aws") or
+                                  "resourcesvpcconfig" in {_norm(k) for k in eks}):
         return "eks-cluster"
     if "accessEntries" in doc or "accessEntry" in doc or "associatedAccessPolicies" in doc:
         return "eks-access-entries"
+    if isinstance(doc.get("nodegroup"), dict):
+        return "eks-nodegroups"
+    if isinstance(doc.get("Reservations"), list):
+        return "ec2-instances"
     if "SchemaVersion" in doc or ("ClusterName" in doc and ("Resources" in doc or "Findings" in doc)):
         return "trivy"
     rtype = str(doc.get("type", "")).lower()
-    props: dict[str, Any] = doc["properties"] if isinstance(doc.get("properties"), dict) else doc
-    if rtype == "microsoft.containerservice/managedclusters" or "agentPoolProfiles" in props:
+    props: dict[str, Any] = keys["properties"] if isinstance(keys.get("properties"), dict) else doc
+    if rtype == "microsoft.containerservice/managedclusters" or "agentpoolprofiles" in {
+            _norm(k) for k in props if isinstance(k, str)}:
         return "aks-cluster"
-    if "currentMasterVersion" in doc or "nodePools" in doc or "container.googleapis.com" in str(
-            doc.get("selfLink", "")):
+    if "currentmasterversion" in keys or "nodepools" in keys or "container.googleapis.com" in str(
+            keys.get("selflink", "")):
         return "gke-cluster"
     if isinstance(doc.get("value"), list) and all(isinstance(d, dict) and "logs" in d for d in doc["value"]):
         return "aks-diagnostic-settings"
     return None
+
+
+def _norm(key: str) -> str:
+    return key.replace("_", "").lower()
 
 
 def load_attachment(kind: str, path: Path) -> Attachment:
