@@ -17,7 +17,7 @@ Modules (imports go downward):
 ``base``        the builder: typed nodes, edges with technique, cost, evidence, certainty and fix
 ``pods``        running pods condensed into graph nodes; whether a token is mounted
 ``network``     network edges on NetworkPolicy equivalence classes, with hubs (no pod × pod edges)
-``cloud``       node cloud identities and metadata access, API endpoint exposure
+``cloud``       unknown node identities, API endpoint exposure (node identities: ``a.platform``)
 ``build``       assembling every edge from the analyzers' results
 ``paths``       k cheapest simple paths (Yen + A*), shortest-path trees
 ``ranking``     crown jewels reached, risky pods and subjects, remediation by minimum cut
@@ -41,18 +41,19 @@ from kubesec_nb.model import Model
 
 if TYPE_CHECKING:
     from kubesec_nb.network.analysis import NetworkAnalysis
+    from kubesec_nb.platform import PlatformAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
     from kubesec_nb.workload.analysis import WorkloadAnalysis
 
 #: The analyzers the graph builds on (see :mod:`kubesec_nb.assessment`).
-NEEDS = ("rbac", "network", "workloads")
+NEEDS = ("rbac", "network", "workloads", "platform")
 OPTIONS: dict[str, str] = {}
 
 
 def analyze(model: Model, *, rbac: RbacAnalysis, network: NetworkAnalysis, workloads: WorkloadAnalysis,
-            **options: Any) -> AttackGraph:
-    """The attack graph of a model from its RBAC, network and workload analyses (built lazily)."""
-    return AttackGraph(model, rbac, network, workloads)
+            platform: PlatformAnalysis, **options: Any) -> AttackGraph:
+    """The attack graph of a model from its RBAC, network, workload and platform analyses (built lazily)."""
+    return AttackGraph(model, rbac, network, workloads, platform)
 
 
 __all__ = ["NEEDS", "OPTIONS", "RBAC_TECHNIQUES", "TECHNIQUES", "AttackGraph", "AttackPath", "PathStep", "Technique",

@@ -22,6 +22,7 @@ from kubesec_nb.rbac.subjects import AUTHENTICATED, UNAUTHENTICATED, parse_subje
 
 if TYPE_CHECKING:
     from kubesec_nb.network.analysis import NetworkAnalysis
+    from kubesec_nb.platform import PlatformAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
     from kubesec_nb.workload.analysis import WorkloadAnalysis
 
@@ -55,15 +56,15 @@ class AttackGraph:
     True
     """
 
-    def __init__(self, model: Model, rbac: RbacAnalysis, network: NetworkAnalysis,
-                 workloads: WorkloadAnalysis) -> None:
-        self.model, self.rbac, self.network, self.workloads = model, rbac, network, workloads
+    def __init__(self, model: Model, rbac: RbacAnalysis, network: NetworkAnalysis, workloads: WorkloadAnalysis,
+                 platform: PlatformAnalysis) -> None:
+        self.model, self.rbac, self.network, self.workloads, self.platform = model, rbac, network, workloads, platform
 
     # ---- the graph --------------------------------------------------------------------------------
     @cached_property
     def _build(self) -> GraphBuild:
         with bulk():
-            build = GraphBuild(self.model, self.rbac, self.network, self.workloads)
+            build = GraphBuild(self.model, self.rbac, self.network, self.workloads, self.platform)
             build.build()
         return build
 
@@ -147,7 +148,8 @@ class AttackGraph:
         ``group:name`` or ``User:alice`` …), or any node id. ``target``: a crown jewel
         (``cluster-admin``, ``node:*``, ``secrets:*``, ``namespace-admin:*``, ``cloud:*``) or any node id.
         An id that names nothing raises :class:`~kubesec_nb.errors.KubesecError`; one that reaches
-        nothing gives ``[]``. A subject the graph does not hold starts at its groups.
+        nothing gives ``[]``. A subject the graph does not hold starts at its groups. Paths that differ
+        only by which replica of a workload they pass through are shown once.
         """
         if k < 1:
             raise KubesecError(f"k must be at least 1, got {k}")
@@ -156,10 +158,21 @@ class AttackGraph:
         ix = self.index
         found: list[AttackPath] = []
         for node, prefix in starts:
-            for nodes in ix.k_cheapest(ix.id[node], targets, k):
+            for nodes in ix.k_cheapest(ix.id[node], targets, 3 * k):
                 found.append(AttackPath((*prefix, *ix.path(nodes).steps)))
         found.sort(key=lambda p: (p.cost, p.hops, p.nodes))
-        return found[:k]
+        out: list[AttackPath] = []
+        seen: set[tuple[str, ...]] = set()
+        for p in found:  # replicas of one workload on other nodes make the same path: show it once
+            shape = tuple(self._workload_of(n) for n in p.nodes) + p.techniques
+            if shape not in seen:
+                seen.add(shape)
+                out.append(p)
+        return out[:k]
+
+    def _workload_of(self, node: str) -> str:
+        group = self._build.pods.groups.get(node)
+        return f"{group.namespace}/{group.workload}" if group is not None else node
 
     @staticmethod
     def paths_frame(paths: list[AttackPath]) -> pd.DataFrame:
@@ -255,7 +268,7 @@ class AttackGraph:
                 ("node kinds", ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))),
                 ("running pods (graph nodes)", f"{running} ({len(pods.groups)})"),
                 ("pods left out (finished, no IP)", str(len(pods.excluded))),
-                ("node cloud identities from", build.facts.node_access_source),
+                ("node cloud identities", build.facts.node_identities),
                 ("metadata access per node", ", ".join(f"{k} {n}" for k, n in build.facts.metadata_states.items())
                  or "no nodes with a cloud identity"),
                 ("API endpoint from the internet", build.facts.api_endpoint),

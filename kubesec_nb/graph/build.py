@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from kubesec_nb.checks import Evidence
 from kubesec_nb.graph.base import CONFIRMED, UNKNOWN, Builder, Fix
-from kubesec_nb.graph.cloud import BLOCKED, OPEN, NodeAccess, api_endpoint, node_access, unknown_identity
+from kubesec_nb.graph.cloud import PROVIDER_PREFIX, api_endpoint, unknown_identity
 from kubesec_nb.graph.network import NetworkLayer
 from kubesec_nb.graph.nodes import ANY_NODE, CLUSTER_ADMIN, INTERNET, SECRETS_ALL, UNSCHEDULED_NODE
 from kubesec_nb.graph.pods import PodGroup, PodIndex, by_workload
@@ -43,6 +43,7 @@ from kubesec_nb.workload import psa
 
 if TYPE_CHECKING:
     from kubesec_nb.network.analysis import NetworkAnalysis
+    from kubesec_nb.platform import NodeCloudAccess, PlatformAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
     from kubesec_nb.workload.analysis import WorkloadAnalysis
     from kubesec_nb.workload.escapes import HostEscape
@@ -69,7 +70,7 @@ _EXPOSURE_CHANGE = {
 class BuildFacts:
     """What the build saw and decided, for :meth:`AttackGraph.facts`."""
 
-    node_access_source: str = ""
+    node_identities: str = ""
     api_endpoint: str = ""
     unmapped_rbac: list[str] = field(default_factory=list)
     pair_edges: int = 0
@@ -79,12 +80,13 @@ class BuildFacts:
 class GraphBuild:
     """One build of the attack graph; :attr:`g` is the MultiDiGraph."""
 
-    def __init__(self, model: Model, rbac: RbacAnalysis, network: NetworkAnalysis,
-                 workloads: WorkloadAnalysis) -> None:
+    def __init__(self, model: Model, rbac: RbacAnalysis, network: NetworkAnalysis, workloads: WorkloadAnalysis,
+                 platform: PlatformAnalysis) -> None:
         self.model, self.rbac, self.net, self.wl = model, rbac, network, workloads
         self.b = Builder()
         self.facts = BuildFacts()
-        self.access, self.facts.node_access_source = node_access(model)
+        # no cloud model for an unknown provider: no metadata-service edges (the facts say so)
+        self.access: dict[str, NodeCloudAccess] = platform.node_access if model.provider in PROVIDER_PREFIX else {}
         self.escapes: dict[str, list[HostEscape]] = defaultdict(list)
         for e in workloads.host_escapes:
             self.escapes[e.pod].append(e)
@@ -344,12 +346,12 @@ class GraphBuild:
                         fix=_own(g, Fix(f"escape:{g.namespace}/{g.workload}:hostNetwork", "host-access",
                                         f"drop hostNetwork: true from {g.workload}", f"{g.workload} in {g.namespace}")))
             return
-        if acc.metadata == BLOCKED:
+        if acc.metadata == "blocked":
             return
         ok, ev = self.netlayer.imds_allowed(g.id)
         if not ok:
             return
-        if acc.metadata != OPEN:
+        if acc.metadata != "open":
             certainty = UNKNOWN
         self.b.edge(g.id, target, "imds", (*ev, *acc.evidence), certainty=certainty, fix=fix,
                     metadata=acc.metadata)
@@ -369,6 +371,10 @@ class GraphBuild:
             if acc is not None:
                 self._node_imds(node, acc)
         self.facts.metadata_states = dict(sorted(_count(a.metadata for a in self.access.values()).items()))
+        known = sum(1 for a in self.access.values() if a.identity)
+        self.facts.node_identities = (f"{known} of {len(self.access)} nodes named (a.platform.node_access)"
+                                      if self.model.provider in PROVIDER_PREFIX else
+                                      f"provider {self.model.provider}: no cloud model, no node → cloud edge")
         if ANY_NODE in b.g:
             for name in names:
                 b.edge(ANY_NODE, f"node:{name}", "choose-node",
@@ -404,7 +410,7 @@ class GraphBuild:
                             Evidence("Node authorizer", "get secrets", f"{secret} is referenced by a pod bound to "
                                                                        f"{name}")))
 
-    def _node_imds(self, node: str, acc: NodeAccess) -> None:
+    def _node_imds(self, node: str, acc: NodeCloudAccess) -> None:
         target = acc.identity or unknown_identity(self.model.provider)
         self.b.edge(node, target, "imds", (Evidence(node.replace("node:", "Node ", 1), "instance metadata",
                                                     "root on the node reads the instance credentials"),
