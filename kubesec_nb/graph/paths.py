@@ -114,6 +114,8 @@ class Index:
         self.w: dict[tuple[int, int], int] = {}
         #: The fixes that together remove every edge of a pair (None: one of them is structural).
         self.fixes: dict[tuple[int, int], tuple[Fix, ...] | None] = {}
+        #: The techniques of the edges of a pair.
+        self.techniques: dict[tuple[int, int], frozenset[str]] = {}
         ids = self.id
         for u, nbrs in g.adj.items():
             a = ids[u]
@@ -125,6 +127,7 @@ class Index:
                 self.w[(a, b)] = w
                 fixes = [d["fix"] for d in keys.values()]
                 self.fixes[(a, b)] = None if None in fixes else tuple(sorted(set(fixes)))
+                self.techniques[(a, b)] = frozenset(str(d["technique"]) for d in keys.values())
                 out.append((b, w))
                 self.inc[b].append((a, w))
         for lst in (*self.out, *self.inc):

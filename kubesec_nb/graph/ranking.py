@@ -26,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
-import networkx as nx
 import pandas as pd
 
 from kubesec_nb.checks import SEVERITY_RANK
@@ -38,6 +37,8 @@ from kubesec_nb.model import Model
 
 #: Techniques remediation does not cut unless it must: exposing a service is usually the point of it.
 KEEP = frozenset({"exposed-service"})
+#: Capacity of an edge no change removes (and of the super source's and sink's edges).
+UNBOUNDED = 1 << 40
 #: Remediation computes "alone" reach for at most this many changes (each is one graph search).
 ALONE_LIMIT = 10
 JEWEL_COLUMNS = {"cluster-admin": "cluster_admin", "secrets:*": "all_secrets", "node:*": "node",
@@ -191,6 +192,75 @@ def _fix_cost(ix: Index, pair: tuple[int, int]) -> int:
     return sum(int(technique(str(d["technique"])).fix_cost or 0) for d in ix.g[ix.names[a]][ix.names[b]].values())
 
 
+def _source_side(n: int, arcs: list[tuple[int, int, int]], s: int, t: int) -> set[int] | None:
+    """The source side of a minimum ``s``–``t`` cut of ``arcs`` ``(u, v, capacity)`` on nodes ``0..n-1``
+    (Dinic's algorithm); None when the maximum flow is unbounded (capacity :data:`UNBOUNDED` on a whole path).
+
+    networkx's ``minimum_cut`` spends most of its time building a residual network of dicts; these
+    flows are small (a few hundred units), so plain arrays are several times faster.
+
+    >>> sorted(_source_side(4, [(0, 1, 5), (1, 3, 1), (0, 2, 1), (2, 3, 5)], 0, 3))
+    [0, 1]
+    """
+    to: list[int] = []
+    cap: list[int] = []
+    adj: list[list[int]] = [[] for _ in range(n)]
+    for u, v, c in arcs:
+        adj[u].append(len(to))
+        to.append(v)
+        cap.append(c)
+        adj[v].append(len(to))
+        to.append(u)
+        cap.append(0)
+    total = 0
+    while True:
+        level = [-1] * n
+        level[s] = 0
+        queue = [s]
+        for v in queue:
+            for e in adj[v]:
+                if cap[e] > 0 and level[to[e]] < 0:
+                    level[to[e]] = level[v] + 1
+                    queue.append(to[e])
+        if level[t] < 0:
+            break
+        it = [0] * n
+        while True:  # augmenting paths in the level graph, depth first, dead ends pruned
+            stack, path = [s], []
+            while stack and stack[-1] != t:
+                v = stack[-1]
+                while it[v] < len(adj[v]):
+                    e = adj[v][it[v]]
+                    if cap[e] > 0 and level[to[e]] == level[v] + 1:
+                        stack.append(to[e])
+                        path.append(e)
+                        break
+                    it[v] += 1
+                else:
+                    level[v] = -1
+                    stack.pop()
+                    if path:
+                        path.pop()
+                        it[stack[-1]] += 1
+            if not stack:
+                break
+            push = min(cap[e] for e in path)
+            for e in path:
+                cap[e] -= push
+                cap[e ^ 1] += push
+            total += push
+            if total >= UNBOUNDED:
+                return None
+    side = {s}
+    queue = [s]
+    for v in queue:
+        for e in adj[v]:
+            if cap[e] > 0 and to[e] not in side:
+                side.add(to[e])
+                queue.append(to[e])
+    return side
+
+
 def remediation(ix: Index, entries: Iterable[str]) -> pd.DataFrame:
     """The changes that cut entry → crown-jewel paths (see the module docstring)."""
     sources = sorted({ix.id[e] for e in entries if e in ix.id})
@@ -264,8 +334,7 @@ def remediation(ix: Index, entries: Iterable[str]) -> pd.DataFrame:
 
 def _cuttable(ix: Index, a: int, b: int, frozen: frozenset[str]) -> bool:
     """Whether some change removes every edge ``a → b`` (none of them structural or of a ``frozen`` technique)."""
-    return ix.fixes[(a, b)] is not None and not (
-        frozen and all(d["technique"] in frozen for d in ix.g[ix.names[a]][ix.names[b]].values()))
+    return ix.fixes[(a, b)] is not None and not (frozen and ix.techniques[(a, b)] <= frozen)
 
 
 def _uncuttable(ix: Index, sources: list[int], frozen: frozenset[str]) -> set[int]:
@@ -287,18 +356,13 @@ def _min_cut(ix: Index, sources: list[int], jewels: list[int], forward: set[int]
     ``frozen`` techniques are not cut."""
     backward = ix.reachable(jewels, reverse=True)
     keep = forward & backward
-    src, sink = -1, -2
-    edges: list[tuple[int, int, dict[str, int]]] = []
-    for a in keep:
-        for b, _ in ix.out[a]:
-            if b in keep:
-                edges.append((a, b, {"capacity": _fix_cost(ix, (a, b))} if _cuttable(ix, a, b, frozen) else {}))
-    edges.extend((src, s, {}) for s in sources)
-    edges.extend((j, sink, {}) for j in jewels)
-    flow = nx.DiGraph()
-    flow.add_edges_from(edges)
-    try:
-        _, (reach, _) = nx.minimum_cut(flow, src, sink, flow_func=nx.algorithms.flow.shortest_augmenting_path)
-    except nx.NetworkXUnbounded:
+    n = len(ix.names)
+    src, sink = n, n + 1
+    arcs = [(a, b, _fix_cost(ix, (a, b)) if _cuttable(ix, a, b, frozen) else UNBOUNDED)
+            for a in keep for b, _ in ix.out[a] if b in keep]
+    arcs.extend((src, s, UNBOUNDED) for s in sources)
+    arcs.extend((j, sink, UNBOUNDED) for j in jewels)
+    side = _source_side(n + 2, arcs, src, sink)
+    if side is None:
         return None
-    return {(a, b) for a in reach if a >= 0 for b in flow.successors(a) if b not in reach and b >= 0}
+    return {(a, b) for a, b, _ in arcs if a in side and b not in side and a < n and b < n}

@@ -112,3 +112,20 @@ def test_rbac_technique_table_covers_the_steps(name: str) -> None:
     from kubesec_nb.graph.techniques import unmapped
 
     assert unmapped(s.technique for s in sample(name).rbac.steps) == []
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(arcs=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.integers(1, 9)), max_size=30))
+def test_minimum_cut_matches_networkx(arcs: list[tuple[int, int, int]]) -> None:
+    from kubesec_nb.graph.ranking import _source_side
+
+    arcs = [(u, v, c) for u, v, c in arcs if u != v]
+    g = nx.DiGraph()
+    g.add_nodes_from(range(8))
+    for u, v, c in arcs:
+        cap = g.edges[u, v]["capacity"] + c if g.has_edge(u, v) else c
+        g.add_edge(u, v, capacity=cap)
+    side = _source_side(8, arcs, 0, 7)
+    assert side is not None and 0 in side and 7 not in side
+    cut = sum(c for u, v, c in arcs if u in side and v not in side)
+    assert cut == nx.minimum_cut_value(g, 0, 7)
