@@ -48,6 +48,7 @@ class Builder:
 
     def __init__(self) -> None:
         self.g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._keys: set[tuple[str, str, str]] = set()
 
     def node(self, node: str, **attrs: Any) -> str:
         """Add ``node`` (kind, namespace and label derived from its id) and return it."""
@@ -62,14 +63,17 @@ class Builder:
         """Add one edge; its cost is the technique's (plus :data:`UNKNOWN_PENALTY` when unknown)."""
         if src == dst:
             return
-        self.node(src)
-        self.node(dst)
+        g = self.g
+        if src not in g:
+            self.node(src)
+        if dst not in g:
+            self.node(dst)
         t = technique(tech)
-        key = tech
-        n = 1
-        while self.g.has_edge(src, dst, key):
+        key, n = tech, 1
+        while (src, dst, key) in self._keys:
             n += 1
             key = f"{tech}#{n}"
+        self._keys.add((src, dst, key))
         cost = t.cost + (UNKNOWN_PENALTY if certainty == UNKNOWN else 0)
-        self.g.add_edge(src, dst, key=key, technique=tech, cost=cost, evidence=tuple(evidence), certainty=certainty,
-                        fix=fix if t.fix_cost is not None else None, **attrs)
+        g.add_edge(src, dst, key=key, technique=tech, cost=cost, evidence=tuple(evidence), certainty=certainty,
+                   fix=fix if t.fix_cost is not None else None, **attrs)

@@ -17,6 +17,7 @@ import heapq
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -112,26 +113,41 @@ class Index:
         self.inc: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         self.key: dict[tuple[int, int], str] = {}
         self.w: dict[tuple[int, int], int] = {}
-        #: The fixes that together remove every edge of a pair (None: one of them is structural).
-        self.fixes: dict[tuple[int, int], tuple[Fix, ...] | None] = {}
-        #: The techniques of the edges of a pair.
-        self.techniques: dict[tuple[int, int], frozenset[str]] = {}
+        self._data: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self._fixes: dict[tuple[int, int], tuple[Fix, ...] | None] = {}
         ids = self.id
         for u, nbrs in g.adj.items():
             a = ids[u]
             out = self.out[a]
             for v, keys in nbrs.items():
                 b = ids[v]
-                w, k = min((int(d["cost"]) * W + 1, k) for k, d in keys.items())
+                data = list(keys.values())
+                best = min(range(len(data)), key=lambda i: (data[i]["cost"], list(keys)[i])) if len(data) > 1 else 0
+                k = list(keys)[best]
+                w = int(data[best]["cost"]) * W + 1
                 self.key[(a, b)] = k
                 self.w[(a, b)] = w
-                fixes = [d["fix"] for d in keys.values()]
-                self.fixes[(a, b)] = None if None in fixes else tuple(sorted(set(fixes)))
-                self.techniques[(a, b)] = frozenset(str(d["technique"]) for d in keys.values())
+                self._data[(a, b)] = data
                 out.append((b, w))
                 self.inc[b].append((a, w))
         for lst in (*self.out, *self.inc):
             lst.sort()
+
+    def edges_of(self, a: int, b: int) -> list[dict[str, Any]]:
+        """The attributes of every edge ``a → b``."""
+        return self._data[(a, b)]
+
+    def fixes(self, a: int, b: int) -> tuple[Fix, ...] | None:
+        """The fixes that together remove every edge ``a → b`` (None: one of them is structural)."""
+        pair = (a, b)
+        if pair not in self._fixes:
+            found = [d["fix"] for d in self._data[pair]]
+            self._fixes[pair] = None if None in found else tuple(sorted({f.key: f for f in found}.values()))
+        return self._fixes[pair]
+
+    def techniques(self, a: int, b: int) -> set[str]:
+        """The techniques of the edges ``a → b``."""
+        return {str(d["technique"]) for d in self._data[(a, b)]}
 
     def weight(self, a: int, b: int) -> int:
         return self.w[(a, b)]

@@ -119,13 +119,11 @@ class PodIndex:
             ns = pod["metadata"]["namespace"]
             token = token_evidence(pod, model)
             node = str((pod.get("spec") or {}).get("nodeName") or "")
-            bound = node_bound(key)
-            gkey = (ns, model.owner_label(pod), model.service_account_of(pod), bool(token), traits(key),
-                    node if bound else "")
+            owner, sa = model.owner_label(pod), model.service_account_of(pod)
+            gkey = (ns, owner, sa, bool(token), traits(key), node if node_bound(key) else "")
             g = by_key.get(gkey)
             if g is None:
-                g = by_key[gkey] = PodGroup(f"pod:{key}", ns, model.owner_label(pod), model.service_account_of(pod),
-                                            token=token)
+                g = by_key[gkey] = PodGroup(f"pod:{key}", ns, owner, sa, token=token)
                 self.groups[g.id] = g
             g.members.append(key)
             if node:

@@ -189,7 +189,7 @@ REMEDIATION_COLUMNS = ["rank", "change", "kind", "object", "paths_cut", "jewels_
 def _fix_cost(ix: Index, pair: tuple[int, int]) -> int:
     """What removing every edge of a pair costs the operator: the summed fix costs of their techniques."""
     a, b = pair
-    return sum(int(technique(str(d["technique"])).fix_cost or 0) for d in ix.g[ix.names[a]][ix.names[b]].values())
+    return sum(int(technique(str(d["technique"])).fix_cost or 0) for d in ix.edges_of(a, b))
 
 
 def _source_side(n: int, arcs: list[tuple[int, int, int]], s: int, t: int) -> set[int] | None:
@@ -277,7 +277,7 @@ def remediation(ix: Index, entries: Iterable[str]) -> pd.DataFrame:
         v = j
         while v in via:
             u = via[v]
-            unit = ix.fixes[(u, v)]
+            unit = ix.fixes(u, v)
             if unit:
                 unit_paths[unit].append(j)
                 unit_pairs[unit].add((u, v))
@@ -299,7 +299,7 @@ def remediation(ix: Index, entries: Iterable[str]) -> pd.DataFrame:
         return empty
     units: dict[tuple[Fix, ...], set[tuple[int, int]]] = defaultdict(set)
     for a, b in cut:
-        unit = ix.fixes[(a, b)]
+        unit = ix.fixes(a, b)
         if unit:
             units[unit].add((a, b))
     ranked = sorted(units, key=lambda u: (-len(set(unit_paths.get(u, []))), sum(_fix_cost(ix, p) for p in units[u]),
@@ -319,7 +319,7 @@ def remediation(ix: Index, entries: Iterable[str]) -> pd.DataFrame:
             while nodes[-1] in via:
                 nodes.append(via[nodes[-1]])
             example = " → ".join(ix.names[n] for n in reversed(nodes))
-        techs = sorted({str(d["technique"]) for a, b in pairs for d in ix.g[ix.names[a]][ix.names[b]].values()})
+        techs = sorted({t for a, b in pairs for t in ix.techniques(a, b)})
         rows.append({"rank": rank, "change": " AND ".join(f.change for f in unit), "kind": ", ".join(
             sorted({f.kind for f in unit})), "object": ", ".join(f.object for f in unit),
             "paths_cut": len(on_paths), "jewels_cut_alone": alone,
@@ -334,7 +334,7 @@ def remediation(ix: Index, entries: Iterable[str]) -> pd.DataFrame:
 
 def _cuttable(ix: Index, a: int, b: int, frozen: frozenset[str]) -> bool:
     """Whether some change removes every edge ``a → b`` (none of them structural or of a ``frozen`` technique)."""
-    return ix.fixes[(a, b)] is not None and not (frozen and ix.techniques[(a, b)] <= frozen)
+    return ix.fixes(a, b) is not None and not (frozen and ix.techniques(a, b) <= frozen)
 
 
 def _uncuttable(ix: Index, sources: list[int], frozen: frozenset[str]) -> set[int]:
