@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -39,6 +40,8 @@ def bulk() -> Iterator[None]:
             gc.enable()
 
 
+#: Paths pulled per path shown, at most (replicas of a workload give paths of the same shape).
+PULL = 4
 PATH_COLUMNS = ["path", "rank", "cost", "hops", "certainty", "step", "technique", "source", "target", "ports",
                 "evidence"]
 _SUBJECT_FORMS = ("User:", "Group:", "ServiceAccount:", "system:serviceaccount:")
@@ -156,18 +159,21 @@ class AttackGraph:
         targets = self._targets(target)
         starts = self._starts(source)
         ix = self.index
-        found: list[AttackPath] = []
-        for node, prefix in starts:
-            for nodes in ix.k_cheapest(ix.id[node], targets, 3 * k):
-                found.append(AttackPath((*prefix, *ix.path(nodes).steps)))
-        found.sort(key=lambda p: (p.cost, p.hops, p.nodes))
         out: list[AttackPath] = []
         seen: set[tuple[str, ...]] = set()
-        for p in found:  # replicas of one workload on other nodes make the same path: show it once
-            shape = tuple(self._workload_of(n) for n in p.nodes) + p.techniques
-            if shape not in seen:
-                seen.add(shape)
-                out.append(p)
+        for node, prefix in starts:
+            distinct = 0
+            for nodes in itertools.islice(ix.cheapest(ix.id[node], targets), PULL * k):
+                p = AttackPath((*prefix, *ix.path(nodes).steps))
+                # replicas of one workload on other nodes make the same path: show it once
+                shape = tuple(self._workload_of(n) for n in p.nodes) + p.techniques
+                if shape not in seen:
+                    seen.add(shape)
+                    out.append(p)
+                    distinct += 1
+                    if distinct == k:
+                        break
+        out.sort(key=lambda p: (p.cost, p.hops, p.nodes))
         return out[:k]
 
     def _workload_of(self, node: str) -> str:
@@ -198,6 +204,27 @@ class AttackGraph:
         """Cheapest paths from every node to each crown-jewel category."""
         with bulk():
             return ranking.JewelReach(self.index)
+
+    def cheapest(self, node: str, pattern: str) -> AttackPath | None:
+        """The cheapest path from graph node ``node`` to crown-jewel category ``pattern`` (from the reach trees)."""
+        nodes = self.reach.path(node, pattern)
+        return self.index.path([self.index.id[n] for n in nodes]) if len(nodes) > 1 else None
+
+    def cheapest_from(self, source: str, pattern: str) -> dict[str, AttackPath]:
+        """The cheapest path from graph node ``source`` to every node matching ``pattern`` it reaches (one
+        shortest-path tree)."""
+        ix = self.index
+        if source not in ix.id:
+            return {}
+        dist, via = ix.tree([ix.id[source]])
+        out: dict[str, AttackPath] = {}
+        for v in sorted(dist):
+            if v in via and matches(pattern, ix.names[v]):
+                nodes = [v]
+                while nodes[-1] in via:
+                    nodes.append(via[nodes[-1]])
+                out[ix.names[v]] = ix.path(nodes[::-1])
+        return out
 
     @cached_property
     def _exposed(self) -> set[str]:

@@ -59,14 +59,11 @@ for _id, _target, _what, _sev, _cat, _title in (
        category="Identity and Access Management", remediation=REMEDIATION, analyzer="graph",
        references=("KubeHound critical paths",))
 def _internet_cloud(g: AttackGraph) -> Iterator[Finding]:
-    targets = sorted(n for n in g.graph if n.startswith("cloud:"))
+    tree = g.cheapest_from(INTERNET, "cloud:*")
     any_found = False
-    for target in targets:
-        found = g.paths(INTERNET, target, k=1)
-        if not found:
-            continue
+    for target in sorted(tree):
         any_found = True
-        p = found[0]
+        p = tree[target]
         yield Finding(kind="CloudIdentity", name=target[6:], evidence=path_evidence(p),
                       message=f"the internet reaches cloud identity {target[6:]} in {p.hops} steps (cost {p.cost}"
                               f"{', rests on unknown inputs' if p.certainty != 'confirmed' else ''})")
@@ -84,10 +81,9 @@ def _pod_cluster_admin(g: AttackGraph) -> Iterator[Finding]:
         _none_found(g)
         return
     for r in rows.sort_values(["namespace", "workload", "pod"]).to_dict("records"):
-        found = g.paths(f"pod:{r['pod']}", CLUSTER_ADMIN, k=1)
-        if not found:
+        p = g.cheapest(f"pod:{r['pod']}", CLUSTER_ADMIN)
+        if p is None:
             continue
-        p = found[0]
         platform = "platform namespace" if Model.is_system_namespace(str(r["namespace"])) else None
         yield Finding(kind="Workload", namespace=str(r["namespace"]), name=str(r["workload"]),
                       evidence=path_evidence(p), platform=platform,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +115,7 @@ class Index:
         self.w: dict[tuple[int, int], int] = {}
         self._data: dict[tuple[int, int], list[dict[str, Any]]] = {}
         self._fixes: dict[tuple[int, int], tuple[Fix, ...] | None] = {}
+        self._heuristic: dict[frozenset[int], dict[int, float]] = {}
         ids = self.id
         for u, nbrs in g.adj.items():
             a = ids[u]
@@ -235,23 +236,34 @@ class Index:
         return None
 
     def k_cheapest(self, src: int, targets: frozenset[int], k: int) -> list[list[int]]:
-        """Yen's k cheapest simple paths from ``src`` to any of ``targets`` (targets end paths)."""
+        """Yen's k cheapest simple paths from ``src`` to any of ``targets`` (targets end paths), cheapest first
+        (ties: by node ids)."""
+        found = list(itertools.islice(self.cheapest(src, targets), k))
+        return sorted(found, key=lambda p: (sum(self.weight(a, b) for a, b in itertools.pairwise(p)),
+                                            self._label(p)))
+
+    def cheapest(self, src: int, targets: frozenset[int]) -> Iterator[list[int]]:
+        """Simple paths from ``src`` to any of ``targets``, cheapest first (Yen's algorithm, lazily)."""
         if src in targets:
-            return []
-        h, _ = self.tree(targets, reverse=True)
+            return
+        h = self._heuristic.get(targets)
+        if h is None:
+            if len(self._heuristic) > 8:
+                self._heuristic.clear()
+            h = self._heuristic[targets] = self.tree(targets, reverse=True)[0]
         first = self._astar(src, targets, h, set(), set())
         if first is None:
-            return []
-        found: list[tuple[float, tuple[str, ...], list[int]]] = [(first[0], self._label(first[1]), first[1])]
+            return
+        found: list[list[int]] = [first[1]]
+        yield first[1]
         candidates: list[tuple[float, tuple[str, ...], list[int]]] = []
         seen = {tuple(first[1])}
-        while len(found) < k:
-            prev = found[-1][2]
+        while True:
+            prev = found[-1]
             for i in range(len(prev) - 1):
                 root = prev[:i + 1]
-                banned_edges = {(p[2][i], p[2][i + 1]) for p in found if p[2][:i + 1] == root and len(p[2]) > i + 1}
-                banned_nodes = set(root[:-1])
-                spur = self._astar(root[-1], targets, h, banned_nodes, banned_edges)
+                banned_edges = {(p[i], p[i + 1]) for p in found if p[:i + 1] == root and len(p) > i + 1}
+                spur = self._astar(root[-1], targets, h, set(root[:-1]), banned_edges)
                 if spur is None:
                     continue
                 total = root[:-1] + spur[1]
@@ -262,10 +274,9 @@ class Index:
                 cost = sum(self.weight(a, b) for a, b in itertools.pairwise(total))
                 heapq.heappush(candidates, (cost, self._label(total), total))
             if not candidates:
-                break
-            found.append(heapq.heappop(candidates))
-        found.sort(key=lambda f: (f[0], f[1]))
-        return [f[2] for f in found[:k]]
+                return
+            found.append(heapq.heappop(candidates)[2])
+            yield found[-1]
 
     def _label(self, nodes: list[int]) -> tuple[str, ...]:
         return tuple(self.names[n] for n in nodes)
