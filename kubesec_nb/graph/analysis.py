@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -17,7 +14,7 @@ from kubesec_nb.errors import KubesecError
 from kubesec_nb.graph import ranking
 from kubesec_nb.graph.build import GraphBuild
 from kubesec_nb.graph.nodes import CLUSTER_ADMIN, INTERNET, JEWEL_LABEL, JEWEL_PATTERNS, SUBJECT_KINDS, kind_of, matches
-from kubesec_nb.graph.paths import AttackPath, Index, PathStep
+from kubesec_nb.graph.paths import AttackPath, Index, PathStep, bulk
 from kubesec_nb.model import Model
 from kubesec_nb.rbac.subjects import AUTHENTICATED, UNAUTHENTICATED, parse_subject
 
@@ -26,19 +23,6 @@ if TYPE_CHECKING:
     from kubesec_nb.platform import PlatformAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
     from kubesec_nb.workload.analysis import WorkloadAnalysis
-
-@contextmanager
-def bulk() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects that form no cycles worth
-    collecting (the graph's dicts): its passes would otherwise dominate the build time."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
 
 #: Paths pulled per path shown, at most (replicas of a workload give paths of the same shape).
 PULL = 4

@@ -13,9 +13,11 @@ node with that prefix; targets end a path (a path never runs through one target 
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,20 @@ from kubesec_nb.graph.base import Fix
 
 W = 1024
 INF = float("inf")
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while creating many short-lived or acyclic objects next to a big
+    graph: each of its full passes would walk every object of the graph (the searches here allocate heap
+    entries by the hundred thousand)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -167,6 +183,11 @@ class Index:
              terminal: frozenset[int] = frozenset()) -> tuple[dict[int, float], dict[int, int]]:
         """Dijkstra from ``sources`` (along incoming edges when ``reverse``): distances, and each node's
         next node towards the sources. ``terminal`` nodes are reached but not expanded."""
+        with bulk():
+            return self._tree(sources, reverse, terminal)
+
+    def _tree(self, sources: Iterable[int], reverse: bool,
+              terminal: frozenset[int]) -> tuple[dict[int, float], dict[int, int]]:
         adj = self.inc if reverse else self.out
         dist: dict[int, float] = {}
         via: dict[int, int] = {}
@@ -209,6 +230,11 @@ class Index:
 
     def _astar(self, src: int, targets: frozenset[int], h: dict[int, float], banned_nodes: set[int],
                banned_edges: set[tuple[int, int]]) -> tuple[float, list[int]] | None:
+        with bulk():
+            return self._astar_search(src, targets, h, banned_nodes, banned_edges)
+
+    def _astar_search(self, src: int, targets: frozenset[int], h: dict[int, float], banned_nodes: set[int],
+                      banned_edges: set[tuple[int, int]]) -> tuple[float, list[int]] | None:
         if src not in h:
             return None
         best: dict[int, float] = {src: 0}
