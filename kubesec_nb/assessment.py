@@ -28,6 +28,7 @@ from kubesec_nb.snapshot.document import Snapshot
 if TYPE_CHECKING:  # analyzers are imported lazily, on first use
     import networkx as nx
 
+    from kubesec_nb.audit.analysis import AuditAnalysis
     from kubesec_nb.graph.analysis import AttackGraph
     from kubesec_nb.graph.paths import AttackPath
     from kubesec_nb.network.analysis import NetworkAnalysis
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # analyzers are imported lazily, on first use
 
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
+    "audit": "kubesec_nb.audit",
     "graph": "kubesec_nb.graph",
     "network": "kubesec_nb.network",
     "platform": "kubesec_nb.platform",
@@ -100,6 +102,11 @@ class Assessment:
             deps = {d: self.analyzer(d) for d in getattr(mod, "NEEDS", ())}
             self._analyzers[name] = mod.analyze(self.model, **deps, **own)
         return self._analyzers[name]
+
+    @property
+    def audit(self) -> AuditAnalysis:
+        """The audit log: used versus granted, least-privilege roles, incident views (:mod:`kubesec_nb.audit`)."""
+        return cast("AuditAnalysis", self.analyzer("audit"))
 
     @property
     def network(self) -> NetworkAnalysis:

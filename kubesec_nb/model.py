@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -42,6 +43,27 @@ from kubesec_nb.snapshot.provider import guess_provider
 from kubesec_nb.snapshot.resources import SPEC_BY_GR
 
 Obj = dict[str, Any]
+
+#: A legacy long-lived token Secret (``kubernetes.io/service-account-token``) and the annotation naming its account.
+TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
+SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+
+
+@dataclass(frozen=True)
+class TokenMount:
+    """A service-account token for the API server that a pod's containers can read.
+
+    ``service_account`` is ``ns/name``; ``how`` is ``automount`` (the ServiceAccount admission
+    plugin mounts the ``kube-api-access`` volume), ``projected`` (a projected
+    ``serviceAccountToken`` source with the API server's audience) or ``secret`` (a legacy
+    token Secret mounted as a volume); ``field`` and ``value`` say where it is decided.
+    """
+
+    service_account: str
+    how: str
+    field: str
+    value: str
+
 
 #: The newest Kubernetes minor version kubesec-nb knows; the default when the snapshot has none.
 LATEST_VERSION = (1, 37)
@@ -145,6 +167,15 @@ class Model:
         """
         return bool(ns) and (ns in SYSTEM_NAMESPACES or str(ns).startswith(("gke-", "aks-", "eks-")))
 
+    @staticmethod
+    def platform_namespace(ns: str | None) -> str | None:
+        """Who manages objects of namespace ``ns`` when the platform owns it (``Finding.platform``), else None.
+
+        >>> Model.platform_namespace("kube-system"), Model.platform_namespace("shop")
+        ('system namespace kube-system', None)
+        """
+        return f"system namespace {ns}" if Model.is_system_namespace(ns) else None
+
     @cached_property
     def nodes(self) -> dict[str, Obj]:
         """Node objects by name."""
@@ -196,6 +227,79 @@ class Model:
         spec = pod.get("spec") or {}
         name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
         return f"{pod['metadata'].get('namespace')}/{name}"
+
+    @staticmethod
+    def is_running(pod: Mapping[str, Any]) -> bool:
+        """Whether a pod's containers run (phase ``Running``), so that exec, attach, ephemeral containers
+        and image patches reach them. A pod without a status (a manifest, a representative pod) counts as
+        running: it stands for the pods its controller runs.
+
+        >>> Model.is_running({"status": {"phase": "Succeeded"}}), Model.is_running({})
+        (False, True)
+        """
+        return (pod.get("status") or {}).get("phase") in (None, "", "Running")
+
+    def automount(self, pod: Mapping[str, Any]) -> tuple[bool, str, str]:
+        """``(mounted, decided_by, field)``: whether the ServiceAccount admission plugin mounts the pod's
+        token. ``spec.automountServiceAccountToken`` of the pod wins, else the ServiceAccount's, else True
+        (``decided_by``: ``pod``, ``serviceaccount`` or ``default``).
+
+        >>> Model(Snapshot()).automount({"metadata": {"namespace": "a"},
+        ...                              "spec": {"automountServiceAccountToken": False}})
+        (False, 'pod', 'spec.automountServiceAccountToken')
+        """
+        spec = pod.get("spec") or {}
+        sa = self.service_account_of(pod)
+        if spec.get("automountServiceAccountToken") is not None:
+            return spec["automountServiceAccountToken"] is not False, "pod", "spec.automountServiceAccountToken"
+        value = (self.service_accounts.get(sa) or {}).get("automountServiceAccountToken")
+        if value is not None:
+            return value is not False, "serviceaccount", f"ServiceAccount {sa}: automountServiceAccountToken"
+        return True, "default", "automountServiceAccountToken unset on pod and service account"
+
+    def mounted_tokens(self, pod: Mapping[str, Any]) -> tuple[TokenMount, ...]:
+        """The API-server tokens a pod's containers can read (see :class:`TokenMount`), one per account.
+
+        A projected token with an ``audience`` (IRSA's ``sts.amazonaws.com``, Vault) is not accepted by
+        the API server and does not count; a volume no container mounts does not count.
+
+        >>> pod = {"metadata": {"namespace": "a", "name": "p"}, "spec": {"serviceAccountName": "web"}}
+        >>> [(t.service_account, t.how) for t in Model(Snapshot()).mounted_tokens(pod)]
+        [('a/web', 'automount')]
+        """
+        spec = pod.get("spec") or {}
+        sa = self.service_account_of(pod)
+        ns = sa.partition("/")[0]
+        out: dict[str, TokenMount] = {}
+        mounted, _, field = self.automount(pod)
+        if mounted:
+            out[sa] = TokenMount(sa, "automount", field, "true")
+        used = {str(m.get("name")) for _, _, c in iter_containers(spec) for m in c.get("volumeMounts") or []
+                if isinstance(m, dict)}
+        for i, v in enumerate(spec.get("volumes") or []):
+            if not isinstance(v, dict) or str(v.get("name")) not in used:
+                continue
+            for j, src in enumerate((v.get("projected") or {}).get("sources") or []):
+                tok = src.get("serviceAccountToken") if isinstance(src, dict) else None
+                if isinstance(tok, dict) and not tok.get("audience"):
+                    out.setdefault(sa, TokenMount(sa, "projected", f"spec.volumes[{i}].projected.sources[{j}]"
+                                                                    ".serviceAccountToken", v["name"]))
+            secret = (v.get("secret") or {}).get("secretName")
+            owner = self.token_secrets.get(f"{ns}/{secret}") if secret else None
+            if owner:
+                out.setdefault(f"{ns}/{owner}", TokenMount(f"{ns}/{owner}", "secret", f"spec.volumes[{i}].secret",
+                                                           str(secret)))
+        return tuple(out.values())
+
+    @cached_property
+    def token_secrets(self) -> dict[str, str]:
+        """Legacy token Secrets (``ns/name``) → the name of the service account they authenticate as."""
+        out: dict[str, str] = {}
+        for s in self.items("secrets"):
+            sa = ((s.get("metadata") or {}).get("annotations") or {}).get(SA_NAME_ANNOTATION)
+            if s.get("type") == TOKEN_SECRET_TYPE and isinstance(sa, str) and sa:
+                out[object_key(s)] = sa
+        return dict(sorted(out.items()))
 
     # ---- service accounts ------------------------------------------------------------------
     @cached_property
@@ -272,31 +376,3 @@ def _controller_ref(meta: Mapping[str, Any]) -> Mapping[str, Any] | None:
     refs = meta.get("ownerReferences") or []
     ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
     return ref if ref is not None and ref.get("kind") in POD_CONTROLLERS else None
-
-
-#: How a service account authenticates: the username ``system:serviceaccount:<ns>:<name>``.
-SA_PREFIX = "system:serviceaccount:"
-
-
-def binding_subject_key(subject: Mapping[str, Any], binding_namespace: str | None) -> str | None:
-    """The principal key a binding subject applies to, or None when it can match nobody.
-
-    A ServiceAccount subject without a namespace takes the RoleBinding's namespace; in a
-    ClusterRoleBinding it matches nothing. Unknown kinds match nothing.
-
-    >>> binding_subject_key({"kind": "ServiceAccount", "name": "web"}, "shop")
-    'u:system:serviceaccount:shop:web'
-    >>> binding_subject_key({"kind": "ServiceAccount", "name": "web"}, None) is None
-    True
-    """
-    kind, name = subject.get("kind"), subject.get("name")
-    if not isinstance(name, str) or not name:
-        return None
-    if kind == "User":
-        return f"u:{name}"
-    if kind == "Group":
-        return f"g:{name}"
-    if kind == "ServiceAccount":
-        ns = subject.get("namespace") or binding_namespace
-        return f"u:{SA_PREFIX}{ns}:{name}" if ns else None
-    return None

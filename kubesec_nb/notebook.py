@@ -71,15 +71,20 @@ def resolve(snapshot: str | os.PathLike[str]) -> Path:
     raise SnapshotError(f"no such snapshot file or sample (samples: {', '.join(samples())})", file=str(snapshot))
 
 
-def load(snapshot: str | os.PathLike[str], **options: Any) -> Assessment:
+def load(snapshot: str | os.PathLike[str], *, audit_log: str | os.PathLike[str] = "", **options: Any) -> Assessment:
     """Load a snapshot (path or sample name) and start its assessment.
 
     Options whose value is ``""`` or None are left at their defaults, so notebook
-    parameters can use ``""`` for "not set".
+    parameters can use ``""`` for "not set". ``audit_log`` (a file, or files separated by commas)
+    replaces the snapshot's audit-log attachment for this assessment (the file is not changed).
     """
     setup()
     chosen = {k: v for k, v in options.items() if v not in ("", None)}
-    return assess(Snapshot.load(resolve(snapshot)), **chosen)
+    snap = Snapshot.load(resolve(snapshot))
+    if audit_log:
+        snap.attachments = [x for x in snap.attachments if x.kind != "audit-log"]
+        snap.attach("audit-log", [p.strip() for p in str(audit_log).split(",") if p.strip()])
+    return assess(snap, **chosen)
 
 
 def facts(a: Assessment) -> pd.DataFrame:

@@ -31,6 +31,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "20_network",
     "30_workloads",
     "40_attack_paths",
+    "60_audit",
 )
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "report-hide"}
 

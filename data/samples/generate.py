@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 
+from auditlogs import sample_log  # noqa: E402
 from builder import Cluster, container, digest, repo_of  # noqa: E402
 
 from kubesec_nb.snapshot.document import Attachment, Snapshot  # noqa: E402
@@ -927,6 +928,19 @@ def synthetic(pods: int, *, namespaces: int | None = None, policies: int | None 
 
 
 GENERATORS = {"eks-shop": eks_shop, "gke-media": gke_media, "aks-bank": aks_bank}
+#: Where the sample audit logs are written (a subfolder, so that they are not taken for samples).
+AUDIT_LOGS = "audit-logs"
+
+
+def with_audit_log(snap: Snapshot, folder: Path) -> tuple[Path, bytes]:
+    """Write the sample's audit log into ``folder`` (when it differs) and attach its summary to ``snap``."""
+    name, data = sample_log(snap)
+    path = folder / name
+    if not path.exists() or path.read_bytes() != data:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    snap.attach("audit-log", path)
+    return path, data
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -940,13 +954,20 @@ def main(argv: list[str] | None = None) -> int:
         path = out / f"{name}.json.gz"
         snap = gen()
         if args.check:
-            fresh = out / f".{name}.check.json.gz"
+            check_dir = out / f".{name}.check"
+            log, data = with_audit_log(snap, check_dir)
+            fresh = check_dir / f"{name}.json.gz"
             snap.save(fresh)
-            same = path.exists() and fresh.read_bytes() == path.read_bytes()
-            fresh.unlink()
+            committed_log = out / AUDIT_LOGS / log.name
+            same = path.exists() and fresh.read_bytes() == path.read_bytes() and committed_log.exists() \
+                and committed_log.read_bytes() == data
+            for f in check_dir.iterdir():
+                f.unlink()
+            check_dir.rmdir()
             if not same:
                 bad.append(name)
             continue
+        with_audit_log(snap, out / AUDIT_LOGS)
         snap.save(path)
         print(f"{path}: {sum(snap.counts().values())} objects, {len(snap.gaps)} gaps, "
               f"{len(snap.attachments)} attachments")

@@ -2,11 +2,12 @@
 
     kubesec-nb snapshot  -o cluster.json.gz [--context C] [--kubeconfig F] [-n NS]...
     kubesec-nb import    PATH... -o cluster.json.gz [--format auto|kubectl|manifests]
-    kubesec-nb attach    SNAPSHOT FILE... [--kind auto]
+    kubesec-nb attach    SNAPSHOT FILE... [--kind auto] [--audit-log FILE...]
     kubesec-nb info      SNAPSHOT
     kubesec-nb checks
     kubesec-nb report    SNAPSHOT|SAMPLE [-o DIR] [--fail-on SEVERITY]
     kubesec-nb paths     SNAPSHOT|SAMPLE [--from internet] [--to cluster-admin] [-k 5] [--json]
+    kubesec-nb least-privilege SNAPSHOT SUBJECT [--audit-log FILE...]
 
 Exit codes (:data:`EXIT_CODES`): 0 done; 1 findings at or above ``--fail-on``; 2 a user mistake
 (one line on stderr naming the file, object and field, no traceback); 3 an internal error (a
@@ -25,12 +26,12 @@ from types import ModuleType
 from typing import NoReturn
 
 from kubesec_nb import __version__
-from kubesec_nb.cli import checks_cmd, paths_cmd, report_cmd, snapshot_cmds
+from kubesec_nb.cli import audit_cmds, checks_cmd, paths_cmd, report_cmd, snapshot_cmds
 from kubesec_nb.cli._common import EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from kubesec_nb.errors import KubesecError
 
 #: Subcommand modules, in --help order; each has ``register(subparsers)`` setting ``func`` on its parsers.
-COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, paths_cmd)
+COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, audit_cmds, paths_cmd)
 
 
 class Parser(argparse.ArgumentParser):

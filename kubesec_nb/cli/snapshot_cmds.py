@@ -63,11 +63,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def attach_audit_log(snap: Any, files: Sequence[str]) -> None:
+    """Summarise audit-log files into ``snap``, saying what was read (and what could not be) on stderr."""
+    att = snap.attach("audit-log", files)
+    counts = att.data["counts"]
+    print(f"attached audit-log from {att.source}: {counts['requests']} requests, {counts['malformed']} unreadable "
+          f"lines, {counts['ignored']} other records", file=sys.stderr)
+    for m in att.data["malformed"][:5]:
+        print(f"  unreadable: {m['file']}:{m['line']}: {m['error']}", file=sys.stderr)
+
+
 def cmd_attach(args: argparse.Namespace) -> int:
+    from kubesec_nb.errors import KubesecError
     from kubesec_nb.snapshot.document import Snapshot
 
+    if not args.files and not args.audit_log:
+        raise KubesecError("nothing to attach: give FILE... or --audit-log FILE...")
     snap = Snapshot.load(args.snapshot)
     attach_all(snap, args.files, args.kind)
+    if args.audit_log:
+        attach_audit_log(snap, args.audit_log)
     snap.save(args.snapshot)
     return 0
 
@@ -122,10 +137,13 @@ def register(sub: Any) -> None:
     i.add_argument("--attach", action="append", default=[], metavar="FILE")
     i.set_defaults(func=cmd_import)
 
-    a = sub.add_parser("attach", help="attach cloud descriptions or Trivy reports to a snapshot")
+    a = sub.add_parser("attach", help="attach cloud descriptions, Trivy reports or audit logs to a snapshot")
     a.add_argument("snapshot")
-    a.add_argument("files", nargs="+")
+    a.add_argument("files", nargs="*")
     a.add_argument("--kind", default="auto", help="attachment kind (default: recognise it)")
+    a.add_argument("--audit-log", nargs="+", action="extend", default=[], metavar="FILE",
+                   help="Kubernetes audit log files (JSON lines, EKS CloudWatch, GKE Cloud Logging, AKS kube-audit; "
+                        ".gz accepted), summarised into one attachment; bodies and credentials are dropped")
     a.set_defaults(func=cmd_attach)
 
     n = sub.add_parser("info", help="what a snapshot holds and its gaps")

@@ -20,7 +20,9 @@ from kubesec_nb.network.semantics import Decision, Side
 OPTIONS: dict[str, str] = {
     "network_profile": "network plugin profile: 'auto' (detect; default), a NetworkProfile, or one of "
                        + ", ".join(sorted(PROFILES)),
-    "network_enforced": "override: an enforcing NetworkPolicy plugin is present (true/false)",
+    "network_enforced": "override: an enforcing NetworkPolicy plugin is present (true/false); default: detected, "
+                        "and assumed (upstream semantics, labelled 'enforcement not verified') when the snapshot "
+                        "cannot show the plugin",
     "network_ipblock_matches_pods": "override: ipBlock rules match pod IPs (true/false)",
     "network_ipblock_matches_nodes": "override: ipBlock rules match node IPs and hostNetwork pods (true/false)",
     "network_endport": "override: endPort ranges are honoured (true/false)",
@@ -33,8 +35,8 @@ def analyze(model: Model, network_profile: str | NetworkProfile | None = "auto",
     """Analyze a model's network: see :class:`NetworkAnalysis`.
 
     >>> from kubesec_nb.snapshot import Snapshot
-    >>> analyze(Model(Snapshot())).profile.name
-    'none'
+    >>> analyze(Model(Snapshot())).profile.enforcement
+    'enforcement not verified: neither DaemonSets nor pods could be read'
     """
     return NetworkAnalysis(model, resolve_profile(model, network_profile, **options))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import astuple, dataclass, fields, replace
 from functools import cached_property
 from typing import Any
 
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kubesec_nb.errors import OptionError
+from kubesec_nb.identity import host_name, pod_node
 from kubesec_nb.model import Model, selector_matches
 from kubesec_nb.network.addresses import AddressSpace, format_range, parse_cidr, parse_ip
 from kubesec_nb.network.endpoints import Endpoint, external_endpoint, node_endpoint, pod_endpoints
@@ -27,6 +28,35 @@ from kubesec_nb.network.services import Services
 
 #: Above this many pods ``matrix(level="pod")`` refuses (the table would have n² cells).
 POD_MATRIX_LIMIT = 3000
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One way in from outside the cluster to one backend pod, and whether NetworkPolicy admits it.
+
+    ``scope`` is ``public``, ``internal`` or ``unknown`` (with ``scope_reason``); ``target`` the pod's
+    ``protocol/port`` (``all`` for hostNetwork); ``policy`` the decision's explanation; ``exposed``:
+    public or unknown scope, and admitted by policy.
+    """
+
+    namespace: str
+    pod: str
+    workload: str
+    path: str
+    via: str
+    scope: str
+    scope_reason: str
+    address: str
+    front: str
+    target: str
+    source_ranges: str
+    restricted: bool
+    policy_allows: bool
+    policy: str
+    exposed: bool
+
+
+ENTRY_COLUMNS = [f.name for f in fields(EntryPoint)]
 
 
 class NetworkAnalysis:
@@ -95,10 +125,11 @@ class NetworkAnalysis:
                     out.append((ep, port if role == "src" else b.target_port,
                                 f"Service {key} {b.protocol}/{b.service_port} -> {b.pod}:{b.target_port}"))
             return out if role == "dst" else list({e.id: (e, p, n) for e, p, n in out}.values())
-        if text.startswith("node:"):
-            node = node_endpoint(self.model, text[5:])
+        host = host_name(text)
+        if host is not None:
+            node = node_endpoint(self.model, host)
             if node is None:
-                raise OptionError(f"no Node {text[5:]} in the snapshot")
+                raise OptionError(f"no Node {host} in the snapshot")
             return [(node, port, "")]
         if text == "internet":
             return [(external_endpoint(str(self.space.atoms[a]), self.space.atoms[a].representative), port, "")
@@ -155,6 +186,8 @@ class NetworkAnalysis:
             parts = _merge_ranges(parts, "src" if src == "internet" else "dst")
         if self.missing:
             parts = [replace(d, reason=f"{d.reason} (uncertain: {self.missing})") for d in parts]
+        if self.profile.unverified:
+            parts = [replace(d, reason=f"{d.reason} ({self.profile.enforcement})") for d in parts]
         if len(parts) == 1 and len(srcs) == 1 and len(dsts) == 1 and not (srcs[0][2] or dsts[0][2]):
             return parts[0]
         what = "backend pods / address ranges"
@@ -307,27 +340,32 @@ class NetworkAnalysis:
         return bool(ok), " | ".join(line.strip() for line in lines[:3])
 
     @cached_property
-    def entry_points(self) -> pd.DataFrame:
-        """Every way in from outside the cluster (internal load balancers included), one row per backend."""
-        rows = []
+    def entry_records(self) -> list[EntryPoint]:
+        """Every way in from outside the cluster (internal load balancers included), one per backend, sorted
+        by scope (public first), namespace, pod, path, via and target."""
+        found: dict[EntryPoint, None] = {}
         for e in Exposure(self.model, self.services).entries():
             if e.pod not in self.by_id:
                 continue
             ok, why = self._entry_decision(e)
             pod = self.model.pod_by_key[e.pod]
-            rows.append({"namespace": e.pod.split("/")[0], "pod": e.pod, "workload": self.model.owner_label(pod),
-                         "path": e.path, "via": e.via, "scope": e.scope.scope, "scope_reason": e.scope.reason,
-                         "address": e.scope.address, "front": e.front,
-                         "target": f"{e.protocol}/{e.port}" if e.port is not None else "all",
-                         "source_ranges": ",".join(e.scope.source_ranges), "restricted": e.scope.restricted,
-                         "policy_allows": ok, "policy": why,
-                         "exposed": e.scope.scope in (PUBLIC, UNKNOWN) and ok})
-        cols = ["namespace", "pod", "workload", "path", "via", "scope", "scope_reason", "address", "front",
-                "target", "source_ranges", "restricted", "policy_allows", "policy", "exposed"]
-        df = pd.DataFrame(rows, columns=cols).drop_duplicates()
-        df["_r"] = df["scope"].map(SCOPE_RANK)
-        return df.sort_values(["_r", "namespace", "pod", "path", "via", "target"]).drop(columns="_r") \
-            .reset_index(drop=True)
+            found[EntryPoint(
+                namespace=e.pod.split("/")[0], pod=e.pod, workload=self.model.owner_label(pod), path=e.path,
+                via=e.via, scope=e.scope.scope, scope_reason=e.scope.reason, address=e.scope.address, front=e.front,
+                target=f"{e.protocol}/{e.port}" if e.port is not None else "all",
+                source_ranges=",".join(e.scope.source_ranges), restricted=e.scope.restricted, policy_allows=ok,
+                policy=why, exposed=e.scope.scope in (PUBLIC, UNKNOWN) and ok)] = None
+        return sorted(found, key=lambda r: (SCOPE_RANK[r.scope], r.namespace, r.pod, r.path, r.via, r.target))
+
+    @property
+    def exposed_records(self) -> list[EntryPoint]:
+        """The entry points of :attr:`exposure`."""
+        return [r for r in self.entry_records if r.exposed]
+
+    @cached_property
+    def entry_points(self) -> pd.DataFrame:
+        """:attr:`entry_records` as a table."""
+        return pd.DataFrame([astuple(r) for r in self.entry_records], columns=ENTRY_COLUMNS)
 
     @property
     def exposure(self) -> pd.DataFrame:
@@ -361,15 +399,17 @@ class NetworkAnalysis:
         members: dict[int, list[Endpoint]] = defaultdict(list)
         for i, e in enumerate(self.endpoints):
             members[int(r.class_of[i])].append(e)
-            g.add_node(f"pod:{e.id}", kind="pod", namespace=e.namespace, host_network=e.host_network)
+            g.add_node(pod_node(e.id), kind="pod", namespace=e.namespace, host_network=e.host_network)
         ev_cache: dict[tuple[int, int], tuple[str, ...]] = {}
+
+        unverified = (self.profile.enforcement,) if self.profile.unverified else ()
 
         def evidence(s: int, d: int) -> tuple[str, ...]:
             if not self.profile.enforced:
                 return ("NetworkPolicy not enforced",)
             key = (s, d)
             if key not in ev_cache:
-                ev_cache[key] = r.explain(s, d)
+                ev_cache[key] = (*r.explain(s, d), *unverified)
             return ev_cache[key]
 
         for start, ids in r.rows():
@@ -381,9 +421,9 @@ class NetworkAnalysis:
                 for a in members[s]:
                     for b in members[int(d)]:
                         if a.id != b.id:
-                            g.add_edge(f"pod:{a.id}", f"pod:{b.id}", **attrs)
+                            g.add_edge(pod_node(a.id), pod_node(b.id), **attrs)
         for a, b in self._own_node_pairs():
-            g.add_edge(f"pod:{a.id}", f"pod:{b.id}", ports="all", port_ranges=(),
+            g.add_edge(pod_node(a.id), pod_node(b.id), ports="all", port_ranges=(),
                        evidence=(f"own node {a.node}: always allowed",))
         for c in range(r.n_classes):
             mid = r.internet_out(c)
@@ -391,18 +431,21 @@ class NetworkAnalysis:
                 ev = ("egress to public addresses: " + ("not isolated" if r.egress_group_of[c] == 0 else
                                                           "allowed by egress rules"),)
                 for a in members[c]:
-                    g.add_edge(f"pod:{a.id}", "internet", ports=r.ports.format(r.masks[mid]),
+                    g.add_edge(pod_node(a.id), "internet", ports=r.ports.format(r.masks[mid]),
                                port_ranges=tuple(r.ports.ranges(r.masks[mid])), evidence=ev)
-        exp = self.exposure
-        for pod, rows in exp.groupby("pod", sort=True):
-            g.add_edge("internet", f"pod:{pod}", ports=",".join(sorted(set(rows["target"]))), port_ranges=(),
-                       evidence=tuple(sorted(f"{p}: {v}" for p, v in zip(rows["path"], rows["via"], strict=True))))
+        by_pod: dict[str, list[EntryPoint]] = defaultdict(list)
+        for ep in self.exposed_records:
+            by_pod[ep.pod].append(ep)
+        for pod, eps in sorted(by_pod.items()):
+            g.add_edge("internet", pod_node(pod), ports=",".join(sorted({e.target for e in eps})), port_ranges=(),
+                       evidence=tuple(sorted(f"{e.path}: {e.via}" for e in eps)))
         return g
 
     def facts(self) -> pd.DataFrame:
         """Key facts for a notebook header: profile, plugin evidence, counts."""
         rows = [("profile", self.profile.name), ("plugin", self.profile.plugin or "none detected"),
-                ("policies enforced", str(self.profile.enforced)),
+                ("policies enforced", str(self.profile.enforced) if not self.profile.unverified else
+                 f"assumed; {self.profile.enforcement}"),
                 ("detected from", "; ".join(self.profile.evidence) or "-"),
                 ("ipBlock matches pod IPs", str(self.profile.ipblock_matches_pods)),
                 ("endPort honoured", str(self.profile.endport)),
@@ -460,6 +503,8 @@ class NetworkAnalysis:
                 reasons.append(gap.describe())
             if not self.profile.enforced and ns in self.evaluator.by_ns:
                 reasons.append("policies present but not enforced (no plugin detected)")
+            elif self.profile.unverified and ns in self.evaluator.by_ns:
+                reasons.append(f"policies assumed enforced: {self.profile.enforcement}")
             rows.append({"namespace": ns, "confidence": "low" if reasons else "high", "reasons": "; ".join(reasons)})
         return pd.DataFrame(rows, columns=["namespace", "confidence", "reasons"])
 

@@ -1,20 +1,26 @@
-"""NET-* checks over a :class:`~kubesec_nb.network.analysis.NetworkAnalysis`."""
+"""NET-* checks over a :class:`~kubesec_nb.network.analysis.NetworkAnalysis`.
+
+Objects in platform namespaces (``kube-system``, the providers' own) are reported with
+``Finding.platform`` (the runner applies the ``platform_findings`` option). Checks whose answer
+depends on NetworkPolicy being enforced say so in their findings when the enforcement is
+assumed, not seen (``NetworkProfile.unverified``).
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from kubesec_nb.checks import Evidence, Finding, check
+from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
 from kubesec_nb.model import Model
 from kubesec_nb.network.addresses import parse_ip
 from kubesec_nb.network.endpoints import Endpoint
-from kubesec_nb.network.exposure import INTERNAL, lb_scope
+from kubesec_nb.network.exposure import INTERNAL, PUBLIC, UNKNOWN, lb_scope
 from kubesec_nb.network.policy import EGRESS, INGRESS, NETPOL, Policy, describe_selector
 
 if TYPE_CHECKING:
-    from kubesec_nb.network.analysis import NetworkAnalysis
+    from kubesec_nb.network.analysis import EntryPoint, NetworkAnalysis
 
 NP = "Network Policies"
 IO = "Ingress and Egress Control"
@@ -23,10 +29,18 @@ REQ = (NETPOL, "pods", "namespaces")
 NARROW_BLOCK = 256
 
 
-def _app_namespaces(net: NetworkAnalysis) -> list[str]:
-    """Namespaces with at least one non-hostNetwork pod, platform namespaces left out."""
-    return sorted({e.namespace for e in net.endpoints if not e.host_network
-                   and not Model.is_system_namespace(e.namespace)})
+def _pod_namespaces(net: NetworkAnalysis) -> list[str]:
+    """Namespaces with at least one non-hostNetwork pod."""
+    return sorted({e.namespace for e in net.endpoints if not e.host_network})
+
+
+def _unverified(net: NetworkAnalysis) -> tuple[Evidence, ...]:
+    """Evidence that enforcement is assumed, for findings that rely on it (empty when it is known)."""
+    return (Evidence("network plugin", "enforcement", net.profile.enforcement),) if net.profile.unverified else ()
+
+
+def _note(net: NetworkAnalysis) -> str:
+    return f" (assuming policies are enforced; {net.profile.enforcement})" if net.profile.unverified else ""
 
 
 def _is_empty_selector(sel: object) -> bool:
@@ -34,13 +48,13 @@ def _is_empty_selector(sel: object) -> bool:
 
 
 def _default_deny(net: NetworkAnalysis, direction: str) -> Iterator[Finding]:
-    for ns in _app_namespaces(net):
+    for ns in _pod_namespaces(net):
         pols = net.evaluator.by_ns.get(ns, [])
         if any(p.affects(direction) and _is_empty_selector(p.pod_selector) for p in pols):
             continue
         ev = [Evidence(f"NetworkPolicy {p.key}", "spec.podSelector / policyTypes",
                        f"{describe_selector(p.pod_selector)} / {','.join(p.types)}") for p in pols]
-        yield Finding(namespace=ns, kind="Namespace", name=ns,
+        yield Finding(namespace=ns, kind="Namespace", name=ns, platform=Model.platform_namespace(ns),
                       evidence=tuple(ev) or (Evidence(f"Namespace {ns}", "NetworkPolicies", "none"),),
                       message=f"no policy with podSelector {{}} isolates every pod of {ns} for {direction}"
                       + ("" if pols else " (the namespace has no NetworkPolicy)"))
@@ -77,11 +91,11 @@ def _by_workload(net: NetworkAnalysis, eps: Iterable[Endpoint]) -> dict[tuple[st
                    "that allows only their clients.",
        references=("kubescape C-0260", "np-guard netpol-analyzer exposure analysis"))
 def pod_no_ingress_policy(net: NetworkAnalysis) -> Iterable[Finding]:
-    eps = [e for e in net.endpoints if not e.host_network and not Model.is_system_namespace(e.namespace)
-           and not net.evaluator.isolating(e, INGRESS)]
+    # hostNetwork pods are left out: NetworkPolicy does not apply to them (NET-POLICY-HOSTNETWORK)
+    eps = [e for e in net.endpoints if not e.host_network and not net.evaluator.isolating(e, INGRESS)]
     for (ns, wl), members in _by_workload(net, eps).items():
         kind, _, name = wl.partition("/")
-        yield Finding(namespace=ns, kind=kind, name=name,
+        yield Finding(namespace=ns, kind=kind, name=name, platform=Model.platform_namespace(ns),
                       evidence=tuple(Evidence(f"Pod {e.id}", "metadata.labels",
                                               ",".join(f"{k}={v}" for k, v in sorted(e.labels.items())) or "none")
                                      for e in members[:5]),
@@ -94,13 +108,15 @@ def pod_no_ingress_policy(net: NetworkAnalysis) -> Iterable[Finding]:
        remediation="Fix the podSelector labels (a typo leaves the intended pods unprotected) or delete the policy.",
        references=("cyclonus lint CheckTargetAllIngressAllowedAndDenied", "NCA 'Rule selects no pods'"))
 def policy_selects_nothing(net: NetworkAnalysis) -> Iterable[Finding]:
+    per_ns = Counter(e.namespace for e in net.endpoints)
     for p in net.policies:
         if not net.selects(p):
             yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
+                          platform=Model.platform_namespace(p.namespace),
                           evidence=(Evidence(f"NetworkPolicy {p.key}", "spec.podSelector",
                                              describe_selector(p.pod_selector)),),
                           message=f"spec.podSelector of {p.key} matches none of the "
-                          f"{sum(1 for e in net.endpoints if e.namespace == p.namespace)} pod(s) in {p.namespace}")
+                          f"{per_ns[p.namespace]} pod(s) in {p.namespace}")
 
 
 @check("NET-POLICY-HOSTNETWORK", title="NetworkPolicy selecting hostNetwork pods (no effect on them)",
@@ -115,6 +131,7 @@ def policy_hostnetwork(net: NetworkAnalysis) -> Iterable[Finding]:
         hosts = [e for e in net.selects(p) if e.host_network]
         if hosts:
             yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
+                          platform=Model.platform_namespace(p.namespace),
                           evidence=(Evidence(f"NetworkPolicy {p.key}", "spec.podSelector",
                                              describe_selector(p.pod_selector)),
                                     *(Evidence(f"Pod {e.id}", "spec.hostNetwork", "true") for e in hosts[:5])),
@@ -142,6 +159,7 @@ def ipblock_service_ip(net: NetworkAnalysis) -> Iterable[Finding]:
                          for ip, who in pod_ips.items() if b.contains(ip)]
                 if hits:
                     yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
+                                  platform=Model.platform_namespace(p.namespace),
                                   evidence=(Evidence(f"NetworkPolicy {p.key}",
                                                      f"spec.{r.direction}[{r.index}].{r.peer_field}[{pe.index}].ipBlock",
                                                      str(b)), *(Evidence(h) for h in hits[:5])),
@@ -185,7 +203,7 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
     seen: dict[tuple[str, frozenset[tuple[str, str]]], list[str]] = {}
     for e in net.endpoints:
         pols = net.evaluator.isolating(e, EGRESS)
-        if not pols or _is_dns_pod(e):
+        if not pols or _is_dns_pod(e):  # the DNS servers themselves need no DNS
             continue
         key = (e.namespace, frozenset(e.labels.items()))
         if key not in seen:
@@ -200,11 +218,11 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
             blocked.setdefault((e.namespace, wl), (seen[key], sorted(p.key for p in pols)))
     for (ns, wl), (protos, names) in sorted(blocked.items()):
         kind, _, name = wl.partition("/")
-        yield Finding(namespace=ns, kind=kind, name=name,
-                      evidence=tuple(Evidence(f"NetworkPolicy {p}", "spec.egress", "no rule allows "
-                                              f"{'/'.join(protos)} 53 to kube-dns") for p in names),
+        yield Finding(namespace=ns, kind=kind, name=name, platform=Model.platform_namespace(ns),
+                      evidence=(*(Evidence(f"NetworkPolicy {p}", "spec.egress", "no rule allows "
+                                           f"{'/'.join(protos)} 53 to kube-dns") for p in names), *_unverified(net)),
                       message=f"egress of {wl} is isolated by {', '.join(names)} and DNS over "
-                      f"{' and '.join(protos)}/53 to kube-dns is not allowed",
+                      f"{' and '.join(protos)}/53 to kube-dns is not allowed{_note(net)}",
                       severity=None if "UDP" in protos else "low")
 
 
@@ -214,20 +232,27 @@ def egress_blocks_dns(net: NetworkAnalysis) -> Iterable[Finding]:
                    "restrict its source ranges, or put the workload behind an authenticated ingress.",
        references=("reference §6", "kubescape C-0256 (exposure to internet)"))
 def internet_exposed(net: NetworkAnalysis) -> Iterable[Finding]:
-    exp = net.exposure
-    for keys, rows in exp.groupby(["namespace", "workload", "path", "via"], sort=True):
-        ns, wl, path, via = (str(k) for k in keys)
-        r0 = rows.iloc[0]
-        ev = [Evidence(via, "scope", f"{r0['scope']}: {r0['scope_reason']}"),
-              Evidence(via, "target", ",".join(sorted(set(rows["target"]))))]
-        if r0["source_ranges"]:
-            ev.append(Evidence(via, "source ranges", str(r0["source_ranges"])))
-        ev.append(Evidence("NetworkPolicy", "decision", str(r0["policy"])))
+    # Unknown is not absent: when enforcement is assumed, an entry that only policy denies is reported too.
+    groups: dict[tuple[str, str, str, str], list[EntryPoint]] = defaultdict(list)
+    for r in net.entry_records:
+        if r.exposed or (net.profile.unverified and r.scope in (PUBLIC, UNKNOWN)):
+            groups[(r.namespace, r.workload, r.path, r.via)].append(r)
+    for (ns, wl, path, via), rows in sorted(groups.items()):
+        r0 = rows[0]
+        ev = [Evidence(via, "scope", f"{r0.scope}: {r0.scope_reason}"),
+              Evidence(via, "target", ",".join(sorted({r.target for r in rows})))]
+        if r0.source_ranges:
+            ev.append(Evidence(via, "source ranges", r0.source_ranges))
+        ev.append(Evidence("NetworkPolicy", "decision", r0.policy))
+        denied = not any(r.policy_allows for r in rows)
         kind, _, name = wl.partition("/")
-        yield Finding(namespace=ns, kind=kind, name=name, evidence=tuple(ev),
+        yield Finding(namespace=ns, kind=kind, name=name, evidence=(*ev, *_unverified(net)),
+                      platform=Model.platform_namespace(ns),
                       message=f"{wl} is reachable from the internet via {path}: {via}"
-                      + (f" (source ranges {r0['source_ranges']})" if r0["restricted"] else ""),
-                      severity="medium" if r0["restricted"] or r0["scope"] != "public" else None)
+                      + (f" (source ranges {r0.source_ranges})" if r0.restricted else "")
+                      + (f"; NetworkPolicy denies it if enforced ({net.profile.enforcement})" if denied
+                         else _note(net)),
+                      severity="low" if denied else ("medium" if r0.restricted or r0.scope != PUBLIC else None))
 
 
 @check("NET-LB-NO-SOURCE-RANGES", title="Internet-facing LoadBalancer without source ranges", severity="medium",
@@ -242,7 +267,7 @@ def lb_no_source_ranges(net: NetworkAnalysis) -> Iterable[Finding]:
         if sc.scope == INTERNAL or sc.restricted:
             continue
         ns, name = key.split("/", 1)
-        yield Finding(namespace=ns, kind="Service", name=name,
+        yield Finding(namespace=ns, kind="Service", name=name, platform=Model.platform_namespace(ns),
                       evidence=(Evidence(f"Service {key}", "scope", f"{sc.scope}: {sc.reason}"),
                                 Evidence(f"Service {key}", "spec.loadBalancerSourceRanges",
                                          ",".join(sc.source_ranges) or "unset")),
@@ -254,16 +279,14 @@ def lb_no_source_ranges(net: NetworkAnalysis) -> Iterable[Finding]:
        remediation="Use ClusterIP behind an ingress or an internal load balancer; NodePorts listen on every node.",
        references=("kubescape C-0044 (container hostPort)", "reference §6 item 3"))
 def nodeport(net: NetworkAnalysis) -> Iterable[Finding]:
-    exp = net.entry_points
     for key, svc in sorted(net.services.by_key.items()):
         spec = svc.get("spec") or {}
         if spec.get("type") != "NodePort":
             continue
         ns, name = key.split("/", 1)
         ports = ",".join(str(p.get("nodePort", "?")) for p in spec.get("ports") or [])
-        rows = exp[exp["via"].str.startswith(f"Service {key} nodePort")]
-        public = bool((rows["scope"] == "public").any())
-        yield Finding(namespace=ns, kind="Service", name=name,
+        public = any(r.scope == PUBLIC and r.via.startswith(f"Service {key} nodePort") for r in net.entry_records)
+        yield Finding(namespace=ns, kind="Service", name=name, platform=Model.platform_namespace(ns),
                       evidence=(Evidence(f"Service {key}", "spec.type", "NodePort"),
                                 Evidence(f"Service {key}", "spec.ports[*].nodePort", ports)),
                       message=f"{key} listens on every node (nodePort {ports})"
@@ -295,11 +318,11 @@ def _broad(p: Policy) -> Iterator[tuple[str, str, str]]:
        references=("cyclonus lint", "NCA redundancy/emptiness queries"))
 def broad_allow(net: NetworkAnalysis) -> Iterable[Finding]:
     for p in net.policies:
-        sensitive = Model.is_system_namespace(p.namespace)
+        platform = Model.platform_namespace(p.namespace)
         for fld, value, why in _broad(p):
-            yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name,
+            yield Finding(namespace=p.namespace, kind="NetworkPolicy", name=p.name, platform=platform,
                           evidence=(Evidence(f"NetworkPolicy {p.key}", fld, value),),
-                          message=f"{p.key} {fld}: {why}", severity="high" if sensitive else None)
+                          message=f"{p.key} {fld}: {why}", severity="high" if platform else None)
 
 
 @check("NET-NOT-ENFORCED", title="NetworkPolicies present but no enforcing network plugin", severity="high",
@@ -308,6 +331,9 @@ def broad_allow(net: NetworkAnalysis) -> Iterable[Finding]:
                    "(enableNetworkPolicy) or Calico/Cilium; AKS Azure NPM, Calico or Cilium.",
        references=("reference §1 rule 23",))
 def not_enforced(net: NetworkAnalysis) -> Iterable[Finding]:
+    if net.profile.unverified:
+        raise NotAssessed(f"{net.profile.enforcement}: the snapshot cannot show whether a plugin enforces the "
+                          f"{len(net.policies)} NetworkPolicies; set network_enforced or network_profile")
     if net.profile.enforced or not net.policies:
         return
     ev = [Evidence("network plugin", "detection", why) for why in net.profile.evidence] or \
@@ -326,6 +352,7 @@ def not_enforced(net: NetworkAnalysis) -> Iterable[Finding]:
 def not_modelled(net: NetworkAnalysis) -> Iterable[Finding]:
     for e in net.extras:
         yield Finding(namespace=e.namespace or None, kind=e.kind, name=e.name,
+                      platform=Model.platform_namespace(e.namespace),
                       evidence=(Evidence(f"{e.kind} {e.name}", "affected namespaces", ", ".join(e.affected)),),
                       message=f"{e.kind} {e.name} present, not modelled ({e.reason}); confidence is low for "
                       f"{len(e.affected)} namespace(s)")

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubesec_nb.identity import host_node
 from kubesec_nb.model import Model, labels_of, object_key
 from kubesec_nb.network.addresses import Address, parse_ip
 from kubesec_nb.snapshot.objects import named_ports as named_ports
@@ -106,4 +107,4 @@ def node_endpoint(model: Model, name: str) -> Endpoint | None:
     if node is None:
         return None
     ips = tuple(a for a in (parse_ip(x) for x in node_addresses(node)) if a is not None)
-    return Endpoint(f"node:{name}", "node", ips=ips, node=name)
+    return Endpoint(host_node(name), "node", ips=ips, node=name)

@@ -15,6 +15,13 @@ option                     meaning
 ``endport``                ``endPort`` ranges are honoured; when False only ``port`` is allowed
 ``hostnetwork_selectable`` selectors select hostNetwork pods (else they are node endpoints)
 =========================  ==========================================================================
+
+Unknown is not absent: when the snapshot cannot show the plugin (a manifests import, which
+describes applications and not the cluster's node agents; no kube-system DaemonSets or pods;
+or neither could be read), ``auto`` applies the upstream semantics (policies enforced) and
+labels the profile ``unverified`` with the reason. ``none`` needs evidence of absence: the
+node agents seen without an enforcing plugin among them, the EKS network-policy agent
+switched off, or a cloud description (GKE, AKS) whose network-policy setting is off.
 """
 
 from __future__ import annotations
@@ -44,10 +51,25 @@ class NetworkProfile:
     plugin: str = ""
     description: str = ""
     evidence: tuple[str, ...] = field(default=(), compare=False)
+    #: Why enforcement is assumed rather than seen ("" when a plugin was detected, its absence was seen,
+    #: or the profile was chosen): the snapshot cannot show the plugin.
+    unverified: str = field(default="", compare=False)
+
+    @property
+    def enforcement(self) -> str:
+        """``enforced``, ``not enforced``, or ``enforcement not verified: <why>``.
+
+        >>> PROFILES["none"].enforcement, replace(PROFILES["upstream"], unverified="no kube-system").enforcement
+        ('not enforced', 'enforcement not verified: no kube-system')
+        """
+        if self.unverified:
+            return f"enforcement not verified: {self.unverified}"
+        return "enforced" if self.enforced else "not enforced"
 
     def assumptions(self) -> dict[str, Any]:
         """The options as a plain dict (for reports and notebooks)."""
         return {"profile": self.name, "plugin": self.plugin or "none", "enforced": self.enforced,
+                "enforcement_verified": not self.unverified,
                 "ipblock_matches_pods": self.ipblock_matches_pods,
                 "ipblock_matches_nodes": self.ipblock_matches_nodes, "endport": self.endport,
                 "hostnetwork_selectable": self.hostnetwork_selectable}
@@ -86,21 +108,37 @@ PROFILE_OPTIONS = {
 
 @dataclass(frozen=True)
 class Detection:
-    """The enforcing plugin found in a snapshot (``plugin`` is ``""`` when none) and why."""
+    """The enforcing plugin found in a snapshot (``plugin`` is ``""`` when none) and why; ``unknown`` says
+    why the snapshot cannot show whether one runs (then no plugin found is not "no plugin")."""
 
     plugin: str
     evidence: tuple[str, ...]
-    uncertain: str = ""
+    unknown: str = ""
 
 
 def _ds_and_pods(model: Model) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
-    """``(label, name, pod spec)`` of every DaemonSet and every pod no controller owns."""
+    """``(label, name, pod spec)`` of every DaemonSet, and of every pod whose controller is not in the
+    snapshot (bare pods, and pods of DaemonSets that could not be read)."""
     for ds in model.items("daemonsets.apps"):
         for spec in pod_specs(ds):
             yield f"DaemonSet {object_key(ds)}", ds["metadata"]["name"], spec
     for pod in model.pods:
-        if not model.owner(pod):
-            yield f"Pod {object_key(pod)}", pod["metadata"]["name"], pod.get("spec") or {}
+        owner = model.owner(pod)
+        if owner is None or owner not in model.workloads:
+            name = owner[2] if owner is not None else pod["metadata"]["name"]
+            yield f"Pod {object_key(pod)}", name, pod.get("spec") or {}
+
+
+def _unknown(model: Model) -> str:
+    """Why the snapshot cannot show the network plugin, or "" when it shows the node agents."""
+    if str(model.snapshot.metadata.get("source", "")) == "manifests":
+        return "imported from manifests, which do not show the cluster's network plugin"
+    if model.missing("daemonsets.apps") and model.missing("pods"):
+        return "neither DaemonSets nor pods could be read"
+    if not any(o["metadata"].get("namespace") == "kube-system"
+               for o in (*model.items("daemonsets.apps"), *model.pods_in("kube-system"))):
+        return "the snapshot holds no kube-system DaemonSets or pods, where network plugins run"
+    return ""
 
 
 def _eks_agent_enabled(container: Mapping[str, Any]) -> bool | None:
@@ -150,24 +188,27 @@ def detect_plugin(model: Model) -> Detection:
     cm = model.configmap("kube-system", "amazon-vpc-cni")
     if cm is not None and str((cm.get("data") or {}).get("enable-network-policy-controller", "")).lower() == "true":
         add("eks-vpc-cni", "ConfigMap kube-system/amazon-vpc-cni: enable-network-policy-controller = true")
-    _from_cloud(model, add)
+    _from_cloud(model, add, disabled.append)
     for plugin in ("gke-dataplane-v2", "azure-npm", "calico", "cilium", "eks-vpc-cni", "upstream"):
         if plugin in found:
             return Detection(plugin, tuple(sorted(set(found[plugin]))))
-    uncertain = ""
-    if model.missing("daemonsets.apps") and model.missing("pods"):
-        uncertain = "neither DaemonSets nor pods could be read"
-    return Detection("", tuple(disabled), uncertain)
+    return Detection("", tuple(disabled), "" if disabled else _unknown(model))
 
 
-def _from_cloud(model: Model, add: Callable[[str, str], None]) -> None:
+def _from_cloud(model: Model, add: Callable[[str, str], None], off: Callable[[str], None]) -> None:
+    """The provider's policy engine from the attached cluster description: ``add`` it when on, say so with
+    ``off`` when the description shows it off."""
     snap = model.snapshot
     gke = snap.attachment("gke-cluster")
     if gke is not None and isinstance(gke.data, dict):
-        if (gke.data.get("networkConfig") or {}).get("datapathProvider") == "ADVANCED_DATAPATH":
+        datapath = (gke.data.get("networkConfig") or {}).get("datapathProvider")
+        if datapath == "ADVANCED_DATAPATH":
             add("gke-dataplane-v2", f"attachment {gke.source}: networkConfig.datapathProvider = ADVANCED_DATAPATH")
         elif (gke.data.get("networkPolicy") or {}).get("enabled"):
             add("calico", f"attachment {gke.source}: networkPolicy.enabled = true")
+        else:
+            off(f"attachment {gke.source}: networkPolicy.enabled unset or false, networkConfig.datapathProvider = "
+                f"{datapath or 'unset (legacy)'}")
     aks = snap.attachment("aks-cluster")
     if aks is not None and isinstance(aks.data, dict):
         props: dict[str, Any] = aks.data["properties"] if isinstance(aks.data.get("properties"), dict) \
@@ -177,31 +218,41 @@ def _from_cloud(model: Model, add: Callable[[str, str], None]) -> None:
         plug = {"azure": "azure-npm", "calico": "calico", "cilium": "cilium"}.get(pol)
         if plug:
             add(plug, f"attachment {aks.source}: networkProfile.networkPolicy = {pol}")
+        else:
+            off(f"attachment {aks.source}: networkProfile.networkPolicy = {pol or 'unset'}")
 
 
 def resolve_profile(model: Model, network_profile: str | NetworkProfile | None = None,
                     **overrides: Any) -> NetworkProfile:
     """The profile to apply: a name from :data:`PROFILES`, a profile object, or ``auto``.
 
-    ``auto`` (the default) picks the profile of the detected plugin, and ``none`` (policies
-    not enforced) when no plugin is detected. ``overrides`` are the ``network_*`` options
-    of :data:`PROFILE_OPTIONS`.
+    ``auto`` (the default) picks the profile of the detected plugin; ``none`` (policies not
+    enforced) when the snapshot shows the node agents and no enforcing plugin among them; and
+    ``upstream``, marked ``unverified``, when it cannot show them (see the module docstring).
+    ``overrides`` are the ``network_*`` options of :data:`PROFILE_OPTIONS`; ``network_enforced``
+    settles the question.
 
     >>> from kubesec_nb.snapshot import Snapshot
     >>> p = resolve_profile(Model(Snapshot()), "calico", network_endport=False)
     >>> p.name, p.endport
     ('calico', False)
+    >>> p = resolve_profile(Model(Snapshot()))
+    >>> p.name, p.enforced, p.unverified
+    ('upstream', True, 'neither DaemonSets nor pods could be read')
     """
     if isinstance(network_profile, NetworkProfile):
         prof = network_profile
     elif network_profile in (None, "auto"):
         det = detect_plugin(model)
         base = PROFILES.get(det.plugin) if det.plugin else None
-        if base is None:
-            why = det.uncertain or "no enforcing network plugin detected"
-            prof = replace(PROFILES["none"], evidence=(why, *det.evidence))
-        else:
+        if base is not None:
             prof = replace(base, evidence=det.evidence)
+        elif det.unknown:
+            prof = replace(PROFILES["upstream"], unverified=det.unknown,
+                           evidence=(f"enforcement not verified: {det.unknown}; upstream semantics assumed",
+                                     *det.evidence))
+        else:
+            prof = replace(PROFILES["none"], evidence=("no enforcing network plugin detected", *det.evidence))
     elif isinstance(network_profile, str) and network_profile in PROFILES:
         prof = PROFILES[network_profile]
     else:
@@ -216,4 +267,6 @@ def resolve_profile(model: Model, network_profile: str | NetworkProfile | None =
         if not isinstance(value, bool):
             raise OptionError(f"{opt} must be true or false, got {value!r}")
         changes[PROFILE_OPTIONS[opt]] = value
+    if "enforced" in changes:
+        changes["unverified"] = ""  # the user settled it
     return replace(prof, **changes) if changes else prof

@@ -11,7 +11,7 @@ Modules (imports go downward):
 ==================  ===================================================================
 ``apiresources``    built-in resources: default group of a bare name, cluster scope
 ``rules``           PolicyRule, Request and the upstream match functions
-``subjects``        subjects, identities, implicit groups, platform-managed names
+``subjects``        binding subjects, platform-managed names (identities: :mod:`kubesec_nb.identity`)
 ``aggregation``     ClusterRole aggregation (the controller's computation)
 ``objects``         roles and bindings of a snapshot, role references resolved
 ``authorizer``      bindings per caller, the allow/deny Decision with its reasons
@@ -22,6 +22,7 @@ Modules (imports go downward):
 ``principals``      every known caller, its groups and capabilities
 ``escalation``      escalation steps (attack-graph edges) and shortest paths
 ``permissions``     the effective-permissions table and who-can
+``records``         typed results checks read: RiskyGrant, EscalationPath
 ``ranking``         risky subjects ranked by what they hold and reach
 ``analysis``        ``RbacAnalysis`` (what ``a.rbac`` is)
 ``checks``          the registered checks
@@ -39,6 +40,7 @@ from kubesec_nb.rbac.authorizer import Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG, CatalogRule, Need
 from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SECRETS_ALL, Step, namespace_admin
 from kubesec_nb.rbac.options import OPTIONS, Options
+from kubesec_nb.rbac.records import EscalationPath, RiskyGrant
 from kubesec_nb.rbac.rules import Request, Rule
 from kubesec_nb.rbac.subjects import Identity, parse_subject
 
@@ -48,6 +50,6 @@ def analyze(model: Model, **options: Any) -> RbacAnalysis:
     return RbacAnalysis(model, Options.parse(options))
 
 
-__all__ = ["CATALOG", "CLUSTER_ADMIN", "OPTIONS", "SECRETS_ALL", "CatalogRule", "Decision", "Identity", "Need",
-           "Options", "RbacAnalysis", "Reason", "Request", "Rule", "Step", "analyze", "namespace_admin",
-           "parse_subject"]
+__all__ = ["CATALOG", "CLUSTER_ADMIN", "OPTIONS", "SECRETS_ALL", "CatalogRule", "Decision", "EscalationPath",
+           "Identity", "Need", "Options", "RbacAnalysis", "Reason", "Request", "RiskyGrant", "Rule", "Step", "analyze",
+           "namespace_admin", "parse_subject"]

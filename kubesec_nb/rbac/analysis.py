@@ -13,11 +13,12 @@ from typing import Any
 import pandas as pd
 
 from kubesec_nb.checks import SEVERITY_RANK
+from kubesec_nb.identity import hub_namespace
 from kubesec_nb.model import Model
 from kubesec_nb.rbac.authorizer import Authorizer, Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG_BY_ID
 from kubesec_nb.rbac.cloud import CloudLink, CloudMapping, cloud_mappings, eks_auth_mode, service_account_links
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SECRETS_ALL, Escalation, Reachability, Step, reasons_evidence
+from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, SECRETS_ALL, Escalation, Reachability, Step
 from kubesec_nb.rbac.objects import RbacObjects
 from kubesec_nb.rbac.options import Options
 from kubesec_nb.rbac.permissions import (
@@ -30,15 +31,16 @@ from kubesec_nb.rbac.permissions import (
 )
 from kubesec_nb.rbac.principals import Principal, Principals
 from kubesec_nb.rbac.ranking import rank_subjects
+from kubesec_nb.rbac.records import EscalationPath, RiskyGrant
 from kubesec_nb.rbac.rules import Request
-from kubesec_nb.rbac.subjects import MASTERS, NODE_PREFIX, parse_subject
+from kubesec_nb.rbac.subjects import MASTERS, NODE_PREFIX, from_node_id, group, parse_subject, user
 
 RISKY_COLUMNS = ["subject", "subject_kind", "check_id", "title", "severity", "scope", "platform", "public",
                  "needs", "bindings", "evidence"]
 
 
 def _hub(node: str) -> bool:
-    return node.startswith(("sa:", "pod:")) and node.endswith("/*")
+    return hub_namespace(node) is not None
 
 
 def _with_missing(df: pd.DataFrame, missing: str | None) -> pd.DataFrame:
@@ -127,6 +129,12 @@ class RbacAnalysis:
         known = self.principals.principals.get(ident.subject)
         return known if known is not None else self.principals.principal_of(ident, None)
 
+    def subject_kind(self, subject: str) -> str:
+        """``User``, ``Group``, ``ServiceAccount``, or ``CloudIdentity`` for a cloud principal's node id."""
+        if subject.startswith("cloud:"):
+            return "CloudIdentity"
+        return self.principal(subject).identity.kind
+
     def groups_of(self, subject: Any) -> tuple[str, ...]:
         """Every group the subject authenticates with (implicit, identity provider, cloud mappings).
 
@@ -206,7 +214,7 @@ class RbacAnalysis:
         req = Request.for_query(verb, resource, namespace, name)
         members = self.principals.members if expand_groups else {}
         df = who_can_frame(self._who_index.matching(req), members, self._subject_kinds, self._subject_of_key,
-                           self._masters if expand_groups else [f"Group:{MASTERS}"])
+                           self._masters if expand_groups else [group(MASTERS).subject])
         df.attrs["request"] = str(req)
         return _with_missing(df, self.missing)
 
@@ -229,7 +237,7 @@ class RbacAnalysis:
         pairs: list[tuple[str, str, str]] = []
         for s, p in self.principals.principals.items():
             # a Group principal's own key is its one group's key: dict.fromkeys counts it once
-            own = dict.fromkeys([p.own_key, *(f"g:{g}" for g in p.groups)])
+            own = dict.fromkeys([p.own_key, *(group(g).key for g in p.groups)])
             pairs.extend((s, p.identity.kind, k) for k in own if k in keys)
         masters = [(s, self._subject_kinds[s]) for s in self._masters]
         df = permissions_frame(self.grants, membership_frame(pairs), masters)
@@ -245,25 +253,12 @@ class RbacAnalysis:
         labels = [self._platform_bindings.get(r.binding) for r in reasons]
         return sorted({str(x) for x in labels})[0] if labels and all(labels) else None
 
-    def outcome(self, base: str, platform: str | None) -> tuple[str, str]:
-        """``(status, severity)`` of a finding: platform-managed ones follow ``rbac_platform_findings``.
-
-        >>> from kubesec_nb.snapshot import Snapshot
-        >>> rb = RbacAnalysis(Model(Snapshot()))
-        >>> rb.outcome("high", None), rb.outcome("high", "Kubernetes system")
-        (('fail', 'high'), ('pass', 'high'))
-        """
-        mode = self.options.rbac_platform_findings
-        if not platform or mode == "keep":
-            return "fail", base
-        return ("fail", "info") if mode == "info" else ("pass", base)
-
     @cached_property
-    def risky(self) -> pd.DataFrame:
-        """Catalog matches per subject and scope (a match a group meets alone is on the group's row)."""
-        rows: list[dict[str, Any]] = []
+    def risky_grants(self) -> list[RiskyGrant]:
+        """Catalog matches per subject and scope (a match a group meets alone is the group's), most severe first."""
+        out: list[RiskyGrant] = []
         public = self.public_groups
-        for s, p in self.principals.principals.items():
+        for p in self.principals.principals.values():
             for (rid, scope), (needs, reasons) in sorted(self.principals.own_matches(p).items()):
                 rule = CATALOG_BY_ID[rid]
                 base = rule.cluster_severity if scope == "cluster" and rule.cluster_severity else rule.severity
@@ -271,18 +266,24 @@ class RbacAnalysis:
                 is_public = p.identity.kind == "Group" and p.identity.name in public
                 if is_public and not plat:
                     base = "critical"
-                rows.append({
-                    "subject": s, "subject_kind": p.identity.kind, "check_id": rid, "title": rule.title,
-                    "severity": base, "scope": scope, "platform": plat or "",
-                    "public": is_public, "needs": "; ".join(str(n) for n in needs),
-                    "bindings": ", ".join(sorted({r.binding for r in reasons})),
-                    "evidence": reasons_evidence(reasons),
-                })
-        df = pd.DataFrame(rows, columns=RISKY_COLUMNS)
-        if not df.empty:
-            df["_v"] = df["severity"].map(SEVERITY_RANK)
-            df = df.sort_values(["_v", "check_id", "subject", "scope"], kind="stable").drop(columns="_v")
-        return _with_missing(df.reset_index(drop=True), self.missing)
+                out.append(RiskyGrant(p.identity, rule, base, scope, plat, is_public, needs, reasons))
+        return sorted(out, key=lambda r: (SEVERITY_RANK[r.severity], r.check_id, r.subject, r.scope))
+
+    @cached_property
+    def risky_by_rule(self) -> dict[str, list[RiskyGrant]]:
+        """:attr:`risky_grants` by catalog rule id."""
+        out: dict[str, list[RiskyGrant]] = {}
+        for r in self.risky_grants:
+            out.setdefault(r.check_id, []).append(r)
+        return out
+
+    @cached_property
+    def risky(self) -> pd.DataFrame:
+        """:attr:`risky_grants` as a table (evidence as text)."""
+        rows = [(r.subject, r.subject_kind, r.check_id, r.rule.title, r.severity, r.scope, r.platform or "", r.public,
+                 r.needs_text, ", ".join(r.bindings), "; ".join(str(e) for e in r.evidence))
+                for r in self.risky_grants]
+        return _with_missing(pd.DataFrame(rows, columns=RISKY_COLUMNS), self.missing)
 
     # ---- escalation ------------------------------------------------------------------------------
     @property
@@ -317,7 +318,7 @@ class RbacAnalysis:
         Unlike :attr:`escalations`, paths may start with the groups the subject is in.
         Accepts subject strings or node ids (``sa:ns/name``, ``cloud:aws:<arn>``).
         """
-        node = subject if isinstance(subject, str) and subject.startswith(("cloud:", "sa:", "user:", "group:")) \
+        node = subject if isinstance(subject, str) and (subject.startswith("cloud:") or from_node_id(subject)) \
             else self.principal(subject).identity.node_id
         targets = [CLUSTER_ADMIN, SECRETS_ALL,
                    *sorted({s.target for s in self.steps if s.target.startswith(("namespace-admin:", "cloud:"))})]
@@ -337,43 +338,41 @@ class RbacAnalysis:
         return memo
 
     @cached_property
-    def escalations(self) -> pd.DataFrame:
-        """Who reaches cluster-admin or namespace-admin of a namespace, and by which shortest path.
+    def escalation_paths(self) -> list[EscalationPath]:
+        """Who reaches cluster-admin or namespace-admin of a namespace, and by which shortest path, sorted
+        by target (cluster-admin first), direct holdings first, hops and subject.
 
-        ``direct`` rows hold the privilege through their own bindings. A subject that reaches a
-        target only through a group it belongs to is left to the group's row. Namespace-admin
-        rows are omitted for subjects that reach cluster-admin (it implies every namespace).
+        A subject that reaches a target only through a group it belongs to is left to the group.
+        Namespace-admin paths are omitted for subjects that reach cluster-admin (it implies every
+        namespace), and hub nodes are no subjects.
         """
-        steps = self.steps
         reach = self._reach
-        rows: list[dict[str, Any]] = []
+        out: list[EscalationPath] = []
         top = reach.own_paths_to(CLUSTER_ADMIN)
         for node, path in top.items():
             if not _hub(node):
-                rows.append(self._escalation_row(node, CLUSTER_ADMIN, path))
-        targets = sorted({s.target for s in steps if s.target.startswith("namespace-admin:")})
-        for target in targets:
+                out.append(self._escalation_path(node, CLUSTER_ADMIN, path))
+        for target in sorted({s.target for s in self.steps if s.target.startswith("namespace-admin:")}):
             for node, path in reach.own_paths_to(target).items():
                 if node not in top and not _hub(node):
-                    rows.append(self._escalation_row(node, target, path))
-        cols = ["subject", "node", "target", "hops", "direct", "techniques", "path", "platform", "steps"]
-        df = pd.DataFrame(rows, columns=cols)
-        if not df.empty:
-            df = df.sort_values(["target", "direct", "hops", "subject"], kind="stable",
-                                key=lambda c: c.map(lambda t: (t != CLUSTER_ADMIN, t)) if c.name == "target" else c)
-        return _with_missing(df.reset_index(drop=True), self.missing)
+                    out.append(self._escalation_path(node, target, path))
+        return sorted(out, key=lambda e: (not e.to_cluster_admin, e.target, e.direct, e.hops, e.subject))
 
-    def _escalation_row(self, node: str, target: str, path: list[Step]) -> dict[str, Any]:
+    def _escalation_path(self, node: str, target: str, path: list[Step]) -> EscalationPath:
         subject = self._node_subject.get(node, node)
         p = self.principals.principals.get(subject)
-        direct = len(path) == 1 and path[0].technique in ("rbac-grant", "system-masters")
         # platform-managed: a platform subject whose first step comes from platform-managed bindings only
         first = [self._platform_bindings[e.object] for e in path[0].evidence if e.object in self._platform_bindings]
-        platform = (p.platform or "") if p and all(first) else ""
-        return {"subject": subject, "node": node, "target": target, "hops": len(path), "direct": direct,
-                "techniques": " → ".join(s.technique for s in path),
-                "path": " → ".join([node, *(f"[{s.technique}] {s.target}" for s in path)]),
-                "platform": platform, "steps": tuple(path)}
+        platform = p.platform if p and all(first) else None
+        return EscalationPath(subject, node, target, tuple(path), platform)
+
+    @cached_property
+    def escalations(self) -> pd.DataFrame:
+        """:attr:`escalation_paths` as a table (``steps`` holds the :class:`Step` records)."""
+        rows = [(e.subject, e.node, e.target, e.hops, e.direct, e.techniques, e.path, e.platform or "", e.steps)
+                for e in self.escalation_paths]
+        cols = ["subject", "node", "target", "hops", "direct", "techniques", "path", "platform", "steps"]
+        return _with_missing(pd.DataFrame(rows, columns=cols), self.missing)
 
     # ---- cloud identities --------------------------------------------------------------------------
     @cached_property
@@ -385,7 +384,7 @@ class RbacAnalysis:
                          "mechanism": link.mechanism, "groups": "", "policies": "", "active": link.active,
                          "honoured": True, "evidence": "; ".join(str(e) for e in link.evidence)})
         for m in self.cloud_mappings:
-            rows.append({"direction": "cloud→k8s", "kubernetes": f"User:{m.username}", "cloud": m.cloud,
+            rows.append({"direction": "cloud→k8s", "kubernetes": user(m.username).subject, "cloud": m.cloud,
                          "mechanism": m.source, "groups": ", ".join(m.groups),
                          "policies": ", ".join(f"{p} ({s})" for p, s in m.policies), "active": True,
                          "honoured": m.honoured, "evidence": "; ".join(str(e) for e in m.evidence)})
@@ -398,11 +397,7 @@ class RbacAnalysis:
     @cached_property
     def risky_subjects(self) -> pd.DataFrame:
         """Subjects ranked by the severity and breadth of what they hold and reach (see :mod:`.ranking`)."""
-        def kind_of(subject: str) -> str:
-            p = self.principals.principals.get(subject)
-            return p.identity.kind if p else subject.split(":", 1)[0]
-
-        df = rank_subjects(self.risky, self.escalations, kind_of, self.public_groups)
+        df = rank_subjects(self.risky_grants, self.escalation_paths, self.subject_kind, self.public_groups)
         return _with_missing(df, self.missing)
 
     # ---- notebook views ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from functools import cached_property
 
 from kubesec_nb.rbac.objects import BindingRecord, RbacObjects, RoleRecord, SubjectRef
 from kubesec_nb.rbac.rules import Request, rule_allows
-from kubesec_nb.rbac.subjects import MASTERS
+from kubesec_nb.rbac.subjects import MASTERS, group, user
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class Authorizer:
         An empty ``username`` stands for "a member of these groups" (``Group:g`` queries).
         """
         groups = tuple(dict.fromkeys(groups))
-        keys = [f"g:{g}" for g in groups] + ([f"u:{username}"] if username else [])
+        keys = [group(g).key for g in groups] + ([user(username).key] if username else [])
         reasons: list[Reason] = []
         dangling: list[str] = []
         for g in self.grants_for(keys, req.namespace):

@@ -10,6 +10,10 @@ keys combine by union, as permissions do.
 Scope rules: at a RoleBinding's scope, probes on cluster-scoped resources and non-resource
 URLs are never allowed (such requests carry no namespace), and a rule on ``namespaces``
 applies to the binding's own namespace only.
+
+Names: a nameless request (list, watch, deletecollection, create of a top-level object) has
+the name ``""`` upstream, so a rule whose resourceNames include ``""`` allows such a probe in
+full: its allowance is "every name" (a list then returns every object).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ from kubesec_nb.rbac.rules import (
 )
 
 CLUSTER = "cluster"
+#: The scope "every namespace": a role bound by RoleBindings in each namespace (cluster-wide ``create
+#: rolebindings``); cluster-scoped resources and non-resource URLs are out of reach, as for one RoleBinding.
+EVERY_NAMESPACE = "*"
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,17 @@ class Probe:
         if not r.is_resource_request:
             return True
         return r.resource != "namespaces" and not carries_namespace(r.verb, r.api_group, r.resource)
+
+    @cached_property
+    def nameless(self) -> bool:
+        """True for request shapes that carry no object name (list, watch, deletecollection, create).
+
+        >>> Probe("list", "secrets").nameless, Probe("create", "pods/exec").nameless
+        (True, False)
+        """
+        r = self.request
+        return r.is_resource_request and (r.verb in ("list", "watch", "deletecollection")
+                                          or (r.verb == "create" and not r.subresource))
 
     def matches(self, rule: Rule) -> bool:
         """Whether ``rule`` allows this request shape for some name."""
@@ -91,8 +109,8 @@ class Allowance:
         return Allowance(names, tuple(dict.fromkeys((*self.sources, *other.sources))))
 
     def allows(self, name: str | None) -> bool:
-        """Whether a request with this name (None = nameless) is allowed."""
-        return self.names is None or (name is not None and name in self.names)
+        """Whether a request with this name (None = nameless, the name ``""`` upstream) is allowed."""
+        return self.names is None or (name or "") in self.names
 
 
 Caps = dict[Probe, Allowance]
@@ -128,7 +146,9 @@ class ProbeIndex:
             if scope != CLUSTER and p.cluster_only:
                 continue
             names: Names = frozenset(rule.resource_names) if rule.resource_names else None
-            if scope != CLUSTER and p.request.resource == "namespaces":
+            if names is not None and p.nameless and "" in names:
+                names = None  # the nameless request matches "" (ResourceNameMatches): allowed in full
+            if scope not in (CLUSTER, EVERY_NAMESPACE) and p.request.resource == "namespaces":
                 # A RoleBinding reaches only its own Namespace object.
                 if names is not None and scope not in names:
                     continue

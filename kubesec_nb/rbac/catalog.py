@@ -1,12 +1,12 @@
 """The risky-permission catalog, as data.
 
-Each :class:`CatalogRule` has a stable id (the check id), title, severity, category,
-remediation, the tools that check the same thing, and a condition (a phrase that reads after
-"<subject> can"). Permission rules have a
-condition made of :class:`Need` clauses: every clause (AND) must have one of its needs (OR)
-allowed at one scope — cluster-wide (ClusterRoleBindings) or inside one namespace
-(ClusterRoleBindings plus that namespace's RoleBindings). Rules without needs are
-computed from other facts (bindings, escalation, cloud identities) by :mod:`.checks`.
+Each :class:`CatalogRule` holds a check's metadata (a stable id, title, severity, category,
+remediation, the tools that check the same thing; :attr:`CatalogRule.meta`), a condition (a
+phrase that reads after "<subject> can") and that condition as :class:`Need` clauses: every
+clause (AND) must have one of its needs (OR) allowed at one scope — cluster-wide
+(ClusterRoleBindings) or inside one namespace (ClusterRoleBindings plus that namespace's
+RoleBindings). :mod:`.checks` registers one check per rule; the RBAC checks computed from
+other facts (bindings, escalation, cloud identities) are written there.
 
 Verbs, groups and subresources are matched exactly as the authorizer does: ``pods/*`` does
 not grant ``pods/exec``; a rule on ``deployments`` in group ``""`` does not grant
@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from kubesec_nb.model import POD_CONTROLLERS
 from kubesec_nb.rbac.capabilities import Allowance, Probe
@@ -74,7 +75,7 @@ class Need:
         return f"{self.verb} {self.resource}{'/<any>' if self.any_subresource else ''}{extra}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CatalogRule:
     """One entry of the catalog (see the module docstring).
 
@@ -90,14 +91,16 @@ class CatalogRule:
     remediation: str
     references: tuple[str, ...]
     condition: str
-    all_of: tuple[tuple[Need, ...], ...] = ()
+    all_of: tuple[tuple[Need, ...], ...]
     scope: str = "any"
     namespaces: tuple[str, ...] = ()
     cluster_severity: str | None = None
 
     @property
-    def is_permission_rule(self) -> bool:
-        return bool(self.all_of)
+    def meta(self) -> dict[str, Any]:
+        """The check metadata of this rule, as :func:`kubesec_nb.checks.check` takes it."""
+        return {"id": self.id, "title": self.title, "severity": self.severity, "category": self.category,
+                "remediation": self.remediation, "references": self.references, "description": self.condition}
 
     @cached_property
     def clause_probes(self) -> tuple[frozenset[Probe], ...]:
@@ -114,9 +117,14 @@ WORKLOADS = tuple(SPEC_BY_GROUP_KIND[(group, kind)].group_resource for kind, gro
 WRITE = ("create", "update", "patch")
 PROXY_VERBS = ("get", "create", "update", "patch", "delete")
 SECRET_READ = (Need("list", "secrets"), Need("watch", "secrets"), Need("get", "secrets", when=SECRET_GET))
+#: Controllers whose pod template an update may change: a Job's ``spec.template`` is immutable
+#: (``ValidateJobSpecUpdate``, pkg/apis/batch/validation), so updating a Job creates no pod.
+TEMPLATE_MUTABLE = tuple(w for w in WORKLOADS if w != "jobs.batch")
 POD_CREATE = (Need("create", "pods", "all"),
               *(Need("create", w, "all") for w in WORKLOADS),
-              *_any(("update", "patch"), WORKLOADS))
+              *_any(("update", "patch"), TEMPLATE_MUTABLE))
+#: Replace a running pod's container image (``ValidatePodUpdate`` lets ``spec.containers[*].image`` change).
+POD_PATCH = _any(("update", "patch"), ("pods",))
 EXEC = (*_any(("create",), ("pods/exec", "pods/attach")),
         *_any(("get",), ("pods/exec", "pods/attach"), when=EXEC_VIA_GET))
 EPHEMERAL = _any(("update", "patch"), ("pods/ephemeralcontainers",))
@@ -155,221 +163,269 @@ AWS_AUTH_WRITE = (Need("update", "configmaps", "=aws-auth"), Need("patch", "conf
 
 #: Needs escalation analysis evaluates beyond the catalog's.
 ESCALATION_NEEDS: tuple[Need, ...] = (*BIND, *ESCALATE, *ROLE_UPDATE, *BINDING_WRITE, *IMPERSONATE, *TOKEN_REQUEST,
+                                      *POD_PATCH,
                                       *SECRET_CREATE, *(n for clause in CSR_SIGN for n in clause), *AWS_AUTH_WRITE,
                                       *NODES_PROXY)
 
 _KS = "kubescape"
+#: Wildcard admin: named because a match of it implies every other rule at the same scope.
+CLUSTER_ADMIN_RULE = CatalogRule(
+    id="RBAC-CLUSTER-ADMIN",
+    title="Wildcard admin cluster-wide ('*' verbs on '*' resources in '*' groups)",
+    severity="critical",
+    category=RBAC,
+    remediation="Bind cluster-admin only to break-glass identities; grant workloads and people narrow roles.",
+    references=(f"{_KS} C-0035/C-0185/C-0187", "krane subjects-with-open-cluster-wide-access",
+                "rbac-police cluster_admin",
+     "KubiScan risky-any-verb"),
+    condition="do '*' on '*' in apiGroup '*' through a ClusterRoleBinding",
+    all_of=WILDCARD,
+    scope="cluster")
+NAMESPACE_WILDCARD_RULE = CatalogRule(
+    id="RBAC-NAMESPACE-WILDCARD",
+    title="Wildcard admin in a namespace ('*' on '*')",
+    severity="high",
+    category=RBAC,
+    remediation="Replace '*' rules with the verbs and resources the subject needs; prefer the built-in edit/view "
+                "roles.",
+    references=("krane subjects-with-open-ns-level-access", f"{_KS} C-0272"),
+    condition="do '*' on '*' in apiGroup '*' through a RoleBinding",
+    all_of=WILDCARD,
+    scope="namespace")
+
 CATALOG: tuple[CatalogRule, ...] = (
+    CLUSTER_ADMIN_RULE,
+    NAMESPACE_WILDCARD_RULE,
     CatalogRule(
-        "RBAC-CLUSTER-ADMIN", "Wildcard admin cluster-wide ('*' verbs on '*' resources in '*' groups)", "critical",
-        RBAC, "Bind cluster-admin only to break-glass identities; grant workloads and people narrow roles.",
-        (f"{_KS} C-0035/C-0185/C-0187", "krane subjects-with-open-cluster-wide-access", "rbac-police cluster_admin",
-         "KubiScan risky-any-verb"),
-        "do '*' on '*' in apiGroup '*' through a ClusterRoleBinding", WILDCARD, scope="cluster"),
-    CatalogRule(
-        "RBAC-NAMESPACE-WILDCARD", "Wildcard admin in a namespace ('*' on '*')", "high", RBAC,
-        "Replace '*' rules with the verbs and resources the subject needs; prefer the built-in edit/view roles.",
-        ("krane subjects-with-open-ns-level-access", f"{_KS} C-0272"),
-        "do '*' on '*' in apiGroup '*' through a RoleBinding", WILDCARD, scope="namespace"),
-    CatalogRule(
-        "RBAC-SECRETS-READ", "Can read Secrets", "high", SECRETS,
-        "Grant get on the few named Secrets a workload needs (resourceNames); never list/watch.",
-        (f"{_KS} C-0015/C-0186", "KubiScan risky-get-secrets/risky-list-secrets", "krane risky-get-secrets",
+        id="RBAC-SECRETS-READ",
+        title="Can read Secrets",
+        severity="high",
+        category=SECRETS,
+        remediation="Grant get on the few named Secrets a workload needs (resourceNames); never list/watch.",
+        references=(f"{_KS} C-0015/C-0186", "KubiScan risky-get-secrets/risky-list-secrets", "krane risky-get-secrets",
          "rbac-tool Secret Readers", "rbac-police list_secrets/retrieve_token_secrets", "KubeHound TOKEN_LIST"),
-        "list or watch secrets (all of a namespace's values), or get them when their names are known",
-        (SECRET_READ,), cluster_severity="critical"),
-    CatalogRule(
-        "RBAC-POD-CREATE", "Can create pods or pod controllers (run as any service account of the namespace)",
-        "high", SA,
-        "Let CI/CD or GitOps controllers create workloads; restrict people to view. Enforce Pod Security "
-        "'restricted' so created pods cannot escape to the node.",
-        (f"{_KS} C-0188", "KubiScan risky-create-*", "krane risky-create-*", "rbac-tool Workload Creators",
-         "rbac-police assign_sa", "KubeHound POD_CREATE", "IceKube CREATE_POD_WITH_SA"),
-        "create pods, or create/update/patch deployments, replicasets, statefulsets, daemonsets (apps), "
-        "jobs, cronjobs (batch) or replicationcontrollers", (POD_CREATE,), cluster_severity="critical"),
-    CatalogRule(
-        "RBAC-POD-PATCH", "Can update or patch running pods (replace a container image)", "medium", SA,
-        "Remove update/patch on pods; change workloads through their controllers.",
-        ("rbac-police modify_pods/rce_weak_ns", "KubeHound POD_PATCH", "IceKube REPLACE_IMAGE"),
-        "update or patch pods", (_any(("update", "patch"), ("pods",)),)),
-    CatalogRule(
-        "RBAC-POD-EXEC", "Can exec or attach into pods", "high", SA,
-        "Remove pods/exec and pods/attach (create, and get before Kubernetes 1.35); use audited break-glass access.",
-        (f"{_KS} C-0002", "KubiScan risky-exec-pods/risky-attach-pods", "krane risky-exec-pods",
-         "rbac-tool Exec into Pod", "rbac-police pods_exec", "KubeHound POD_EXEC", "IceKube EXEC_INTO"),
-        "create pods/exec or pods/attach; get on them before Kubernetes 1.35 (WebSocket upgrade)", (EXEC,)),
-    CatalogRule(
-        "RBAC-POD-PORTFORWARD", "Can port-forward into pods", "medium", NET,
-        "Remove pods/portforward (create, and get before Kubernetes 1.35).",
-        (f"{_KS} C-0063",),
-        "create pods/portforward; get before Kubernetes 1.35",
-        ((Need("create", "pods/portforward"), Need("get", "pods/portforward", when=EXEC_VIA_GET)),)),
-    CatalogRule(
-        "RBAC-POD-EPHEMERAL", "Can add ephemeral (debug) containers to running pods", "high", PODSEC,
-        "Remove update/patch on pods/ephemeralcontainers outside break-glass roles.",
-        ("rbac-police pods_ephemeral_ctrs", "rbac-tool Create Ephemeral Containers", "IceKube DEBUG_POD"),
-        "update or patch pods/ephemeralcontainers", (EPHEMERAL,)),
-    CatalogRule(
-        "RBAC-NODES-PROXY", "Can reach the kubelet API through nodes/proxy (exec into any pod on the node)",
-        "critical", API,
-        "Remove every verb on nodes/proxy (get is enough for WebSocket exec); monitoring agents should use "
-        "the kubelet fine-grained subresources (nodes/metrics, nodes/stats).",
-        (f"{_KS} C-0279", "KubiScan risky-execute-command-node-proxy", "rbac-police nodes_proxy",
-         "rbac-tool Create Node Proxy", "IceKube CAN_EXEC_THROUGH_KUBELET", "KubeHound #408"),
-        "use any verb on nodes/proxy", (NODES_PROXY,)),
-    CatalogRule(
-        "RBAC-SA-TOKEN-CREATE", "Can mint service account tokens (TokenRequest)", "high", SA,
-        "Remove create on serviceaccounts/token, or limit it with resourceNames to the accounts a controller "
-        "must serve.",
-        (f"{_KS} C-0282", "rbac-police token_request", "IceKube GENERATE_TOKEN"),
-        "create serviceaccounts/token", (TOKEN_REQUEST,),
+        condition="list or watch secrets (all of a namespace's values), or get them when their names are known",
+        all_of=(SECRET_READ,),
         cluster_severity="critical"),
     CatalogRule(
-        "RBAC-CSR-APPROVE", "Can approve certificate signing requests (mint client certificates)", "high", IAM,
-        "Only the control plane should approve CSRs; remove update on certificatesigningrequests/approval "
-        "and approve on signers.",
-        (f"{_KS} C-0280", "rbac-police approve_csrs", "IceKube GENERATE_CLIENT_CERTIFICATE"),
-        "update/patch certificatesigningrequests/approval and approve on a signer",
-        (_any(("update", "patch"), ("certificatesigningrequests/approval",)),
-         (Need("approve", "signers"),)), scope="cluster"),
+        id="RBAC-POD-CREATE",
+        title="Can create pods or pod controllers (run as any service account of the namespace)",
+        severity="high",
+        category=SA,
+        remediation="Let CI/CD or GitOps controllers create workloads; restrict people to view. Enforce Pod Security "
+        "'restricted' so created pods cannot escape to the node.",
+        references=(f"{_KS} C-0188", "KubiScan risky-create-*", "krane risky-create-*", "rbac-tool Workload Creators",
+         "rbac-police assign_sa", "KubeHound POD_CREATE", "IceKube CREATE_POD_WITH_SA"),
+        condition="create pods, create jobs, or create/update/patch deployments, replicasets, statefulsets, "
+        "daemonsets (apps), "
+        "cronjobs (batch) or replicationcontrollers (a Job's pod template is immutable)",
+        all_of=(POD_CREATE,),
+        cluster_severity="critical"),
     CatalogRule(
-        "RBAC-BIND-ESCALATE", "Can grant roles beyond its own (bind or escalate with write access to RBAC)",
-        "critical", RBAC,
-        "Remove bind and escalate; RBAC administrators should hold the permissions they grant.",
-        (f"{_KS} C-0191", "KubiScan risky-create-rolebinding-*", "krane risky-create-rolebinding-*",
+        id="RBAC-POD-PATCH",
+        title="Can update or patch running pods (replace a container image)",
+        severity="medium",
+        category=SA,
+        remediation="Remove update/patch on pods; change workloads through their controllers.",
+        references=("rbac-police modify_pods/rce_weak_ns", "KubeHound POD_PATCH", "IceKube REPLACE_IMAGE"),
+        condition="update or patch pods",
+        all_of=(POD_PATCH,)),
+    CatalogRule(
+        id="RBAC-POD-EXEC",
+        title="Can exec or attach into pods",
+        severity="high",
+        category=SA,
+        remediation="Remove pods/exec and pods/attach (create, and get before Kubernetes 1.35); use audited "
+                    "break-glass access.",
+        references=(f"{_KS} C-0002", "KubiScan risky-exec-pods/risky-attach-pods", "krane risky-exec-pods",
+         "rbac-tool Exec into Pod", "rbac-police pods_exec", "KubeHound POD_EXEC", "IceKube EXEC_INTO"),
+        condition="create pods/exec or pods/attach; get on them before Kubernetes 1.35 (WebSocket upgrade)",
+        all_of=(EXEC,)),
+    CatalogRule(
+        id="RBAC-POD-PORTFORWARD",
+        title="Can port-forward into pods",
+        severity="medium",
+        category=NET,
+        remediation="Remove pods/portforward (create, and get before Kubernetes 1.35).",
+        references=(f"{_KS} C-0063",),
+        condition="create pods/portforward; get before Kubernetes 1.35",
+        all_of=((Need("create", "pods/portforward"), Need("get", "pods/portforward", when=EXEC_VIA_GET)),)),
+    CatalogRule(
+        id="RBAC-POD-EPHEMERAL",
+        title="Can add ephemeral (debug) containers to running pods",
+        severity="high",
+        category=PODSEC,
+        remediation="Remove update/patch on pods/ephemeralcontainers outside break-glass roles.",
+        references=("rbac-police pods_ephemeral_ctrs", "rbac-tool Create Ephemeral Containers", "IceKube DEBUG_POD"),
+        condition="update or patch pods/ephemeralcontainers",
+        all_of=(EPHEMERAL,)),
+    CatalogRule(
+        id="RBAC-NODES-PROXY",
+        title="Can reach the kubelet API through nodes/proxy (exec into any pod on the node)",
+        severity="critical",
+        category=API,
+        remediation="Remove every verb on nodes/proxy (get is enough for WebSocket exec); monitoring agents should use "
+        "the kubelet fine-grained subresources (nodes/metrics, nodes/stats).",
+        references=(f"{_KS} C-0279", "KubiScan risky-execute-command-node-proxy", "rbac-police nodes_proxy",
+         "rbac-tool Create Node Proxy", "IceKube CAN_EXEC_THROUGH_KUBELET", "KubeHound #408"),
+        condition="use any verb on nodes/proxy",
+        all_of=(NODES_PROXY,)),
+    CatalogRule(
+        id="RBAC-SA-TOKEN-CREATE",
+        title="Can mint service account tokens (TokenRequest)",
+        severity="high",
+        category=SA,
+        remediation="Remove create on serviceaccounts/token, or limit it with resourceNames to the accounts a "
+        "controller "
+        "must serve.",
+        references=(f"{_KS} C-0282", "rbac-police token_request", "IceKube GENERATE_TOKEN"),
+        condition="create serviceaccounts/token",
+        all_of=(TOKEN_REQUEST,),
+        cluster_severity="critical"),
+    CatalogRule(
+        id="RBAC-CSR-APPROVE",
+        title="Can approve certificate signing requests (mint client certificates)",
+        severity="high",
+        category=IAM,
+        remediation="Only the control plane should approve CSRs; remove update on certificatesigningrequests/approval "
+        "and approve on signers.",
+        references=(f"{_KS} C-0280", "rbac-police approve_csrs", "IceKube GENERATE_CLIENT_CERTIFICATE"),
+        condition="update/patch certificatesigningrequests/approval and approve on a signer",
+        all_of=(_any(("update", "patch"), ("certificatesigningrequests/approval",)),
+         (Need("approve", "signers"),)),
+        scope="cluster"),
+    CatalogRule(
+        id="RBAC-BIND-ESCALATE",
+        title="Can grant roles beyond its own (bind or escalate with write access to RBAC)",
+        severity="critical",
+        category=RBAC,
+        remediation="Remove bind and escalate; RBAC administrators should hold the permissions they grant.",
+        references=(f"{_KS} C-0191", "KubiScan risky-create-rolebinding-*", "krane risky-create-rolebinding-*",
          "rbac-tool Privileges Escalators - via bind or escalate", "rbac-police bind_roles/escalate_roles",
          "KubeHound ROLE_BIND", "IceKube RBAC_ESCALATE_TO"),
-        "bind or escalate on roles/clusterroles, together with create/update/patch on roles or bindings",
-        (_any(("bind", "escalate"), ("roles", "clusterroles")), RBAC_WRITE)),
+        condition="bind or escalate on roles/clusterroles, together with create/update/patch on roles or bindings",
+        all_of=(_any(("bind", "escalate"), ("roles", "clusterroles")), RBAC_WRITE)),
     CatalogRule(
-        "RBAC-IMPERSONATE", "Can impersonate users, groups, service accounts or user attributes", "critical", IAM,
-        "Remove impersonate; if a proxy needs it, limit it with resourceNames.",
-        (f"{_KS} C-0065/C-0191", "KubiScan risky-impersonate-groups", "krane risky-impersonate-privileged-groups",
+        id="RBAC-IMPERSONATE",
+        title="Can impersonate users, groups, service accounts or user attributes",
+        severity="critical",
+        category=IAM,
+        remediation="Remove impersonate; if a proxy needs it, limit it with resourceNames.",
+        references=(f"{_KS} C-0065/C-0191", "KubiScan risky-impersonate-groups",
+                    "krane risky-impersonate-privileged-groups",
          "rbac-tool Privileges Escalators - via impersonate", "rbac-police impersonate", "IceKube CAN_IMPERSONATE"),
-        "impersonate users, groups, serviceaccounts, uids or userextras/<key>",
-        ((*IMPERSONATE, Need("impersonate", "uids.authentication.k8s.io"),
+        condition="impersonate users, groups, serviceaccounts, uids or userextras/<key>",
+        all_of=((*IMPERSONATE, Need("impersonate", "uids.authentication.k8s.io"),
           Need("impersonate", "userextras.authentication.k8s.io", any_subresource=True)),)),
     CatalogRule(
-        "RBAC-WEBHOOK-WRITE", "Can create or change admission webhooks and policies", "high", API,
-        "Only the platform team's deployment pipeline should write admission configuration.",
-        (f"{_KS} C-0281", "rbac-police control_webhooks", "rbac-tool Installing or Modifying Admission Controllers"),
-        "create/update/patch validating/mutating webhook configurations or admission policies and bindings",
-        (_any(WRITE, tuple(f"{r}.admissionregistration.k8s.io" for r in (
+        id="RBAC-WEBHOOK-WRITE",
+        title="Can create or change admission webhooks and policies",
+        severity="high",
+        category=API,
+        remediation="Only the platform team's deployment pipeline should write admission configuration.",
+        references=(f"{_KS} C-0281", "rbac-police control_webhooks",
+                    "rbac-tool Installing or Modifying Admission Controllers"),
+        condition="create/update/patch validating/mutating webhook configurations or admission policies and bindings",
+        all_of=(_any(WRITE, tuple(f"{r}.admissionregistration.k8s.io" for r in (
             "validatingwebhookconfigurations", "mutatingwebhookconfigurations", "validatingadmissionpolicies",
             "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"))),),
         scope="cluster"),
     CatalogRule(
-        "RBAC-CRD-WRITE", "Can create, change or delete CustomResourceDefinitions", "medium", API,
-        "Restrict CRD writes to the platform pipeline.",
-        ("rbac-tool Installing or Modifying Cluster Extensions",),
-        "create/update/patch/delete customresourcedefinitions",
-        (_any((*WRITE, "delete"), ("customresourcedefinitions.apiextensions.k8s.io",)),), scope="cluster"),
-    CatalogRule(
-        "RBAC-PV-CREATE", "Can create PersistentVolumes (hostPath volumes onto nodes)", "high", PODSEC,
-        "Let a CSI provisioner create volumes; remove create on persistentvolumes from people and apps.",
-        (f"{_KS} C-0278", "rbac-tool Storage & Data"),
-        "create persistentvolumes", ((Need("create", "persistentvolumes", "all"),),), scope="cluster"),
-    CatalogRule(
-        "RBAC-SERVICE-STATUS", "Can write services/status (CVE-2020-8554 traffic interception)", "medium", NET,
-        "Remove update/patch on services/status outside the cloud controller.",
-        ("rbac-police modify_service_status_cve_2020_8554",),
-        "update or patch services/status", (_any(("update", "patch"), ("services/status",)),)),
-    CatalogRule(
-        "RBAC-NODE-WRITE", "Can modify or delete nodes (steer scheduling, steal pods)", "medium", RBAC,
-        "Only kubelets (restricted by NodeRestriction) and the cloud controller should write nodes.",
-        ("rbac-police modify_node_status/steal_pods",),
-        "update/patch/delete nodes, or update/patch nodes/status",
-        ((*_any(("update", "patch", "delete"), ("nodes",)), *_any(("update", "patch"), ("nodes/status",))),),
+        id="RBAC-CRD-WRITE",
+        title="Can create, change or delete CustomResourceDefinitions",
+        severity="medium",
+        category=API,
+        remediation="Restrict CRD writes to the platform pipeline.",
+        references=("rbac-tool Installing or Modifying Cluster Extensions",),
+        condition="create/update/patch/delete customresourcedefinitions",
+        all_of=(_any((*WRITE, "delete"), ("customresourcedefinitions.apiextensions.k8s.io",)),),
         scope="cluster"),
     CatalogRule(
-        "RBAC-POD-EVICT-DELETE", "Can evict or delete pods", "low", RBAC,
-        "Grant delete/evict only to operators of the workload; prefer rollouts through controllers.",
-        (f"{_KS} C-0007", "rbac-police steal_pods"),
-        "create pods/eviction, or delete/deletecollection pods",
-        ((Need("create", "pods/eviction"), *_any(("delete", "deletecollection"), ("pods",))),)),
+        id="RBAC-PV-CREATE",
+        title="Can create PersistentVolumes (hostPath volumes onto nodes)",
+        severity="high",
+        category=PODSEC,
+        remediation="Let a CSI provisioner create volumes; remove create on persistentvolumes from people and apps.",
+        references=(f"{_KS} C-0278", "rbac-tool Storage & Data"),
+        condition="create persistentvolumes",
+        all_of=((Need("create", "persistentvolumes", "all"),),),
+        scope="cluster"),
     CatalogRule(
-        "RBAC-KUBE-SYSTEM-CONFIGMAP-WRITE", "Can write ConfigMaps in kube-system (aws-auth, CoreDNS, kube-proxy)",
-        "high", IAM,
-        "Only the platform pipeline should write kube-system ConfigMaps; on EKS move to access entries.",
-        (f"{_KS} C-0037", "rbac-police eks_modify_aws_auth", "IceKube UPDATE_AWS_AUTH"),
-        "create configmaps, or update/patch/delete configmaps, in kube-system",
-        ((Need("create", "configmaps", "all"), *_any(("update", "patch", "delete"), ("configmaps",))),),
-        scope="namespace", namespaces=("kube-system",)),
+        id="RBAC-SERVICE-STATUS",
+        title="Can write services/status (CVE-2020-8554 traffic interception)",
+        severity="medium",
+        category=NET,
+        remediation="Remove update/patch on services/status outside the cloud controller.",
+        references=("rbac-police modify_service_status_cve_2020_8554",),
+        condition="update or patch services/status",
+        all_of=(_any(("update", "patch"), ("services/status",)),)),
     CatalogRule(
-        "RBAC-NAMESPACE-PATCH", "Can modify Namespace objects (relax Pod Security labels)", "medium", PODSEC,
-        "Remove update/patch on namespaces; Pod Security labels belong to the platform team.",
-        ("IceKube PATCH_NAMESPACE_TO_BYPASS_PSA",),
-        "update or patch a Namespace (a RoleBinding reaches its own namespace)",
-        (_any(("update", "patch"), ("namespaces",), "self"),)),
+        id="RBAC-NODE-WRITE",
+        title="Can modify or delete nodes (steer scheduling, steal pods)",
+        severity="medium",
+        category=RBAC,
+        remediation="Only kubelets (restricted by NodeRestriction) and the cloud controller should write nodes.",
+        references=("rbac-police modify_node_status/steal_pods",),
+        condition="update/patch/delete nodes, or update/patch nodes/status",
+        all_of=((*_any(("update", "patch", "delete"), ("nodes",)), *_any(("update", "patch"), ("nodes/status",))),),
+        scope="cluster"),
     CatalogRule(
-        "RBAC-RBAC-WRITE", "Can create or change roles and bindings", "low", RBAC,
-        "Limit RBAC writes to the platform pipeline; escalation prevention still caps what can be granted.",
-        ("krane subjects-with-rbac-management", "KubiScan risky-add-rolebinding"),
-        "create/update/patch roles, clusterroles, rolebindings or clusterrolebindings", (RBAC_WRITE,)),
+        id="RBAC-POD-EVICT-DELETE",
+        title="Can evict or delete pods",
+        severity="low",
+        category=RBAC,
+        remediation="Grant delete/evict only to operators of the workload; prefer rollouts through controllers.",
+        references=(f"{_KS} C-0007", "rbac-police steal_pods"),
+        condition="create pods/eviction, or delete/deletecollection pods",
+        all_of=((Need("create", "pods/eviction"), *_any(("delete", "deletecollection"), ("pods",))),)),
     CatalogRule(
-        "RBAC-NETWORKPOLICY-WRITE", "Can change NetworkPolicies", "medium", NET,
-        "Network policy belongs to the platform or security team; remove writes from workloads.",
-        ("rbac-tool Networking - Manipulate Networking",),
-        "create/update/patch/delete networkpolicies or admin network policies",
-        (_any((*WRITE, "delete"), ("networkpolicies.networking.k8s.io",
+        id="RBAC-KUBE-SYSTEM-CONFIGMAP-WRITE",
+        title="Can write ConfigMaps in kube-system (aws-auth, CoreDNS, kube-proxy)",
+        severity="high",
+        category=IAM,
+        remediation="Only the platform pipeline should write kube-system ConfigMaps; on EKS move to access entries.",
+        references=(f"{_KS} C-0037", "rbac-police eks_modify_aws_auth", "IceKube UPDATE_AWS_AUTH"),
+        condition="create configmaps, or update/patch/delete configmaps, in kube-system",
+        all_of=((Need("create", "configmaps", "all"), *_any(("update", "patch", "delete"), ("configmaps",))),),
+        scope="namespace",
+        namespaces=("kube-system",)),
+    CatalogRule(
+        id="RBAC-NAMESPACE-PATCH",
+        title="Can modify Namespace objects (relax Pod Security labels)",
+        severity="medium",
+        category=PODSEC,
+        remediation="Remove update/patch on namespaces; Pod Security labels belong to the platform team.",
+        references=("IceKube PATCH_NAMESPACE_TO_BYPASS_PSA",),
+        condition="update or patch a Namespace (a RoleBinding reaches its own namespace)",
+        all_of=(_any(("update", "patch"), ("namespaces",), "self"),)),
+    CatalogRule(
+        id="RBAC-RBAC-WRITE",
+        title="Can create or change roles and bindings",
+        severity="low",
+        category=RBAC,
+        remediation="Limit RBAC writes to the platform pipeline; escalation prevention still caps what can be granted.",
+        references=("krane subjects-with-rbac-management", "KubiScan risky-add-rolebinding"),
+        condition="create/update/patch roles, clusterroles, rolebindings or clusterrolebindings",
+        all_of=(RBAC_WRITE,)),
+    CatalogRule(
+        id="RBAC-NETWORKPOLICY-WRITE",
+        title="Can change NetworkPolicies",
+        severity="medium",
+        category=NET,
+        remediation="Network policy belongs to the platform or security team; remove writes from workloads.",
+        references=("rbac-tool Networking - Manipulate Networking",),
+        condition="create/update/patch/delete networkpolicies or admin network policies",
+        all_of=(_any((*WRITE, "delete"), ("networkpolicies.networking.k8s.io",
                                     "adminnetworkpolicies.policy.networking.k8s.io")),)),
     CatalogRule(
-        "RBAC-EVENTS-DELETE", "Can delete events (hide activity)", "low", AUDIT,
-        "Remove delete on events.",
-        (f"{_KS} C-0031",),
-        "delete/deletecollection events (core or events.k8s.io)",
-        (_any(("delete", "deletecollection"), ("events", "events.events.k8s.io")),)),
-    # ---- computed from bindings, escalation and cloud identities ---------------------------------
-    CatalogRule(
-        "RBAC-PUBLIC-BINDING", "Role bound to anonymous, unauthenticated or all authenticated users", "high", API,
-        "Remove the binding; only the default discovery roles belong to these groups.",
-        (f"{_KS} C-0265", "krane unauthenticated-subject-access", "KubiScan #70"),
-        "a binding names system:anonymous, system:unauthenticated, system:authenticated or "
-        "system:serviceaccounts, other than the default discovery roles; critical when the role is risky"),
-    CatalogRule(
-        "RBAC-DEFAULT-SA-BOUND", "Default service account bound to a role", "medium", SA,
-        "Give each workload its own service account; bind nothing to 'default'.",
-        (f"{_KS} C-0225/C-0239",),
-        "a binding names the 'default' service account of a namespace"),
-    CatalogRule(
-        "RBAC-MISSING-ROLE", "Binding to a role that does not exist", "medium", RBAC,
-        "Delete the binding, or create the intended role deliberately: whoever can create that role "
-        "activates the binding.",
-        ("krane subjects-with-non-existing-roles",),
-        "roleRef names a Role or ClusterRole absent from the cluster"),
-    CatalogRule(
-        "RBAC-ESCALATE-CLUSTER-ADMIN", "Can escalate to cluster-admin", "critical", RBAC,
-        "Break the first step of the path shown in the evidence.",
-        ("KubeHound criticalPaths", "IceKube attack paths"),
-        "a chain of RBAC techniques (impersonation, bind/escalate, pod creation as a stronger service account, "
-        "TokenRequest, legacy token secrets, CSR signing, nodes/proxy, aws-auth) reaches cluster-admin"),
-    CatalogRule(
-        "RBAC-ESCALATE-NAMESPACE-ADMIN", "Can escalate to namespace admin", "high", RBAC,
-        "Break the first step of the path shown in the evidence.",
-        ("KubeHound criticalPaths",),
-        "a chain of RBAC techniques reaches namespace-admin of a namespace the subject does not administer"),
-    CatalogRule(
-        "RBAC-AWS-AUTH-MASTERS", "aws-auth maps an IAM identity to system:masters", "critical", IAM,
-        "Map IAM roles to named groups bound to narrow roles; use EKS access entries and policies.",
-        ("IceKube UPDATE_AWS_AUTH",),
-        "kube-system/aws-auth mapRoles or mapUsers lists group system:masters"),
-    CatalogRule(
-        "RBAC-EKS-ACCESS-ENTRY-ADMIN", "EKS access entry grants cluster administration", "high", IAM,
-        "Grant AmazonEKSClusterAdminPolicy only to break-glass roles; use namespace-scoped policies.",
-        (),
-        "an access entry has AmazonEKSClusterAdminPolicy, a cluster-scoped AmazonEKSAdminPolicy, or group "
-        "system:masters"),
-    CatalogRule(
-        "RBAC-CLOUD-IDENTITY", "Service account linked to a cloud identity", "info", "Cloud Secret Management",
-        "Check that the cloud role is least-privilege and its trust is limited to this service account.",
-        ("rbac-police providerIAM",),
-        "IRSA, GKE Workload Identity or AKS Workload Identity annotation on a service account"),
-    CatalogRule(
-        "RBAC-CLOUD-IDENTITY-EXPOSED", "Cloud identity reachable by other Kubernetes subjects", "high", IAM,
-        "Restrict pod creation, token minting and impersonation in the namespace of the linked service account.",
-        (),
-        "a subject other than the linked service account can obtain its token (pod creation, TokenRequest, "
-        "impersonation, exec, legacy token secret)"),
+        id="RBAC-EVENTS-DELETE",
+        title="Can delete events (hide activity)",
+        severity="low",
+        category=AUDIT,
+        remediation="Remove delete on events.",
+        references=(f"{_KS} C-0031",),
+        condition="delete/deletecollection events (core or events.k8s.io)",
+        all_of=(_any(("delete", "deletecollection"), ("events", "events.events.k8s.io")),)),
 )
 
 CATALOG_BY_ID: Mapping[str, CatalogRule] = {c.id: c for c in CATALOG}
@@ -416,10 +472,10 @@ def evaluate(rule: CatalogRule, caps: Mapping[Probe, Allowance], scope: str,
              flags: frozenset[str]) -> tuple[tuple[Need, Allowance], ...] | None:
     """The needs that satisfy ``rule`` at ``scope`` (one or more per clause), or None when it does not hold.
 
-    >>> from kubesec_nb.rbac.capabilities import Allowance
-    >>> c = CATALOG_BY_ID["RBAC-POD-CREATE"]
-    >>> evaluate(c, {Probe("create", "pods"): Allowance(frozenset({"x"}), ())}, "shop", frozenset()) is None
+    >>> everything = {Probe("*", "*"): Allowance(None, ())}
+    >>> evaluate(CLUSTER_ADMIN_RULE, everything, "cluster", frozenset()) is not None
     True
+    >>> evaluate(CLUSTER_ADMIN_RULE, {Probe("*", "*"): Allowance(frozenset({"x"}), ())}, "cluster", frozenset())
     """
     if rule.scope == "cluster" and scope != "cluster":
         return None

@@ -1,30 +1,29 @@
-"""The RBAC checks: one registered check per catalog entry, run over :class:`RbacAnalysis`.
+"""The RBAC checks, registered in the shared registry, run over :class:`RbacAnalysis`.
 
-Permission rules report one finding per subject and scope (see :attr:`RbacAnalysis.risky`);
-the others read bindings, escalation paths, cloud identities and Secrets.
+One check per catalog rule (:data:`~kubesec_nb.rbac.catalog.CATALOG`, a family sharing one run
+function) reports one finding per subject and scope (:attr:`RbacAnalysis.risky_grants`); the
+others read bindings, escalation paths, cloud identities and Secrets. Grants made only by
+platform-managed bindings (Kubernetes bootstrap roles, system controllers, the provider's
+components) carry ``Finding.platform``: the runner applies the ``platform_findings`` option.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
 
 from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
+from kubesec_nb.identity import admin_namespace, any_service_account
 from kubesec_nb.rbac.analysis import RbacAnalysis
-from kubesec_nb.rbac.catalog import CATALOG, CATALOG_BY_ID, CatalogRule
+from kubesec_nb.rbac.catalog import API, CATALOG, IAM, RBAC, SA, CatalogRule
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY
-from kubesec_nb.rbac.escalation import CLUSTER_ADMIN, Step, any_service_account
+from kubesec_nb.rbac.escalation import TOKEN_THEFT
 from kubesec_nb.rbac.objects import RBAC_RESOURCES, BindingRecord, SubjectRef
-from kubesec_nb.rbac.subjects import (
-    ANONYMOUS,
-    AUTHENTICATED,
-    MASTERS,
-    SA_PREFIX,
-    SERVICEACCOUNTS,
-    UNAUTHENTICATED,
-    parse_subject,
-)
+from kubesec_nb.rbac.subjects import ANONYMOUS, AUTHENTICATED, MASTERS, SERVICEACCOUNTS, UNAUTHENTICATED, group, user
 
-Run = Callable[[RbacAnalysis], Iterable[Finding]]
+A = "rbac"
+_KS = "kubescape"
 
 #: Default roles the bootstrap policy binds to the broad groups; binding them is expected.
 SAFE_PUBLIC_ROLES = frozenset({
@@ -32,121 +31,131 @@ SAFE_PUBLIC_ROLES = frozenset({
     "ClusterRole/system:service-account-issuer-discovery", "Role/kube-public/kubeadm:bootstrap-signer-clusterinfo",
     "Role/kube-public/system:controller:bootstrap-signer",
 })
-_PUBLIC_KEYS = {f"u:{ANONYMOUS}": "anonymous requests", f"g:{UNAUTHENTICATED}": "unauthenticated requests",
-                f"g:{AUTHENTICATED}": "every authenticated user", f"g:{SERVICEACCOUNTS}": "every service account"}
-_STEALS = ("pod-create", "pod-exec", "nodes-proxy", "token-request", "impersonate", "legacy-token-read",
-           "token-secret-create", "rbac-bind")
-
-
-def _status(outcome: tuple[str, str]) -> dict[str, str]:
-    return {"status": outcome[0], "severity": outcome[1]}
+#: Binding subjects (principal keys) that stand for everyone of a broad class.
+_PUBLIC_KEYS = {user(ANONYMOUS).key: "anonymous requests", group(UNAUTHENTICATED).key: "unauthenticated requests",
+                group(AUTHENTICATED).key: "every authenticated user",
+                group(SERVICEACCOUNTS).key: "every service account"}
 
 
 def _where(scope: str) -> str:
     return "cluster-wide" if scope == "cluster" else f"in namespace {scope}"
 
 
-def _tagged(message: str, platform: str | None) -> str:
-    """``message`` with the label of the platform that manages its grants, if any."""
-    return f"{message} [platform-managed: {platform}]" if platform else message
-
-
-def _subject_finding(b: BindingRecord, s: SubjectRef, message: str,
-                     outcome: tuple[str, str]) -> Finding:
+def _subject_finding(b: BindingRecord, s: SubjectRef, message: str, platform: str | None,
+                     severity: str | None = None) -> Finding:
     """A finding on one subject of a binding: the subject and the roleRef are the evidence."""
     return Finding(namespace=b.namespace or None, kind=b.kind, name=b.name, subject=s.written,
                    evidence=(Evidence(b.ref, f"subjects[{s.index}]", s.written),
                              Evidence(b.ref, "roleRef", b.role_ref)),
-                   message=message, **_status(outcome))
+                   message=message, platform=platform, severity=severity)
 
 
-def _finding(rule: CatalogRule, subject: str, scope: str, evidence: tuple[Evidence, ...], message: str,
-             outcome: tuple[str, str]) -> Finding:
-    ident = parse_subject(subject)
-    return Finding(status=outcome[0], namespace=None if scope == "cluster" else scope, kind=ident.kind,
-                   name=ident.name if ident.kind != "ServiceAccount" else f"{ident.namespace}/{ident.name}",
-                   subject=subject, evidence=evidence, message=message, severity=outcome[1])
+# ---- one check per catalog rule ---------------------------------------------------------------
+def _permission(rule: CatalogRule, rb: RbacAnalysis) -> Iterator[Finding]:
+    for r in rb.risky_by_rule.get(rule.id, ()):
+        where = "" if r.scope in rule.namespaces else f" {_where(r.scope)}"
+        pub = " [group anyone can join]" if r.public else ""
+        yield Finding(namespace=None if r.scope == "cluster" else r.scope, kind=r.subject_kind, name=r.identity.ref,
+                      subject=r.subject, evidence=r.evidence, severity=r.severity, platform=r.platform,
+                      message=f"{r.subject} can {rule.condition}{where} (through {r.needs_text}){pub}")
 
 
-def _permission_run(rule: CatalogRule) -> Run:
-    def run(rb: RbacAnalysis) -> Iterator[Finding]:
-        df = rb.risky
-        for r in df[df["check_id"] == rule.id].to_dict("records"):
-            pub = " [group anyone can join]" if r["public"] else ""
-            scope, subject, plat = str(r["scope"]), str(r["subject"]), str(r["platform"]) or None
-            where = "" if scope in rule.namespaces else f" {_where(scope)}"
-            msg = _tagged(f"{subject} can {rule.condition}{where} (through {r['needs']})", plat) + pub
-            yield _finding(rule, subject, scope, tuple(r["evidence"]), msg, rb.outcome(str(r["severity"]), plat))
-    return run
+for _rule in CATALOG:
+    check(**_rule.meta, analyzer=A, requires=RBAC_RESOURCES)(partial(_permission, _rule))
 
 
+# ---- checks computed from bindings ------------------------------------------------------------
+@check("RBAC-PUBLIC-BINDING", title="Role bound to anonymous, unauthenticated or all authenticated users",
+       severity="high", category=API, analyzer=A, requires=RBAC_RESOURCES,
+       remediation="Remove the binding; only the default discovery roles belong to these groups.",
+       references=(f"{_KS} C-0265", "krane unauthenticated-subject-access", "KubiScan #70"),
+       description="a binding names system:anonymous, system:unauthenticated, system:authenticated or "
+                   "system:serviceaccounts, other than the default discovery roles; critical when the role is risky")
 def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
-    risky = rb.risky
+    severe_by: dict[tuple[str, str], set[str]] = {}  # (principal key, binding) → severe catalog rules it grants
+    for r in rb.risky_grants:
+        if r.identity.key in _PUBLIC_KEYS and r.severity in ("critical", "high"):
+            for binding in r.bindings:
+                severe_by.setdefault((r.identity.key, binding), set()).add(r.check_id)
     for b in rb.objects.bindings:
         for s in b.subjects:
             who = _PUBLIC_KEYS.get(s.key or "")
-            if who is None or b.role_ref in SAFE_PUBLIC_ROLES:
+            if who is None or s.identity is None or b.role_ref in SAFE_PUBLIC_ROLES:
                 continue
             role = rb.objects.role_of(b)
-            group = (s.key or "")[2:]
-            hits = risky[(risky["subject"] == (f"Group:{group}" if s.key and s.key.startswith("g:")
-                                                else f"User:{group}")) &
-                         risky["bindings"].str.contains(b.ref, regex=False)]
-            severe = hits[hits["severity"].isin(["critical", "high"])]
-            public = group in rb.public_groups or group == ANONYMOUS
-            sev = "critical" if (not severe.empty or (public and role is not None and role.rules)) else "high"
+            severe = sorted(severe_by.get((s.identity.key, b.ref), ()))
+            public = s.identity.name in rb.public_groups or s.identity.name == ANONYMOUS
+            sev = "critical" if (severe or (public and role is not None and role.rules)) else "high"
             plat = b.platform if (b.platform and (role is None or role.platform)) else None
-            extra = f"; grants {', '.join(sorted(set(severe['check_id'])))}" if not severe.empty else ""
-            gke = " (on GKE: any Google account)" if group == AUTHENTICATED and group in rb.public_groups else ""
-            yield _subject_finding(b, s, _tagged(f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}", plat),
-                                   rb.outcome(sev, plat))
+            extra = f"; grants {', '.join(severe)}" if severe else ""
+            gke = " (on GKE: any Google account)" if s.identity.name == AUTHENTICATED and public else ""
+            yield _subject_finding(b, s, f"{b.ref} grants {b.role_ref} to {who}{gke}{extra}", plat, sev)
 
 
+@check("RBAC-DEFAULT-SA-BOUND", title="Default service account bound to a role", severity="medium",
+       category=SA, analyzer=A, requires=RBAC_RESOURCES,
+       remediation="Give each workload its own service account; bind nothing to 'default'.",
+       references=(f"{_KS} C-0225/C-0239",), description="a binding names the 'default' service account of a namespace")
 def _default_sa(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = CATALOG_BY_ID["RBAC-DEFAULT-SA-BOUND"]
     for b in rb.objects.bindings:
         for s in b.subjects:
-            if s.key and s.key.startswith(f"u:{SA_PREFIX}") and s.key.endswith(":default"):
+            if s.identity is not None and s.identity.kind == "ServiceAccount" and s.identity.name == "default":
                 msg = (f"{b.ref} binds {b.role_ref} to {s.written}; every pod that does not name a service "
                        "account gets it")
-                yield _subject_finding(b, s, _tagged(msg, b.platform), rb.outcome(rule.severity, b.platform))
+                yield _subject_finding(b, s, msg, b.platform)
 
 
+@check("RBAC-MISSING-ROLE", title="Binding to a role that does not exist", severity="medium", category=RBAC,
+       analyzer=A, requires=RBAC_RESOURCES,
+       remediation="Delete the binding, or create the intended role deliberately: whoever can create that role "
+                   "activates the binding.",
+       references=("krane subjects-with-non-existing-roles",),
+       description="roleRef names a Role or ClusterRole absent from the cluster")
 def _missing_role(rb: RbacAnalysis) -> Iterator[Finding]:
-    rule = CATALOG_BY_ID["RBAC-MISSING-ROLE"]
     for b in rb.objects.dangling:
         subjects = ", ".join(s.written for s in b.subjects) or "no subjects"
-        yield Finding(namespace=b.namespace or None, kind=b.kind, name=b.name, subject=subjects,
+        yield Finding(namespace=b.namespace or None, kind=b.kind, name=b.name, subject=subjects, platform=b.platform,
                       evidence=(Evidence(b.ref, "roleRef", f"{b.role_ref} (not found)"),),
                       message=f"{b.ref} names {b.role_ref}, which does not exist: it grants nothing until someone "
-                              f"creates it, then {subjects} get whatever that role holds",
-                      **_status(rb.outcome(rule.severity, b.platform)))
+                              f"creates it, then {subjects} get whatever that role holds")
 
 
-def _escalate(target_cluster: bool) -> Run:
-    rid = "RBAC-ESCALATE-CLUSTER-ADMIN" if target_cluster else "RBAC-ESCALATE-NAMESPACE-ADMIN"
-
-    def run(rb: RbacAnalysis) -> Iterator[Finding]:
-        rule = CATALOG_BY_ID[rid]
-        esc = rb.escalations
-        esc = esc[(esc["target"] == CLUSTER_ADMIN) == target_cluster]
-        for r in esc[~esc["direct"]].to_dict("records"):
-            steps: tuple[Step, ...] = tuple(r["steps"])
-            if steps and steps[-1].technique == "system-masters" and len(steps) == 1:
-                continue
-            evidence = tuple(Evidence(f"step {i + 1}: {s.source} --{s.technique}--> {s.target}", e.field,
-                                      f"{e.object}: {e.value}" if e.value else e.object)
-                             for i, s in enumerate(steps) for e in s.evidence[:4])
-            plat, subject, target = str(r["platform"]), str(r["subject"]), str(r["target"])
-            ns = None if target_cluster else target.split(":", 1)[1]
-            kind = subject.split(":", 1)[0] if not subject.startswith("cloud:") else "CloudIdentity"
-            yield Finding(namespace=ns, kind=kind, name=str(r["node"]), subject=subject,
-                          evidence=evidence,
-                          message=_tagged(f"{subject} reaches {target} in {r['hops']} step(s): {r['path']}", plat),
-                          **_status(rb.outcome(rule.severity, plat or None)))
-    return run
+# ---- escalation -----------------------------------------------------------------------------
+def _escalate(to_cluster_admin: bool, rb: RbacAnalysis) -> Iterator[Finding]:
+    for e in rb.escalation_paths:
+        if e.to_cluster_admin != to_cluster_admin or e.direct:
+            continue
+        evidence = tuple(Evidence(f"step {i + 1}: {s}", ev.field, f"{ev.object}: {ev.value}" if ev.value else ev.object)
+                         for i, s in enumerate(e.steps) for ev in s.evidence[:4])
+        yield Finding(namespace=admin_namespace(e.target), kind=rb.subject_kind(e.subject), name=e.node,
+                      subject=e.subject, evidence=evidence, platform=e.platform,
+                      message=f"{e.subject} reaches {e.target} in {e.hops} step(s): {e.path}")
 
 
+_TECHNIQUES = ("impersonation, bind/escalate (RoleBindings in every namespace too), pod creation as a stronger "
+               "service account, exec, attach, ephemeral containers and image patches into running pods that mount a "
+               "token, TokenRequest, legacy token secrets, CSR signing, nodes/proxy, aws-auth")
+#: The two escalation checks: (reaches cluster-admin?, check metadata).
+ESCALATION_CHECKS: tuple[tuple[bool, dict[str, Any]], ...] = (
+    (True, {"id": "RBAC-ESCALATE-CLUSTER-ADMIN", "title": "Can escalate to cluster-admin", "severity": "critical",
+            "references": ("KubeHound criticalPaths", "IceKube attack paths"),
+            "description": f"a chain of RBAC techniques ({_TECHNIQUES}) reaches cluster-admin"}),
+    (False, {"id": "RBAC-ESCALATE-NAMESPACE-ADMIN", "title": "Can escalate to namespace admin", "severity": "high",
+             "references": ("KubeHound criticalPaths",),
+             "description": "a chain of RBAC techniques reaches namespace-admin of a namespace the subject does not "
+                            "administer"}),
+)
+for _to_cluster, _meta in ESCALATION_CHECKS:
+    check(**_meta, category=RBAC, analyzer=A, requires=RBAC_RESOURCES,
+          remediation="Break the first step of the path shown in the evidence.")(partial(_escalate, _to_cluster))
+
+
+# ---- cloud identities -------------------------------------------------------------------------
+@check("RBAC-AWS-AUTH-MASTERS", title="aws-auth maps an IAM identity to system:masters", severity="critical",
+       category=IAM, analyzer=A, requires=("configmaps",),
+       remediation="Map IAM roles to named groups bound to narrow roles; use EKS access entries and policies.",
+       references=("IceKube UPDATE_AWS_AUTH",),
+       description="kube-system/aws-auth mapRoles or mapUsers lists group system:masters")
 def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
     cm = rb.model.configmap("kube-system", "aws-auth")
     if cm is None and rb.model.provider != "eks":
@@ -160,6 +169,11 @@ def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
                           severity=None if m.honoured else "low")
 
 
+@check("RBAC-EKS-ACCESS-ENTRY-ADMIN", title="EKS access entry grants cluster administration", severity="high",
+       category=IAM, analyzer=A,
+       remediation="Grant AmazonEKSClusterAdminPolicy only to break-glass roles; use namespace-scoped policies.",
+       description="an access entry has AmazonEKSClusterAdminPolicy, a cluster-scoped AmazonEKSAdminPolicy, or group "
+                   "system:masters")
 def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
     if rb.model.snapshot.attachment("eks-access-entries") is None:
         raise NotAssessed("no eks-access-entries attachment (aws eks list-access-entries / describe-access-entry)")
@@ -176,6 +190,11 @@ def _access_entries(rb: RbacAnalysis) -> Iterator[Finding]:
                           severity=None if m.honoured else "low")
 
 
+@check("RBAC-CLOUD-IDENTITY", title="Service account linked to a cloud identity", severity="info",
+       category="Cloud Secret Management", analyzer=A, requires=("serviceaccounts",),
+       remediation="Check that the cloud role is least-privilege and its trust is limited to this service account.",
+       references=("rbac-police providerIAM",),
+       description="IRSA, GKE Workload Identity or AKS Workload Identity annotation on a service account")
 def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
     for link in rb.cloud_links:
         sa = link.identity
@@ -185,11 +204,17 @@ def _cloud_identity(rb: RbacAnalysis) -> Iterator[Finding]:
                               f"{'used by ' + ', '.join(link.pods) if link.pods else 'no running pod uses it'})")
 
 
+@check("RBAC-CLOUD-IDENTITY-EXPOSED", title="Cloud identity reachable by other Kubernetes subjects", severity="high",
+       category=IAM, analyzer=A, requires=("serviceaccounts", *RBAC_RESOURCES),
+       remediation="Restrict pod creation, token minting and impersonation in the namespace of the linked service "
+                   "account.",
+       description="a subject other than the linked service account can obtain its token (pod creation, "
+                   "TokenRequest, impersonation, exec, image patches, legacy token secret, CSR signing)")
 def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
     incoming: dict[str, list[tuple[str, str]]] = {}
     platform = rb.platform_nodes  # platform controllers that create pods are not counted
     for s in rb.steps:
-        if s.technique in _STEALS and s.target.startswith("sa:") and s.source not in platform:
+        if s.technique in TOKEN_THEFT and s.source not in platform:
             incoming.setdefault(s.target, []).append((s.source, s.technique))
     for link in rb.cloud_links:
         sa = link.identity
@@ -208,27 +233,3 @@ def _cloud_exposed(rb: RbacAnalysis) -> Iterator[Finding]:
         yield Finding(namespace=sa.namespace, kind="ServiceAccount", name=sa.name, subject=sa.subject,
                       evidence=ev, message=f"{len(by_source)} subject(s) can act as {link.service_account} and so "
                                            f"as {link.cloud}: {listed}{more}")
-
-
-_SPECIAL: dict[str, tuple[Run, tuple[str, ...]]] = {
-    "RBAC-PUBLIC-BINDING": (_public_binding, RBAC_RESOURCES),
-    "RBAC-DEFAULT-SA-BOUND": (_default_sa, RBAC_RESOURCES),
-    "RBAC-MISSING-ROLE": (_missing_role, RBAC_RESOURCES),
-    "RBAC-ESCALATE-CLUSTER-ADMIN": (_escalate(True), RBAC_RESOURCES),
-    "RBAC-ESCALATE-NAMESPACE-ADMIN": (_escalate(False), RBAC_RESOURCES),
-    "RBAC-AWS-AUTH-MASTERS": (_aws_masters, ("configmaps",)),
-    "RBAC-EKS-ACCESS-ENTRY-ADMIN": (_access_entries, ()),
-    "RBAC-CLOUD-IDENTITY": (_cloud_identity, ("serviceaccounts",)),
-    "RBAC-CLOUD-IDENTITY-EXPOSED": (_cloud_exposed, ("serviceaccounts", *RBAC_RESOURCES)),
-}
-
-
-def _register() -> None:
-    for rule in CATALOG:
-        run, requires = (_permission_run(rule), RBAC_RESOURCES) if rule.is_permission_rule else _SPECIAL[rule.id]
-        check(rule.id, title=rule.title, severity=rule.severity, category=rule.category,
-              remediation=rule.remediation, analyzer="rbac", references=rule.references,
-              description=rule.condition, requires=requires)(run)
-
-
-_register()

@@ -31,7 +31,7 @@ import yaml
 
 from kubesec_nb.checks import Evidence
 from kubesec_nb.model import Model, labels_of, object_key
-from kubesec_nb.rbac.subjects import MASTERS, Identity
+from kubesec_nb.rbac.subjects import MASTERS, Identity, service_account
 from kubesec_nb.snapshot.provider import AKS_WI as AKS_WI
 from kubesec_nb.snapshot.provider import GKE_WI as GKE_WI
 from kubesec_nb.snapshot.provider import IRSA as IRSA
@@ -57,8 +57,7 @@ class CloudLink:
     @property
     def identity(self) -> Identity:
         """The service account as a Kubernetes identity (its ``subject`` and attack-graph ``node_id``)."""
-        ns, _, name = self.service_account.partition("/")
-        return Identity("ServiceAccount", name, ns)
+        return service_account(self.service_account)
 
 
 @dataclass(frozen=True)

@@ -2,40 +2,74 @@
 
 A :class:`Step` is one edge for the attack graph: a source node (``sa:ns/name``, ``user:name``,
 ``group:name``, ``cloud:...``), a technique, a target node (an identity, ``cluster-admin``,
-``namespace-admin:<ns>``, ``secrets:*``, ``secret:<ns>/<name>``, ``cloud:...``) and the
-evidence (binding, role, rule, object) behind it. Techniques:
+``namespace-admin:<ns>``, ``secrets:*``, ``secret:<ns>/<name>``, ``cloud:...``), the scope of
+the grants it uses (``cluster``, a namespace, or ``""``) and the evidence (binding, role, rule,
+object) behind it. Node ids are built by :mod:`kubesec_nb.identity`. Techniques:
 
-==========================  ===================================================================
-``rbac-grant``              holds the privilege through its bindings
-``member-of``               authenticates with that group (implicit, identity provider, cloud)
-``system-masters``          the hard-wired superuser group
-``impersonate``             impersonate users / groups / service accounts (resourceNames limit)
-``rbac-bind``               create or update a binding + ``bind`` on a role → what the role grants
-``rbac-escalate``           ``escalate`` + update of a role bound to the subject → anything
-``pod-create``              create pods or pod controllers → run as any service account there
-``pod-exec``                exec / attach / ephemeral containers into pods → their service account
-``nodes-proxy``             any verb on nodes/proxy → exec into every pod on those nodes
-``token-request``           create serviceaccounts/token → that service account
-``legacy-token-read``       read a ``kubernetes.io/service-account-token`` Secret that exists
-``token-secret-create``     create such a Secret (the controller fills it) and read or mount it
-``csr-sign``                create + approve a kube-apiserver-client CSR → any group
-``aws-auth-write``          write ``kube-system/aws-auth`` → map oneself to system:masters
-``any-namespace``           hub ``sa:*/*`` → ``sa:<ns>/*`` (``pod:*/*`` → ``pod:<ns>/*``): a cluster-wide
-                            grant works in every namespace
-``choose-sa``               hub ``sa:<ns>/*`` → a service account of that namespace worth becoming
-``runs-as``                 hub ``pod:<ns>/*`` → the service account of a running pod there
-``irsa`` ... ``eks-access-policy``  cloud identity links (see :mod:`.cloud`)
-==========================  ===================================================================
+=========================  ======================================================  ==================================
+technique                  what it means                                           upstream source
+=========================  ======================================================  ==================================
+``rbac-grant``             holds the privilege through its bindings                plugin/pkg/auth/authorizer/rbac
+``member-of``              authenticates with that group (implicit, identity       authenticators; ``idp_groups``
+                           provider, cloud mapping)
+``system-masters``         the hard-wired superuser group                          authorizerfactory privileged group
+``impersonate``            ``Impersonate-User`` (users; service accounts are       apiserver/pkg/endpoints/filters/
+                           ``impersonate serviceaccounts``): that identity, with   impersonation.go
+                           ``system:authenticated`` only (not the groups its
+                           identity provider or cloud mapping adds: steps then go
+                           straight to what the impersonated user holds);
+                           ``Impersonate-Group`` only together with a user or
+                           service account (a group alone is rejected), each
+                           checked separately
+``rbac-bind``              create or update a binding + ``bind`` on a role → what  pkg/registry/rbac/escalation_check
+                           the role grants; cluster-wide ``create rolebindings``
+                           + ``bind`` on a ClusterRole → that role in every
+                           namespace
+``rbac-escalate``          ``escalate`` + update of a role bound to the subject    pkg/registry/rbac/escalation_check
+``pod-create``             create pods, Jobs or any controller, or update/patch a  pkg/apis/batch/validation
+                           controller other than a Job (whose ``spec.template`` is ValidateJobSpecUpdate
+                           immutable) → run as any service account there
+``pod-exec``               exec / attach / ephemeral containers → the token of a   kubelet; ServiceAccount admission
+                           running pod that mounts one
+``pod-patch``              update/patch pods → replace a running pod's image, run  pkg/apis/core/validation
+                           as the token it mounts                                  ValidatePodUpdate
+``nodes-proxy``            any verb on nodes/proxy → exec into the running pods    kubelet server (proxy → exec)
+                           with tokens on those nodes
+``token-request``          create serviceaccounts/token → that service account     TokenRequest API
+``legacy-token-read``      read a ``kubernetes.io/service-account-token`` Secret   legacy token controller
+``token-secret-create``    create such a Secret (the controller fills it) and      legacy token controller
+                           read or mount it
+``csr-sign``               create + approve a ``kube-apiserver-client`` CSR →      plugin/pkg/admission/certificates/
+                           a client certificate for any user or group, except      subjectrestriction (on by default)
+                           ``system:masters`` (CertificateSubjectRestriction;
+                           option ``csr_signer_mints_masters`` for clusters that
+                           disabled it)
+``aws-auth-write``         write ``kube-system/aws-auth`` → map oneself to         EKS aws-iam-authenticator
+                           system:masters
+``any-namespace``          hub ``sa:*/*`` → ``sa:<ns>/*`` (``pod:*/*`` →           (hub)
+                           ``pod:<ns>/*``): a cluster-wide grant works in every
+                           namespace
+``choose-sa``              hub ``sa:<ns>/*`` → a service account of that           (hub)
+                           namespace worth becoming
+``runs-as``                hub ``pod:<ns>/*`` → the token a running pod there      (hub)
+                           mounts
+``irsa`` ... ``eks-        cloud identity links (see :mod:`.cloud`)                provider documentation
+access-policy``
+=========================  ======================================================  ==================================
 
 Techniques that let the caller pick *any* service account of a namespace (pod creation,
 unrestricted TokenRequest or impersonation, token Secret creation) point at the hub node
 ``sa:<ns>/*`` (``sa:*/*`` cluster-wide), which has one ``choose-sa`` step to each service
 account worth becoming: this keeps the graph linear in subjects plus accounts instead of
-their product. Likewise unrestricted exec and ``nodes/proxy`` point at ``pod:<ns>/*`` (any
-running pod; ``pod:*/*`` cluster-wide), whose ``runs-as`` steps lead to the pods' service
-accounts. Service accounts that hold nothing of their own and no cloud identity are
-interchangeable: ``choose-sa`` names one representative (``default`` when it exists) and says
-how many others it stands for.
+their product. Likewise unrestricted exec, ephemeral containers, pod patches and
+``nodes/proxy`` point at ``pod:<ns>/*`` (any running pod that mounts a token; ``pod:*/*``
+cluster-wide), whose ``runs-as`` steps lead to the tokens the pods mount (see
+:meth:`kubesec_nb.model.Model.mounted_tokens`). Service accounts that hold nothing of their
+own and no cloud identity are interchangeable: ``choose-sa`` names one representative
+(``default`` when it exists) and says how many others it stands for.
+
+Not modelled: the union of several groups impersonated at once (each group is a step of its
+own), and certificates naming several groups (each group is a target of its own).
 """
 
 from __future__ import annotations
@@ -46,9 +80,24 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from kubesec_nb.checks import Evidence
-from kubesec_nb.model import Model, object_key
+from kubesec_nb.identity import (
+    ANONYMOUS,
+    AUTHENTICATED,
+    CLUSTER_ADMIN,
+    SECRETS_ALL,
+    UNAUTHENTICATED,
+    Identity,
+    any_pod,
+    any_service_account,
+    hub_namespace,
+    namespace_admin,
+    secret_node,
+    service_account,
+    user,
+)
+from kubesec_nb.model import TOKEN_SECRET_TYPE, Model, object_key
 from kubesec_nb.rbac.authorizer import Grant, Reason
-from kubesec_nb.rbac.capabilities import CLUSTER, Allowance, Caps, ProbeIndex
+from kubesec_nb.rbac.capabilities import CLUSTER, EVERY_NAMESPACE, Allowance, Caps, ProbeIndex
 from kubesec_nb.rbac.catalog import (
     ADMIN_NEEDS,
     AWS_AUTH_WRITE,
@@ -59,6 +108,7 @@ from kubesec_nb.rbac.catalog import (
     IMPERSONATE,
     NODES_PROXY,
     POD_CREATE,
+    POD_PATCH,
     ROLE_UPDATE,
     SECRET_CREATE,
     SECRET_READ,
@@ -69,41 +119,17 @@ from kubesec_nb.rbac.catalog import (
     met_all,
 )
 from kubesec_nb.rbac.cloud import ADMIN_POLICY, CLUSTER_ADMIN_POLICY, CloudLink
-from kubesec_nb.rbac.objects import RoleRecord
+from kubesec_nb.rbac.objects import BindingRecord, RoleRecord
 from kubesec_nb.rbac.principals import Principals
-from kubesec_nb.rbac.subjects import MASTERS, SA_PREFIX
+from kubesec_nb.rbac.subjects import MASTERS, group
 
-CLUSTER_ADMIN = "cluster-admin"
-SECRETS_ALL = "secrets:*"
-TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
+__all__ = ["CLUSTER_ADMIN", "SECRETS_ALL", "Escalation", "Reachability", "Step", "any_pod", "any_service_account",
+           "namespace_admin", "reasons_evidence"]
+
 SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
-
-
-def any_service_account(ns: str | None) -> str:
-    """The hub node "any service account of ``ns``" (``sa:<ns>/*``; ``sa:*/*`` for the whole cluster).
-
-    >>> any_service_account("shop"), any_service_account(None)
-    ('sa:shop/*', 'sa:*/*')
-    """
-    return f"sa:{ns or '*'}/*"
-
-
-def any_pod(ns: str | None) -> str:
-    """The hub node "any running pod of ``ns``" (``pod:<ns>/*``; ``pod:*/*`` for the whole cluster).
-
-    >>> any_pod("shop")
-    'pod:shop/*'
-    """
-    return f"pod:{ns or '*'}/*"
-
-
-def namespace_admin(ns: str) -> str:
-    """The node id of namespace admin of ``ns``.
-
-    >>> namespace_admin("shop")
-    'namespace-admin:shop'
-    """
-    return f"namespace-admin:{ns}"
+#: Techniques that yield a service account's token (the cloud identity linked to it follows).
+TOKEN_THEFT = ("pod-create", "pod-exec", "pod-patch", "nodes-proxy", "token-request", "impersonate",
+               "legacy-token-read", "token-secret-create", "rbac-bind", "csr-sign")
 
 
 @dataclass(frozen=True, order=True)
@@ -122,6 +148,8 @@ class Step:
 
 Derived = tuple[tuple[str, str, str, tuple[Evidence, ...]], ...]  # (technique, target, scope, evidence)
 Add = Callable[..., None]
+#: A running pod's token: (service-account node, pod key, evidence: the pod's phase and where the token comes from).
+PodToken = tuple[str, str, tuple[Evidence, Evidence]]
 
 
 def reasons_evidence(reasons: Iterable[Reason]) -> tuple[Evidence, ...]:
@@ -135,6 +163,11 @@ def reasons_evidence(reasons: Iterable[Reason]) -> tuple[Evidence, ...]:
     return tuple(dict.fromkeys(
         Evidence(r.binding, f"roleRef {r.role} rules[{r.rule_index}] (subject {r.subject})", r.rule)
         for r in reasons))
+
+
+def _wide(scope: str) -> bool:
+    """Whether grants at ``scope`` reach every namespace (cluster-wide, or RoleBindings in each)."""
+    return scope in (CLUSTER, EVERY_NAMESPACE)
 
 
 class Escalation:
@@ -153,9 +186,10 @@ class Escalation:
             self.model.provider == "eks" or self.model.configmap("kube-system", "aws-auth") is not None)
         self._memo: dict[tuple[frozenset[str], str], Derived] = {}
         self._role_index = ProbeIndex(principals.probes.probes)
-        self._sa_memo: dict[str, list[tuple[str, str]]] = {}
+        self._sa_memo: dict[str, list[tuple[Identity, str]]] = {}
         self._ev_memo: dict[tuple[Reason, ...], tuple[Evidence, ...]] = {}
         self._role_memo: dict[tuple[str, str], Derived] = {}
+        self._busy: set[tuple[frozenset[str], str]] = set()
 
     # ---- facts about the cluster ----------------------------------------------------------------
     @cached_property
@@ -178,23 +212,23 @@ class Escalation:
         out: dict[str, list[str]] = defaultdict(list)
         if self.model.missing("serviceaccounts") is None:
             for key in self.model.service_accounts:
-                ns, _, name = key.partition("/")
-                out[ns].append(name)
+                sa = service_account(key)
+                out[sa.namespace].append(sa.name)
         else:  # not collected: fall back to every service account the snapshot mentions
             for p in self.p.principals.values():
                 if p.identity.kind == "ServiceAccount":
                     out[p.identity.namespace].append(p.identity.name)
         return {k: sorted(set(v)) for k, v in out.items()}
 
-    def _sa_keys(self, ns: str, name: str) -> frozenset[str]:
-        p = self.p.principals.get(f"ServiceAccount:{ns}:{name}")
+    def _sa_keys(self, sa: Identity) -> frozenset[str]:
+        p = self.p.principals.get(sa.subject)
         return self.p.keys_of(p) if p is not None else frozenset()
 
-    def _own(self, ns: str, name: str) -> bool:
-        return f"u:{SA_PREFIX}{ns}:{name}" in self.p.key_caps or f"sa:{ns}/{name}" in self.linked
+    def _own(self, sa: Identity) -> bool:
+        return sa.key in self.p.key_caps or sa.node_id in self.linked
 
-    def _sa_targets(self, ns: str, names: frozenset[str] | None) -> list[tuple[str, str]]:
-        """``(node id, note)`` of the service accounts worth becoming among ``names`` (None = all) of ``ns``."""
+    def _sa_targets(self, ns: str, names: frozenset[str] | None) -> list[tuple[Identity, str]]:
+        """``(service account, note)`` of the accounts worth becoming among ``names`` (None = all) of ``ns``."""
         if names is None:
             memo = self._sa_memo.get(ns)
             if memo is None:
@@ -202,28 +236,25 @@ class Escalation:
             return memo
         return self._sa_targets_uncached(ns, names)
 
-    def _sa_targets_uncached(self, ns: str, names: frozenset[str] | None) -> list[tuple[str, str]]:
-        existing = self.service_accounts.get(ns, [])
-        chosen = existing if names is None else [n for n in existing if n in names]
-        out = [(f"sa:{ns}/{n}", "") for n in chosen if self._own(ns, n)]
-        rest = [n for n in chosen if not self._own(ns, n) and self._sa_keys(ns, n)]
+    def _sa_targets_uncached(self, ns: str, names: frozenset[str] | None) -> list[tuple[Identity, str]]:
+        existing = [Identity("ServiceAccount", n, ns) for n in self.service_accounts.get(ns, [])]
+        chosen = existing if names is None else [sa for sa in existing if sa.name in names]
+        out = [(sa, "") for sa in chosen if self._own(sa)]
+        rest = [sa for sa in chosen if not self._own(sa) and self._sa_keys(sa)]
         if rest:
-            rep = "default" if "default" in rest else rest[0]
+            rep = next((sa for sa in rest if sa.name == "default"), rest[0])
             note = f" (stands for {len(rest) - 1} other service account(s) of {ns} with the same groups)" \
                 if len(rest) > 1 else ""
-            out.append((f"sa:{ns}/{rep}", note))
+            out.append((rep, note))
         return out
 
     @cached_property
     def token_secrets(self) -> dict[str, list[tuple[str, str]]]:
-        """Namespace → ``(secret name, service account)`` of legacy token Secrets."""
+        """Namespace → ``(secret name, service account name)`` of legacy token Secrets."""
         out: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for s in self.model.items("secrets"):
-            if s.get("type") == TOKEN_SECRET_TYPE:
-                meta = s["metadata"]
-                sa = (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION)
-                if sa:
-                    out[meta["namespace"]].append((meta["name"], sa))
+        for key, sa in self.model.token_secrets.items():
+            ns, _, name = key.partition("/")
+            out[ns].append((name, sa))
         return {k: sorted(v) for k, v in out.items()}
 
     @cached_property
@@ -235,13 +266,15 @@ class Escalation:
 
     @cached_property
     def users_with_grants(self) -> list[str]:
-        """Users (not service accounts) that hold something beyond their implicit groups."""
-        out = []
-        for p in self.p.principals.values():
-            implicit = {f"g:{g}" for g in p.identity.implicit_groups}
-            if p.identity.kind == "User" and self.p.keys_of(p) - implicit:
-                out.append(p.identity.name)
-        return sorted(out)
+        """Users (not service accounts) whose own username some binding names."""
+        return sorted(p.identity.name for p in self.p.principals.values()
+                      if p.identity.kind == "User" and p.own_key in self.p.key_caps)
+
+    @cached_property
+    def groups_with_grants(self) -> list[str]:
+        """Groups some binding names."""
+        return sorted(p.identity.name for p in self.p.principals.values()
+                      if p.identity.kind == "Group" and p.own_key in self.p.key_caps)
 
     @cached_property
     def grants_by_key(self) -> dict[str, list[Grant]]:
@@ -277,23 +310,30 @@ class Escalation:
         memo = self._memo.get((keys, scope)) if depth == 0 else None
         if memo is not None:
             return memo
-        caps = self.p.caps_for(keys, scope)
-        out = self._derive_caps(caps, scope, keys, depth)
+        if (keys, scope) in self._busy:  # impersonating a user who can impersonate: nothing new on this path
+            return ()
+        self._busy.add((keys, scope))
+        try:
+            out = self._derive_caps(self.p.caps_for(keys, scope), scope, keys, depth)
+        finally:
+            self._busy.discard((keys, scope))
         if depth == 0:
             self._memo[(keys, scope)] = out
         return out
 
     def _derive_caps(self, caps: Caps, scope: str, keys: frozenset[str], depth: int) -> Derived:
         out: list[tuple[str, str, str, tuple[Evidence, ...]]] = []
+        step_scope = CLUSTER if scope == EVERY_NAMESPACE else scope  # RoleBindings everywhere: cluster-wide grants
 
         def add(tech: str, target: str, reasons: Iterable[Reason], *extra: Evidence) -> None:
             key = tuple(reasons)
             ev = self._ev_memo.get(key)
             if ev is None:
                 ev = self._ev_memo[key] = reasons_evidence(key)
-            out.append((tech, target, scope, (*ev, *extra)))
+            out.append((tech, target, step_scope, (*ev, *extra)))
 
-        nss = self.namespaces if scope == CLUSTER else [scope]
+        wide = _wide(scope)
+        nss = self.namespaces if wide else [scope]
         wild = self._all(caps, WILDCARD, scope)
         if wild is not None and scope == CLUSTER:
             add("rbac-grant", CLUSTER_ADMIN, wild)
@@ -308,21 +348,21 @@ class Escalation:
         read = self._hit(caps, SECRET_READ, scope)
         if read:
             names = self._names(read)
-            if names is None and scope == CLUSTER:
+            if names is None and wide:
                 add("rbac-grant", SECRETS_ALL, self._reasons(read))
             else:
                 for ns in nss:
                     for s in self.secrets.get(ns, []):
                         if names is None or s in names:
-                            add("rbac-grant", f"secret:{ns}/{s}", self._reasons(read))
+                            add("rbac-grant", secret_node(ns, s), self._reasons(read))
             for ns in nss:  # legacy token secrets
                 for sname, sa in self.token_secrets.get(ns, []):
                     if names is None or sname in names:
-                        add("legacy-token-read", f"sa:{ns}/{sa}", self._reasons(read),
+                        add("legacy-token-read", Identity("ServiceAccount", sa, ns).node_id, self._reasons(read),
                             Evidence(f"Secret {ns}/{sname}", "type", TOKEN_SECRET_TYPE),
                             Evidence(f"Secret {ns}/{sname}", f"metadata.annotations[{SA_NAME_ANNOTATION}]", sa))
         # run as another service account
-        hub = any_service_account(None if scope == CLUSTER else scope)
+        hub = any_service_account(None if wide else scope)
         create = self._hit(caps, POD_CREATE, scope)
         if create:
             add("pod-create", hub, self._reasons(create),
@@ -330,63 +370,78 @@ class Escalation:
         execs = self._hit(caps, (*EXEC, *EPHEMERAL), scope)
         if execs:
             self._pod_targets(add, "pod-exec", execs, scope, self._names(execs))
+        patch = self._hit(caps, POD_PATCH, scope)
+        if patch:
+            self._pod_targets(add, "pod-patch", patch, scope, self._names(patch))
         token = self._hit(caps, TOKEN_REQUEST, scope)
         if token:
             names = self._names(token)
             if names is None:
                 add("token-request", hub, self._reasons(token))
             for ns in nss if names is not None else ():
-                for target, note in self._sa_targets(ns, names):
-                    add("token-request", target, self._reasons(token),
-                        Evidence(f"ServiceAccount {target[3:]}", "serviceaccounts/token", f"TokenRequest{note}"))
+                for acct, note in self._sa_targets(ns, names):
+                    add("token-request", acct.node_id, self._reasons(token),
+                        Evidence(f"ServiceAccount {acct.ref}", "serviceaccounts/token", f"TokenRequest{note}"))
         mint = self._hit(caps, SECRET_CREATE, scope)
         if mint and (read or create):
             add("token-secret-create", hub, self._reasons(mint + (read or create)),
-                Evidence(f"Secret {hub[3:]}", "type", f"{TOKEN_SECRET_TYPE} (annotated for any service account)"))
-        # impersonation
+                Evidence(f"Secret {hub_namespace(hub)}/<new>", "type",
+                         f"{TOKEN_SECRET_TYPE} (annotated for any service account)"))
         self._impersonation(add, caps, scope, nss)
         if scope == CLUSTER:
             proxy = self._hit(caps, NODES_PROXY, scope)
             if proxy:
                 self._pod_targets(add, "nodes-proxy", proxy, scope, self._names(proxy), nodes=True)
             csr = self._all(caps, CSR_SIGN, scope)
-            if csr is not None and self.csr_mints_masters:
-                add("csr-sign", f"group:{MASTERS}", csr,
-                    Evidence("signer kubernetes.io/kube-apiserver-client", "csr_signer_mints_masters option",
-                             "signs client certificates with any organization"))
-        if self.aws_auth_honoured and (scope == CLUSTER or scope == "kube-system"):
+            if csr is not None:
+                self._certificates(add, csr)
+        if self.aws_auth_honoured and (wide or scope == "kube-system"):
             aws = self._hit(caps, AWS_AUTH_WRITE, "kube-system")
             exists = self.model.configmap("kube-system", "aws-auth") is not None
             aws = [(n, a) for n, a in aws if n.verb != "create" or not exists]
             if aws:
-                add("aws-auth-write", f"group:{MASTERS}", self._reasons(aws),
+                add("aws-auth-write", group(MASTERS).node_id, self._reasons(aws),
                     Evidence("ConfigMap kube-system/aws-auth", "data.mapRoles", "writable: map an IAM role to "
                              "system:masters"))
         if depth == 0 and wild is None:  # '*' in a namespace already holds whatever a binding there could add
             self._bind(out, caps, scope, keys)
         return tuple(out)
 
+    # ---- running pods and their tokens --------------------------------------------------------
     @cached_property
-    def _pods(self) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], tuple[str, str]],
-                             dict[str, list[tuple[str, str]]]]:
-        """Running pods of service accounts worth becoming: by namespace (SA node → first pod),
-        by (namespace, pod name), and by node."""
+    def _pods(self) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], list[PodToken]],
+                             dict[str, list[PodToken]]]:
+        """Tokens of running pods, for service accounts worth becoming: by namespace (SA node → first pod),
+        by (namespace, pod name), and by node. Finished and pending pods, and pods that mount no token, give
+        nothing to exec, attach, ephemeral containers, image patches or the kubelet."""
         by_ns: dict[str, dict[str, str]] = defaultdict(dict)
-        by_name: dict[tuple[str, str], tuple[str, str]] = {}
-        by_node: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        by_name: dict[tuple[str, str], list[PodToken]] = defaultdict(list)
+        by_node: dict[str, list[PodToken]] = defaultdict(list)
         worth = self.worth
         for pod in self.model.pods:
-            ns, _, sa = self.model.service_account_of(pod).partition("/")
-            node = f"sa:{ns}/{sa}"
-            if node not in worth:
+            if not self.model.is_running(pod):
                 continue
             key = object_key(pod)
-            by_ns[ns].setdefault(node, key)
-            by_name[(ns, pod["metadata"]["name"])] = (node, key)
+            ns, name = key.split("/", 1)
             host = (pod.get("spec") or {}).get("nodeName")
-            if host:
-                by_node[host].append((node, key))
-        return dict(by_ns), by_name, dict(by_node)
+            phase = (pod.get("status") or {}).get("phase") or "none (a manifest: stands for its controller's pods)"
+            for tok in self.model.mounted_tokens(pod):
+                node = service_account(tok.service_account).node_id
+                if node not in worth:
+                    continue
+                item = (node, key, (Evidence(f"Pod {key}", "status.phase", phase),
+                                    Evidence(f"Pod {key}", tok.field, f"{tok.value} ({tok.how}: token of "
+                                                                      f"{tok.service_account})")))
+                by_ns[ns].setdefault(node, key)
+                by_name[(ns, name)].append(item)
+                if host:
+                    by_node[host].append(item)
+        return dict(by_ns), dict(by_name), dict(by_node)
+
+    @cached_property
+    def _pod_token_evidence(self) -> dict[tuple[str, str], tuple[Evidence, Evidence]]:
+        """(pod key, SA node) → the evidence of that token, for the ``runs-as`` steps of the hubs."""
+        return {(key, node): ev for items in self._pods[1].values() for node, key, ev in items}
 
     @cached_property
     def worth(self) -> frozenset[str]:
@@ -402,59 +457,121 @@ class Escalation:
         reasons = self._reasons(hits)
         _, by_name, by_node = self._pods
         if names is None:
-            add(tech, any_pod(None if scope == CLUSTER or nodes else scope), reasons)
+            add(tech, any_pod(None if _wide(scope) or nodes else scope), reasons)
             return
-        found: list[tuple[str, str, str]] = []
+        found: list[tuple[PodToken, str]] = []
         if nodes:
-            found = [(sa, pod, n) for n in sorted(names) for sa, pod in by_node.get(n, [])]
+            found = [(t, n) for n in sorted(names) for t in by_node.get(n, [])]
         else:
-            for ns in self.namespaces if scope == CLUSTER else [scope]:
-                found += [(*by_name[(ns, n)], "") for n in sorted(names) if (ns, n) in by_name]
-        for sa, pod, node in found:
-            extra = [Evidence(f"Pod {pod}", "spec.serviceAccountName", sa[3:])]
+            for ns in self.namespaces if _wide(scope) else [scope]:
+                found += [(t, "") for n in sorted(names) for t in by_name.get((ns, n), [])]
+        for (sa, _, ev), node in found:
+            extra = list(ev)
             if node:
                 extra.insert(0, Evidence(f"Node {node}", "kubelet API", "exec into its pods"))
             add(tech, sa, reasons, *extra)
 
+    # ---- impersonation and client certificates ------------------------------------------------
     def _impersonation(self, add: Add, caps: Caps, scope: str, nss: list[str]) -> None:
-        hits = {n.resource: (n, a) for n, a in self._hit(caps, IMPERSONATE, scope)}
-        if "groups" in hits:
-            _, a = hits["groups"]
-            targets = [MASTERS] if a.names is None else sorted(a.names)
-            for g in targets:
-                add("impersonate", f"group:{g}", a.sources)
-        if "users" in hits:
-            _, a = hits["users"]
-            if a.names is None:
-                users = self.users_with_grants
+        hits = {n.resource: a for n, a in self._hit(caps, IMPERSONATE, scope)}
+        users, accounts, groups = hits.get("users"), hits.get("serviceaccounts"), hits.get("groups")
+        if users is not None:
+            names = self.users_with_grants if users.names is None else \
+                sorted(u for u in users.names if user(u).kind == "User")  # SA usernames need serviceaccounts
+            for u in names:
+                self._impersonate_user(add, user(u), users)
+        if accounts is not None:
+            if accounts.names is None:
+                add("impersonate", any_service_account(None if _wide(scope) else scope), accounts.sources)
             else:
-                users = [u for u in sorted(a.names) if not u.startswith(SA_PREFIX)]
-            for u in users:
-                add("impersonate", f"user:{u}", a.sources)
-        if "serviceaccounts" in hits:
-            _, a = hits["serviceaccounts"]
-            if a.names is None:
-                add("impersonate", any_service_account(None if scope == CLUSTER else scope), a.sources)
-                return
-            for ns in nss:
-                for target, note in self._sa_targets(ns, a.names):
-                    add("impersonate", target, a.sources,
-                        *([Evidence(f"ServiceAccount {target[3:]}", "impersonation", note.strip())] if note else []))
+                for ns in nss:
+                    for sa, note in self._sa_targets(ns, accounts.names):
+                        add("impersonate", sa.node_id, accounts.sources,
+                            *([Evidence(f"ServiceAccount {sa.ref}", "impersonation", note.strip())] if note else []))
+        who = users or accounts
+        if groups is not None and who is not None:  # Impersonate-Group needs Impersonate-User as well
+            targets = [MASTERS] if groups.names is None else sorted(groups.names)
+            as_user = "any user" if who.names is None else f"user or service account {sorted(who.names)[0]}"
+            for g in targets:
+                add("impersonate", group(g).node_id, (*groups.sources, *who.sources),
+                    Evidence(f"Group {g}", "Impersonate-Group", f"together with Impersonate-User ({as_user})"))
 
+    def _impersonate_user(self, add: Add, ident: Identity, allowance: Allowance) -> None:
+        """Impersonating a user gives its own grants and ``system:authenticated`` (no group at all for
+        ``system:anonymous``), never the groups its identity provider or a cloud mapping adds when it logs in
+        itself: then the steps lead straight to what that identity holds, not to its node."""
+        anonymous = ident.name == ANONYMOUS
+        lost_groups = {g for g, _ in self.p.extra_groups.get(ident.name, ())} | ({UNAUTHENTICATED} if anonymous
+                                                                                 else set())
+        if not lost_groups:
+            add("impersonate", ident.node_id, allowance.sources)
+            return
+        auth = group(AUTHENTICATED).key
+        keys = frozenset(k for k in (ident.key, *(() if anonymous else (auth,))) if k in self.p.key_caps)
+        public = {(t, x) for sc in self.p.scopes_of([auth]) for t, x, _, _ in self.derive(frozenset({auth}), sc)} \
+            if auth in keys else set()
+        lost = ", ".join(sorted(lost_groups))
+        for sc in self.p.scopes_of(keys):
+            for tech, target, _, ev in self.derive(keys, sc):
+                if (tech, target) not in public:
+                    add("impersonate", target, allowance.sources,
+                        Evidence(f"User {ident.name}", "impersonated", f"{tech} → {target} as {ident.name} "
+                                 f"without the groups {lost}"), *ev)
+
+    def _certificates(self, add: Add, reasons: list[Reason]) -> None:
+        """A kube-apiserver-client certificate names any user (CN) and groups (O): every user and group
+        that holds something, and any service account; ``system:masters`` only when the
+        CertificateSubjectRestriction admission plugin is off (``csr_signer_mints_masters``)."""
+        signer = "signer kubernetes.io/kube-apiserver-client"
+        for u in self.users_with_grants:
+            add("csr-sign", user(u).node_id, reasons, Evidence(signer, "subject CN", u))
+        for g in self.groups_with_grants:
+            if g != MASTERS:
+                add("csr-sign", group(g).node_id, reasons, Evidence(signer, "subject O", g))
+        add("csr-sign", any_service_account(None), reasons,
+            Evidence(signer, "subject CN", "system:serviceaccount:<ns>:<name>"))
+        if self.csr_mints_masters:
+            add("csr-sign", group(MASTERS).node_id, reasons,
+                Evidence(signer, "subject O", f"{MASTERS} (csr_signer_mints_masters: CertificateSubjectRestriction "
+                                              "admission plugin disabled)"))
+
+    # ---- bindings -----------------------------------------------------------------------------
     def _bind(self, out: list[tuple[str, str, str, tuple[Evidence, ...]]], caps: Caps, scope: str,
               keys: frozenset[str]) -> None:
-        kind = "clusterrolebindings" if scope == CLUSTER else "rolebindings"
-        writes = [(n, a) for n, a in self._hit(caps, BINDING_WRITE, scope) if n.resource == kind]
-        if writes and (Need("bind", "roles").probe in caps or Need("bind", "clusterroles").probe in caps):
+        if Need("bind", "roles").probe in caps or Need("bind", "clusterroles").probe in caps:
+            writes = self._hit(caps, BINDING_WRITE, scope)
             seen: set[str] = set()
-            for role, reasons in self._bindable(caps, scope, writes):
-                for tech, target, sc, ev in self._role_steps(role, scope):
-                    if target in seen:
-                        continue
-                    seen.add(target)
-                    label = Evidence(role.ref, "bind", f"grants {tech} → {target}")
-                    out.append(("rbac-bind", target, sc, (*reasons_evidence(reasons), label, *ev)))
+            kind = "clusterrolebindings" if scope == CLUSTER else "rolebindings"
+            own = [(n, a) for n, a in writes if n.resource == kind]
+            if own:
+                pool = self._pool(scope, own)
+                self._bind_steps(out, seen, self._bindable(caps, own, pool), scope)
+            everywhere = [(n, a) for n, a in writes if n.resource == "rolebindings"] if scope == CLUSTER else []
+            if everywhere:  # cluster-wide RoleBinding writes: a role in any (or every) namespace
+                creates = [(n, a) for n, a in everywhere if n.verb == "create"]
+                if creates:
+                    cluster_roles = self._bindable(caps, creates, list(self.objects.clusterroles.values()))
+                    self._bind_steps(out, seen, cluster_roles, EVERY_NAMESPACE)
+                    roles = self._bindable(caps, creates, list(self.objects.roles.values()))
+                    for role, reasons in roles:
+                        self._bind_steps(out, seen, [(role, reasons)], role.namespace)
+                updates = [(n, a) for n, a in everywhere if n.verb != "create"]
+                for b in self._updatable(updates, lambda b: b.kind == "RoleBinding") if updates else ():
+                    bound = self.objects.role_of(b)
+                    if bound is not None:
+                        self._bind_steps(out, seen, self._bindable(caps, updates, [bound]), b.namespace)
         self._escalate(out, caps, scope, keys)
+
+    def _bind_steps(self, out: list[tuple[str, str, str, tuple[Evidence, ...]]], seen: set[str],
+                    bindable: list[tuple[RoleRecord, list[Reason]]], at: str) -> None:
+        where = "in every namespace (RoleBindings)" if at == EVERY_NAMESPACE else ""
+        for role, reasons in bindable:
+            for tech, target, sc, ev in self._role_steps(role, at):
+                if target in seen:
+                    continue
+                seen.add(target)
+                label = Evidence(role.ref, "bind", f"grants {tech} → {target}" + (f" {where}" if where else ""))
+                out.append(("rbac-bind", target, sc, (*reasons_evidence(reasons), label, *ev)))
 
     def _role_steps(self, role: RoleRecord, scope: str) -> Derived:
         """What holding ``role`` at ``scope`` gives (memoized per role and scope)."""
@@ -467,27 +584,32 @@ class Escalation:
             memo = self._role_memo[(role.ref, scope)] = self._derive_caps(role_caps, scope, frozenset(), 1)
         return memo
 
-    def _bindable(self, caps: Caps, scope: str,
-                  writes: list[tuple[Need, Allowance]]) -> list[tuple[RoleRecord, list[Reason]]]:
-        creates = [(n, a) for n, a in writes if n.verb == "create"]
-        updates = [(n, a) for n, a in writes if n.verb != "create"]
-        allowed: dict[str, RoleRecord] = {}
+    def _pool(self, scope: str, writes: list[tuple[Need, Allowance]]) -> list[RoleRecord]:
+        """Roles a binding written at ``scope`` may reference: ClusterRoles, and the Roles of a namespace;
+        when only updates are allowed, those the existing bindings reference (roleRef is immutable)."""
         pool: list[RoleRecord] = list(self.objects.clusterroles.values())
         if scope != CLUSTER:
             pool += [r for (ns, _), r in self.objects.roles.items() if ns == scope]
-        if updates and not creates:  # adding oneself to existing bindings: their roleRef is immutable
-            names = self._names(updates)
-            existing = {self.objects.role_of(b) for b in self.objects.bindings
-                        if b.scope == scope and (names is None or b.name in names)}
+        if not any(n.verb == "create" for n, _ in writes):
+            existing = {self.objects.role_of(b) for b in self._updatable(writes, lambda b: b.scope == scope)}
             pool = [r for r in pool if r in existing]
-        out: list[tuple[RoleRecord, list[Reason]]] = []
+        return pool
+
+    def _updatable(self, updates: list[tuple[Need, Allowance]],
+                   keep: Callable[[BindingRecord], bool]) -> list[BindingRecord]:
+        names = self._names(updates)
+        return [b for b in self.objects.bindings if keep(b) and (names is None or b.name in names)]
+
+    def _bindable(self, caps: Caps, writes: list[tuple[Need, Allowance]],
+                  pool: list[RoleRecord]) -> list[tuple[RoleRecord, list[Reason]]]:
+        """Roles of ``pool`` that ``bind`` allows, each with the rules that allow writing and binding it."""
+        out: dict[str, tuple[RoleRecord, list[Reason]]] = {}
         for role in pool:
             res = "clusterroles" if role.kind == "ClusterRole" else "roles"
             a = caps.get(Need("bind", res).probe)
-            if a is not None and a.allows(role.name) and role.ref not in allowed:
-                allowed[role.ref] = role
-                out.append((role, [*self._reasons(writes), *a.sources]))
-        return out
+            if a is not None and a.allows(role.name) and role.ref not in out:
+                out[role.ref] = (role, [*self._reasons(writes), *a.sources])
+        return list(out.values())
 
     def _escalate(self, out: list[tuple[str, str, str, tuple[Evidence, ...]]], caps: Caps, scope: str,
                   keys: frozenset[str]) -> None:
@@ -529,8 +651,8 @@ class Escalation:
             keys = self.p.keys_of(p)
             if p.identity.kind != "Group":
                 for g, why in p.group_sources:
-                    if f"g:{g}" in key_caps or g == MASTERS:
-                        put(src, "member-of", f"group:{g}", "", (Evidence(p.subject, "group", f"{g} ({why})"),))
+                    if group(g).key in key_caps or g == MASTERS:
+                        put(src, "member-of", group(g).node_id, "", (Evidence(p.subject, "group", f"{g} ({why})"),))
             if not keys:
                 continue
             own_only = p.identity.kind == "Group" or keys == {p.own_key}
@@ -544,36 +666,15 @@ class Escalation:
                     mine = tuple(d for d in mine if (d[0], d[1]) in own or (d[0], d[1]) not in covered)
                 for tech, target, sc, ev in mine:
                     put(src, tech, target, sc, ev)
-        hubs = {s.target for s in found.values() if s.target.endswith("/*") and s.target.startswith("sa:")}
-        if "sa:*/*" in hubs:
-            for ns in sorted(self.service_accounts):
-                hubs.add(any_service_account(ns))
-                put("sa:*/*", "any-namespace", any_service_account(ns), ns,
-                    (Evidence(f"Namespace {ns}", "exists", "the cluster-wide grant applies in it"),))
-        by_ns = self._pods[0]
-        pod_hubs = {s.target for s in found.values() if s.target.startswith("pod:") and s.target.endswith("/*")}
-        if "pod:*/*" in pod_hubs:
-            for ns in sorted(by_ns):
-                pod_hubs.add(any_pod(ns))
-                put("pod:*/*", "any-namespace", any_pod(ns), ns,
-                    (Evidence(f"Namespace {ns}", "exists", "the cluster-wide grant applies in it"),))
-        for hub in sorted(pod_hubs - {"pod:*/*"}):
-            ns = hub[4:-2]
-            for target, pod in sorted(by_ns.get(ns, {}).items()):
-                put(hub, "runs-as", target, ns, (Evidence(f"Pod {pod}", "spec.serviceAccountName", target[3:]),))
-        for hub in sorted(hubs - {"sa:*/*"}):
-            ns = hub[3:-2]
-            for target, note in self._sa_targets(ns, None):
-                put(hub, "choose-sa", target, ns, (Evidence(f"ServiceAccount {target[3:]}", "exists",
-                                                            f"worth becoming{note}"),))
-        put(f"group:{MASTERS}", "system-masters", CLUSTER_ADMIN, CLUSTER,
+        self._hub_steps(found, put)
+        put(group(MASTERS).node_id, "system-masters", CLUSTER_ADMIN, CLUSTER,
             (Evidence(f"Group {MASTERS}", "privileged group", "the API server allows it everything, no binding "
                                                                "needed"),))
         for link in self.links:
             put(link.identity.node_id, link.mechanism, link.cloud, link.identity.namespace, link.evidence)
         for m in self.mappings:
             put(m.cloud, "aws-auth" if m.source.startswith("aws-auth") else "eks-access-entry",
-                f"user:{m.username}", CLUSTER, m.evidence)
+                user(m.username).node_id, CLUSTER, m.evidence)
             for policy, where in m.policies:
                 if policy == CLUSTER_ADMIN_POLICY and where == CLUSTER:
                     put(m.cloud, "eks-access-policy", CLUSTER_ADMIN, CLUSTER, m.evidence)
@@ -582,6 +683,31 @@ class Escalation:
                     for ns in nss:
                         put(m.cloud, "eks-access-policy", namespace_admin(ns), ns, m.evidence)
         return sorted(found.values(), key=lambda s: (s.source, s.technique, s.target))
+
+    def _hub_steps(self, found: dict[tuple[str, str, str], Step], put: Callable[..., None]) -> None:
+        """``any-namespace``, ``choose-sa`` and ``runs-as`` steps out of the hubs that some step reaches."""
+        every = "the cluster-wide grant applies in it"
+        sa_hubs = {s.target for s in found.values() if s.target.startswith("sa:") and hub_namespace(s.target)}
+        if any_service_account(None) in sa_hubs:
+            for ns in sorted(self.service_accounts):
+                sa_hubs.add(any_service_account(ns))
+                put(any_service_account(None), "any-namespace", any_service_account(ns), ns,
+                    (Evidence(f"Namespace {ns}", "exists", every),))
+        by_ns = self._pods[0]
+        pod_hubs = {s.target for s in found.values() if s.target.startswith("pod:") and hub_namespace(s.target)}
+        if any_pod(None) in pod_hubs:
+            for ns in sorted(by_ns):
+                pod_hubs.add(any_pod(ns))
+                put(any_pod(None), "any-namespace", any_pod(ns), ns, (Evidence(f"Namespace {ns}", "exists", every),))
+        for hub in sorted(pod_hubs - {any_pod(None)}):
+            ns = str(hub_namespace(hub))
+            for target, pod in sorted(by_ns.get(ns, {}).items()):
+                put(hub, "runs-as", target, ns, self._pod_token_evidence[(pod, target)])
+        for hub in sorted(sa_hubs - {any_service_account(None)}):
+            ns = str(hub_namespace(hub))
+            for sa, note in self._sa_targets(ns, None):
+                put(hub, "choose-sa", sa.node_id, ns, (Evidence(f"ServiceAccount {sa.ref}", "exists",
+                                                                f"worth becoming{note}"),))
 
 
 # ---- reachability -------------------------------------------------------------------------------

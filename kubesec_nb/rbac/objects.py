@@ -17,7 +17,7 @@ from kubesec_nb.errors import OptionError
 from kubesec_nb.model import Model, labels_of
 from kubesec_nb.rbac.aggregation import aggregate
 from kubesec_nb.rbac.rules import Rule
-from kubesec_nb.rbac.subjects import binding_subject_key, describe_binding_subject, platform_reason
+from kubesec_nb.rbac.subjects import Identity, binding_subject, describe_binding_subject, platform_reason
 
 ROLES = "roles.rbac.authorization.k8s.io"
 CLUSTERROLES = "clusterroles.rbac.authorization.k8s.io"
@@ -63,11 +63,16 @@ class RoleRecord:
 
 @dataclass(frozen=True)
 class SubjectRef:
-    """One subject of a binding: as written, its index, and the principal key it matches (or None)."""
+    """One subject of a binding: as written, its index, and the identity it matches (None: nobody)."""
 
     index: int
     written: str
-    key: str | None
+    identity: Identity | None
+
+    @property
+    def key(self) -> str | None:
+        """The principal key it matches, or None."""
+        return self.identity.key if self.identity is not None else None
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ class RbacObjects:
                 ns = (meta.get("namespace") or "") if kind == "RoleBinding" else ""
                 ref = o.get("roleRef") or {}
                 subjects = tuple(
-                    SubjectRef(i, describe_binding_subject(s, ns or None), binding_subject_key(s, ns or None))
+                    SubjectRef(i, describe_binding_subject(s, ns or None), binding_subject(s, ns or None))
                     for i, s in enumerate(o.get("subjects") or []) if isinstance(s, dict))
                 out.append(BindingRecord(kind, ns, meta["name"], str(ref.get("kind", "")),
                                          str(ref.get("name", "")), subjects,

@@ -19,9 +19,10 @@ OPTIONS: dict[str, str] = {
                                 "'auto' (default): True when the provider is GKE",
     "exec_via_get": "whether 'get' on pods/exec, pods/attach and pods/portforward is enough to run them "
                     "(WebSocket upgrade). 'auto' (default): True before Kubernetes 1.35",
-    "csr_signer_mints_masters": "whether the kubernetes.io/kube-apiserver-client signer is active and signs "
-                                "certificates for any group, system:masters included (verify per cloud). "
-                                "Default: True",
+    "csr_signer_mints_masters": "whether the kubernetes.io/kube-apiserver-client signer issues certificates "
+                                "for group system:masters, i.e. the CertificateSubjectRestriction admission plugin "
+                                "(on by default upstream) is disabled. Default: False; other users and groups "
+                                "are reachable by CSR signing either way",
     "eks_auth_mode": "EKS authentication mode: CONFIG_MAP, API or API_AND_CONFIG_MAP (aws-auth honoured unless "
                      "API; access entries honoured unless CONFIG_MAP). 'auto' (default): the eks-cluster "
                      "attachment's accessConfig, else API_AND_CONFIG_MAP",
@@ -32,10 +33,6 @@ OPTIONS: dict[str, str] = {
                             "(only '*' verbs on '*' resources of '*' groups)",
     "rbac_secret_get_reads": "whether 'get' secrets (without list/watch) counts as reading secrets whose "
                              "names are known. Default: True",
-    "rbac_platform_findings": "what findings whose grants are all platform-managed (Kubernetes, GKE, EKS, AKS "
-                              "defaults and controllers) do: 'label' (default: listed and labelled in the a.rbac "
-                              "tables, they do not fail checks), 'info' (fail at severity info) or 'keep' (fail at "
-                              "their own severity)",
 }
 
 _AUTH_MODES = ("CONFIG_MAP", "API", "API_AND_CONFIG_MAP")
@@ -63,12 +60,11 @@ class Options:
     anonymous_auth: bool = True
     gke_authenticated_public: bool | None = None
     exec_via_get: bool | None = None
-    csr_signer_mints_masters: bool = True
+    csr_signer_mints_masters: bool = False
     eks_auth_mode: str = "auto"
     rbac_aggregation: str = "auto"
     rbac_namespace_admin: str = "admin-role"
     rbac_secret_get_reads: bool = True
-    rbac_platform_findings: str = "label"
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> Options:
@@ -93,16 +89,12 @@ class Options:
         nsadmin = o.get("rbac_namespace_admin", "admin-role")
         if nsadmin not in ("admin-role", "wildcard"):
             raise OptionError(f"rbac_namespace_admin must be 'admin-role' or 'wildcard', got {nsadmin!r}")
-        plat = o.get("rbac_platform_findings", "label")
-        if plat not in ("label", "info", "keep"):
-            raise OptionError(f"rbac_platform_findings must be 'label', 'info' or 'keep', got {plat!r}")
         return cls(
             idp_groups={str(k): tuple(v) for k, v in sorted(idp.items())},
             anonymous_auth=_bool("anonymous_auth", o.get("anonymous_auth", True)),
             gke_authenticated_public=_tri("gke_authenticated_public", o.get("gke_authenticated_public", "auto")),
             exec_via_get=_tri("exec_via_get", o.get("exec_via_get", "auto")),
-            csr_signer_mints_masters=_bool("csr_signer_mints_masters", o.get("csr_signer_mints_masters", True)),
+            csr_signer_mints_masters=_bool("csr_signer_mints_masters", o.get("csr_signer_mints_masters", False)),
             eks_auth_mode=str(mode), rbac_aggregation=agg, rbac_namespace_admin=str(nsadmin),
             rbac_secret_get_reads=_bool("rbac_secret_get_reads", o.get("rbac_secret_get_reads", True)),
-            rbac_platform_findings=str(plat),
         )

@@ -24,19 +24,20 @@ import pandas as pd
 
 from kubesec_nb.rbac.apiresources import carries_namespace
 from kubesec_nb.rbac.authorizer import Authorizer, Grant
-from kubesec_nb.rbac.rules import ALL, Request, Rule, rule_allows
-from kubesec_nb.rbac.subjects import MASTERS
+from kubesec_nb.rbac.rules import ALL, Request, Rule, rule_allows, shown_names
+from kubesec_nb.rbac.subjects import MASTERS, group
 
 PERMISSION_COLUMNS = ["subject", "subject_kind", "scope", "verb", "apiGroup", "resource", "resourceNames",
                       "nonResourceURL", "binding", "role", "rule_index", "via", "platform"]
 WHO_CAN_COLUMNS = ["subject", "subject_kind", "via", "scope", "binding", "role", "rule_index", "rule", "platform"]
 MASTERS_BINDING = f"({MASTERS})"
+MASTERS_SUBJECT = group(MASTERS).subject
 
 
 def _expand(rule: Rule, scope: str) -> list[tuple[str, str, str, str, bool]]:
     """``(verb, apiGroup, resource, resourceNames, nonResourceURL)`` rows of one rule at a scope."""
     namespaced = scope != "cluster"
-    names = ",".join(rule.resource_names)
+    names = shown_names(rule.resource_names)
     rows = []
     for v in rule.verbs:
         for g in rule.api_groups:
@@ -140,14 +141,15 @@ def who_can_frame(matches: Iterable[tuple[Grant, int, Rule]], members: Mapping[s
     """
     rows: list[tuple[Any, ...]] = []
     for g, i, rule in matches:
-        assert g.role is not None
+        ident = g.subject.identity
+        assert g.role is not None and ident is not None  # grants are made for roles that exist and keyed subjects
         base = (g.binding.scope, g.binding.ref, g.role.ref, i, str(rule), g.binding.platform or "")
-        who = subject_of_key.get(g.key, g.subject.written)
-        rows.append((who, kinds.get(who, who.split(":", 1)[0]), g.subject.written, *base))
-        if g.key.startswith("g:"):
-            rows.extend((m, kinds.get(m, ""), g.subject.written, *base) for m in members.get(g.key[2:], ()))
+        who = subject_of_key.get(g.key, ident.subject)
+        rows.append((who, kinds.get(who, ident.kind), g.subject.written, *base))
+        if ident.kind == "Group":
+            rows.extend((m, kinds.get(m, ""), g.subject.written, *base) for m in members.get(ident.name, ()))
     for m in masters:
-        rows.append((m, kinds.get(m, ""), f"Group:{MASTERS}", "cluster", MASTERS_BINDING, "(hard-wired)", -1,
+        rows.append((m, kinds.get(m, ""), MASTERS_SUBJECT, "cluster", MASTERS_BINDING, "(hard-wired)", -1,
                      "everything", "Kubernetes (hard-wired group)"))
     df = pd.DataFrame(rows, columns=WHO_CAN_COLUMNS)
     return df.sort_values(["subject", "scope", "binding", "rule_index"], kind="stable").drop_duplicates(
@@ -167,7 +169,7 @@ def permissions_frame(grants: pd.DataFrame, membership: pd.DataFrame,
     mem = mem.dropna(subset=["key"])
     out = mem.merge(grants, on="key", how="inner")[PERMISSION_COLUMNS]
     extra = pd.DataFrame(
-        [(s, k, "cluster", "*", g, "*", "", url, MASTERS_BINDING, "(hard-wired)", -1, f"Group:{MASTERS}", "")
+        [(s, k, "cluster", "*", g, "*", "", url, MASTERS_BINDING, "(hard-wired)", -1, MASTERS_SUBJECT, "")
          for s, k in masters for g, url in (("*", False), ("", True))], columns=PERMISSION_COLUMNS)
     # Ordered categoricals with sorted categories: sorting on their codes is far cheaper than
     # on strings for hundreds of thousands of rows, and the frame stays small in memory.

@@ -20,7 +20,17 @@ from functools import cached_property
 from kubesec_nb.model import Model
 from kubesec_nb.rbac.authorizer import Authorizer, Reason
 from kubesec_nb.rbac.capabilities import CLUSTER, Caps, ProbeIndex, merge_caps
-from kubesec_nb.rbac.catalog import CATALOG, EXEC_VIA_GET, SECRET_GET, CatalogRule, Need, all_needs, evaluate
+from kubesec_nb.rbac.catalog import (
+    CATALOG,
+    CLUSTER_ADMIN_RULE,
+    EXEC_VIA_GET,
+    NAMESPACE_WILDCARD_RULE,
+    SECRET_GET,
+    CatalogRule,
+    Need,
+    all_needs,
+    evaluate,
+)
 from kubesec_nb.rbac.cloud import CloudMapping
 from kubesec_nb.rbac.options import Options
 from kubesec_nb.rbac.subjects import (
@@ -30,7 +40,9 @@ from kubesec_nb.rbac.subjects import (
     NODE_PREFIX,
     UNAUTHENTICATED,
     Identity,
-    identity_of_key,
+    from_key,
+    group,
+    service_account,
     subject_platform_reason,
     user,
 )
@@ -93,21 +105,19 @@ class Principals:
         """Every principal by subject string, sorted."""
         idents: set[Identity] = set()
         for key in self.authorizer.keys:
-            idents.add(identity_of_key(key))
+            idents.add(from_key(key))
         for sa in self.model.service_accounts:
-            ns, _, name = sa.partition("/")
-            idents.add(Identity("ServiceAccount", name, ns))
+            idents.add(service_account(sa))
         for pod in self.model.pods:
-            ns, _, name = self.model.service_account_of(pod).partition("/")
-            idents.add(Identity("ServiceAccount", name, ns))
+            idents.add(service_account(self.model.service_account_of(pod)))
         for node in self.model.nodes:
             idents.add(user(f"{NODE_PREFIX}{node}"))
         if self.options.anonymous_auth:
             idents.add(user(ANONYMOUS))
         for username, extra in self.extra_groups.items():
             idents.add(user(username))
-            idents.update(Identity("Group", g) for g, _ in extra)
-        idents.add(Identity("Group", MASTERS))
+            idents.update(group(g) for g, _ in extra)
+        idents.add(group(MASTERS))
         return {ident.subject: self.principal_of(ident, subject_platform_reason(ident)) for ident in sorted(idents)}
 
     def principal_of(self, ident: Identity, platform: str | None) -> Principal:
@@ -132,7 +142,7 @@ class Principals:
 
     def keys_of(self, p: Principal) -> frozenset[str]:
         """The principal keys that carry grants for ``p`` (its own and its groups')."""
-        keys = {f"g:{g}" for g in p.groups}
+        keys = {group(g).key for g in p.groups}
         if p.identity.kind != "Group":
             keys.add(p.own_key)
         return frozenset(k for k in keys if k in self.key_caps)
@@ -190,8 +200,8 @@ class Principals:
         A rule met cluster-wide is reported at ``cluster`` only; a namespace is reported only
         when its RoleBindings are needed for the rule to hold there.
         """
-        rules = _PERMISSION_RULES if rules is None else tuple(r for r in rules if r.is_permission_rule)
-        memo = self._match_memo.get(keys) if rules is _PERMISSION_RULES else None
+        rules = CATALOG if rules is None else tuple(rules)
+        memo = self._match_memo.get(keys) if rules is CATALOG else None
         if memo is not None:
             return memo
         out: dict[tuple[str, str], Match] = {}
@@ -209,7 +219,7 @@ class Principals:
                 reasons = tuple(dict.fromkeys(r for _, a in got for r in a.sources))
                 out[(rule.id, scope)] = (needs, reasons)
         out = _drop_implied(out)
-        if rules is _PERMISSION_RULES:
+        if rules is CATALOG:
             self._match_memo[keys] = out
         return out
 
@@ -234,13 +244,11 @@ class Principals:
         return out
 
 
-_PERMISSION_RULES = tuple(r for r in CATALOG if r.is_permission_rule)
-
-
 def _drop_implied(found: dict[tuple[str, str], Match]) -> dict[tuple[str, str], Match]:
     """Leave out what a wildcard match at the same (or cluster) scope already implies."""
-    if ("RBAC-CLUSTER-ADMIN", CLUSTER) in found:
-        return {("RBAC-CLUSTER-ADMIN", CLUSTER): found[("RBAC-CLUSTER-ADMIN", CLUSTER)]}
-    wild = {scope for rid, scope in found if rid == "RBAC-NAMESPACE-WILDCARD"}
-    return {(rid, scope): v for (rid, scope), v in found.items()
-            if scope not in wild or rid == "RBAC-NAMESPACE-WILDCARD"}
+    top = (CLUSTER_ADMIN_RULE.id, CLUSTER)
+    if top in found:
+        return {top: found[top]}
+    wildcard = NAMESPACE_WILDCARD_RULE.id
+    wild = {scope for rid, scope in found if rid == wildcard}
+    return {(rid, scope): v for (rid, scope), v in found.items() if scope not in wild or rid == wildcard}

@@ -8,7 +8,8 @@ The match functions follow ``pkg/apis/rbac/v1/evaluation_helpers.go`` and ``Rule
   ``*/exec`` matches the ``exec`` subresource of any resource; ``pods/*`` is *not* a wildcard
   (it only matches a literal subresource called ``*``); ``pods`` never matches ``pods/exec``.
 * resourceNames: exact; an empty list matches every name; a request without a name (list,
-  create of a top-level object) never matches a rule that lists names.
+  create of a top-level object) has the name ``""``, so it matches a rule that lists ``""`` and no
+  other rule that lists names (``ResourceNameMatches`` compares strings).
 * nonResourceURLs: ``*``, exact, or a prefix ending in ``*``.
 """
 
@@ -28,6 +29,15 @@ def _strs(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         return ()
     return tuple(str(v) for v in value if isinstance(v, str))
+
+
+def shown_names(names: tuple[str, ...]) -> str:
+    """resourceNames for display: the empty name (which matches nameless requests) as ``""``.
+
+    >>> shown_names(("db", ""))
+    'db,""'
+    """
+    return ",".join(n or '""' for n in names)
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ class Rule:
             res = ",".join(self.resources)
             parts.append(f"{verbs} {res}" + (f" [{','.join(groups)}]" if groups != ["core"] else ""))
             if self.resource_names:
-                parts[-1] += f" names={','.join(self.resource_names)}"
+                parts[-1] += f" names={shown_names(self.resource_names)}"
         if self.non_resource_urls:
             parts.append(f"{verbs} {','.join(self.non_resource_urls)}")
         return "; ".join(parts) or f"{verbs} (nothing)"
@@ -189,14 +199,17 @@ def resource_matches(rule: Rule, combined: str, subresource: str) -> bool:
 
 
 def resource_name_matches(rule: Rule, name: str | None) -> bool:
-    """``ResourceNameMatches``: no names in the rule match all; else an exact name is needed.
+    """``ResourceNameMatches``: no names in the rule match all; else an exact name is needed, and a
+    nameless request (None) has the name ``""``.
 
     >>> resource_name_matches(Rule(resource_names=("a",)), None), resource_name_matches(Rule(), None)
     (False, True)
+    >>> resource_name_matches(Rule(resource_names=("",)), None)
+    True
     """
     if not rule.resource_names:
         return True
-    return name is not None and name in rule.resource_names
+    return (name or "") in rule.resource_names
 
 
 def non_resource_url_matches(rule: Rule, path: str) -> bool:

@@ -1,138 +1,41 @@
-"""Subjects and identities: how bindings name them, how analysts write them, which groups they carry.
+"""Subjects as bindings name them, and which ones the platform manages.
 
-Written forms: ``User:alice``, ``Group:oncall``, ``ServiceAccount:ns:name``; also the username
-``system:serviceaccount:ns:name``, the attack-graph ids ``user:alice``, ``group:oncall``,
-``sa:ns/name``, and a bare username. Internally a binding subject becomes a *principal key*:
-``u:<username>`` or ``g:<group>``. A ServiceAccount subject is the username
-``system:serviceaccount:<ns>:<name>``, so a User subject spelled that way matches the same
-service account, as in the upstream authorizer (``appliesToUser``).
+Identities (``User:alice``, ``Group:oncall``, ``ServiceAccount:ns:name``, principal keys and
+attack-graph node ids) are :class:`kubesec_nb.identity.Identity` values, re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from kubesec_nb.errors import OptionError
-from kubesec_nb.model import SA_PREFIX as SA_PREFIX
+from kubesec_nb.identity import (
+    ANONYMOUS,
+    AUTHENTICATED,
+    MASTERS,
+    NODE_PREFIX,
+    NODES,
+    SA_PREFIX,
+    SERVICEACCOUNTS,
+    UNAUTHENTICATED,
+    Identity,
+    binding_subject,
+    from_key,
+    from_node_id,
+    group,
+    parse_subject,
+    service_account,
+    user,
+)
 from kubesec_nb.model import Model
-from kubesec_nb.model import binding_subject_key as binding_subject_key
 
-NODE_PREFIX = "system:node:"
-ANONYMOUS = "system:anonymous"
-AUTHENTICATED = "system:authenticated"
-UNAUTHENTICATED = "system:unauthenticated"
-SERVICEACCOUNTS = "system:serviceaccounts"
-NODES = "system:nodes"
-MASTERS = "system:masters"
+__all__ = ["ANONYMOUS", "AUTHENTICATED", "BROAD_GROUPS", "MASTERS", "NODES", "NODE_PREFIX", "SA_PREFIX",
+           "SERVICEACCOUNTS", "UNAUTHENTICATED", "Identity", "binding_subject", "describe_binding_subject",
+           "from_key", "from_node_id", "group", "parse_subject", "platform_reason", "service_account",
+           "subject_platform_reason", "user"]
+
 #: Groups that every caller of some broad class belongs to; bindings to them are never "platform".
 BROAD_GROUPS = frozenset({AUTHENTICATED, UNAUTHENTICATED, SERVICEACCOUNTS})
-
-
-@dataclass(frozen=True, order=True)
-class Identity:
-    """A caller as RBAC sees it: a user (service accounts are users), or a member of one group.
-
-    ``Group:g`` stands for "any member of g, counting only what g is granted".
-
-    >>> i = parse_subject("system:serviceaccount:shop:web")
-    >>> i.subject, i.node_id, i.username
-    ('ServiceAccount:shop:web', 'sa:shop/web', 'system:serviceaccount:shop:web')
-    >>> i.implicit_groups
-    ('system:serviceaccounts', 'system:serviceaccounts:shop', 'system:authenticated')
-    """
-
-    kind: str
-    name: str
-    namespace: str = ""
-
-    @property
-    def username(self) -> str:
-        if self.kind == "ServiceAccount":
-            return f"{SA_PREFIX}{self.namespace}:{self.name}"
-        return self.name if self.kind == "User" else ""
-
-    @property
-    def subject(self) -> str:
-        if self.kind == "ServiceAccount":
-            return f"ServiceAccount:{self.namespace}:{self.name}"
-        return f"{self.kind}:{self.name}"
-
-    @property
-    def node_id(self) -> str:
-        """The attack-graph node id (``sa:ns/name``, ``user:name``, ``group:name``)."""
-        if self.kind == "ServiceAccount":
-            return f"sa:{self.namespace}/{self.name}"
-        return f"{'user' if self.kind == 'User' else 'group'}:{self.name}"
-
-    @property
-    def key(self) -> str:
-        """The principal key that binding subjects are indexed by."""
-        return f"g:{self.name}" if self.kind == "Group" else f"u:{self.username}"
-
-    @property
-    def implicit_groups(self) -> tuple[str, ...]:
-        """Groups the authenticator always adds for this kind of caller."""
-        if self.kind == "ServiceAccount":
-            return (SERVICEACCOUNTS, f"{SERVICEACCOUNTS}:{self.namespace}", AUTHENTICATED)
-        if self.kind == "Group":
-            return ()
-        if self.name == ANONYMOUS:
-            return (UNAUTHENTICATED,)
-        if self.name.startswith(NODE_PREFIX):
-            return (NODES, AUTHENTICATED)
-        return (AUTHENTICATED,)
-
-
-def user(username: str) -> Identity:
-    """The identity of a username, recognising service-account usernames.
-
-    >>> user("system:serviceaccount:a:b").kind, user("alice").subject
-    ('ServiceAccount', 'User:alice')
-    """
-    if username.startswith(SA_PREFIX):
-        rest = username[len(SA_PREFIX):]
-        ns, sep, name = rest.partition(":")
-        if sep and ns and name and ":" not in name:
-            return Identity("ServiceAccount", name, ns)
-    return Identity("User", username)
-
-
-def parse_subject(text: Any) -> Identity:
-    """Read a subject as analysts write it (see the module docstring).
-
-    >>> parse_subject("ServiceAccount:shop:web").node_id, parse_subject("group:oncall").subject
-    ('sa:shop/web', 'Group:oncall')
-    >>> parse_subject("Group:system:masters").name
-    'system:masters'
-    """
-    if isinstance(text, Identity):
-        return text
-    if not isinstance(text, str) or not text.strip():
-        raise OptionError(f"subject must be a string like 'User:alice', got {text!r}")
-    s = text.strip()
-    kind, sep, rest = s.partition(":")
-    low = kind.lower()
-    if sep and low in ("serviceaccount", "sa"):
-        ns, sep2, name = rest.replace("/", ":", 1).partition(":")
-        if not (sep2 and ns and name):
-            raise OptionError(f"service account subject must be 'ServiceAccount:<namespace>:<name>', got {s!r}")
-        return Identity("ServiceAccount", name, ns)
-    if sep and low == "user" and rest:
-        return user(rest)
-    if sep and low == "group" and rest:
-        return Identity("Group", rest)
-    return user(s)
-
-
-def identity_of_key(key: str) -> Identity:
-    """The identity a principal key stands for.
-
-    >>> identity_of_key("g:oncall").subject, identity_of_key("u:system:serviceaccount:a:b").subject
-    ('Group:oncall', 'ServiceAccount:a:b')
-    """
-    return Identity("Group", key[2:]) if key.startswith("g:") else user(key[2:])
 
 
 def describe_binding_subject(subject: Mapping[str, Any], binding_namespace: str | None) -> str:

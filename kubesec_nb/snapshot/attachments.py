@@ -14,15 +14,20 @@ Recognised documents (``kind="auto"`` tells them apart by shape):
                             one document or a JSON list of them
 ``ec2-instances``           ``aws ec2 describe-instances`` output (``Reservations``): the nodes'
                             instance metadata options and instance profiles
+``audit-log``               Kubernetes audit logs (native, EKS CloudWatch, GKE Cloud Logging, AKS
+                            ``kube-audit``), summarised: see :mod:`kubesec_nb.snapshot.auditlog`
 ==========================  ==================================================================
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kubesec_nb.errors import SnapshotError
+from kubesec_nb.snapshot.auditlog import KIND as KIND_AUDIT
+from kubesec_nb.snapshot.auditlog import load_audit_log, sniff
 from kubesec_nb.snapshot.document import ATTACHMENT_KINDS, Attachment, read_json
 
 
@@ -74,8 +79,15 @@ def _norm(key: str) -> str:
     return key.replace("_", "").lower()
 
 
-def load_attachment(kind: str, path: Path) -> Attachment:
-    """Read and recognise an attachment file; errors name the file and what was expected."""
+def load_attachment(kind: str, path: Path | Sequence[Path]) -> Attachment:
+    """Read and recognise an attachment file (audit logs: one or more); errors name the file and what was
+    expected."""
+    if kind == KIND_AUDIT or (kind == "auto" and isinstance(path, Path) and sniff(path)):
+        return load_audit_log([path] if isinstance(path, Path) else path)
+    if not isinstance(path, Path):
+        if len(path) != 1:
+            raise SnapshotError(f"attach one {kind} file at a time", file=", ".join(str(p) for p in path))
+        path = path[0]
     doc = read_json(path)
     found = guess_kind(doc)
     if kind == "auto":

@@ -17,7 +17,7 @@ import gzip
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ MAX_BYTES = 2 * 1024**3
 GAP_REASONS = ("forbidden", "absent", "not_found", "timeout", "error", "not_collected", "unsupported",
                "unauthorized", "invalid")
 ATTACHMENT_KINDS = ("gke-cluster", "eks-cluster", "aks-cluster", "trivy", "eks-access-entries",
-                    "aks-diagnostic-settings", "audit-summary", "eks-nodegroups", "ec2-instances")
+                    "aks-diagnostic-settings", "audit-log", "eks-nodegroups", "ec2-instances")
 
 
 @dataclass(frozen=True)
@@ -284,16 +284,17 @@ class Snapshot:
         return from_kubectl(paths, **kwargs)
 
     # ---- attachments ---------------------------------------------------------------------
-    def attach(self, kind: str, path: str | os.PathLike[str]) -> Attachment:
+    def attach(self, kind: str, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> Attachment:
         """Attach an external JSON document: a cloud cluster description or a Trivy report.
 
         ``kind`` is one of :data:`ATTACHMENT_KINDS` or ``auto`` to recognise the document
         (``gcloud container clusters describe``, ``aws eks describe-cluster``,
         ``az aks show``, ``trivy ... --format json``, ``aws eks list-access-entries``).
+        ``audit-log`` summarises one or more audit-log files (:mod:`kubesec_nb.snapshot.auditlog`).
         """
         from kubesec_nb.snapshot.attachments import load_attachment
 
-        att = load_attachment(kind, Path(path))
+        att = load_attachment(kind, Path(path) if isinstance(path, str | os.PathLike) else [Path(p) for p in path])
         self.attachments = [a for a in self.attachments if not (a.kind == att.kind and a.source == att.source)]
         self.attachments.append(att)
         self.attachments.sort(key=lambda a: (a.kind, a.source))

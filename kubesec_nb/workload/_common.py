@@ -1,11 +1,17 @@
-"""Helpers the workload modules share: pod references with their owner, and per-workload tables."""
+"""Helpers the workload modules share: pod references with their owner, and per-workload records.
+
+Analyses produce frozen dataclass records (typed, read by the checks); the tables of
+``a.workloads`` are built from them with :func:`frame`. Records made per pod are merged per
+workload with :func:`collapse`: the record types end with ``pods`` (how many pods) and
+``example_pod`` (the first pod, sorted).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from operator import itemgetter
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import fields, replace
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import pandas as pd
 
@@ -46,30 +52,49 @@ def detectors(value: Any) -> list[str]:
     return [d for d in _MARKER.findall(value) if d not in ("secret", "binary")]
 
 
-def collapse(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], sort: Sequence[str]) -> pd.DataFrame:
-    """Rows made per pod, merged per workload: identical rows but for ``pod`` become one row with the
-    number of ``pods`` and an ``example_pod``; sorted by ``sort``. Row values must be hashable.
+class PerWorkload(Protocol):
+    """A record merged per workload (a frozen dataclass ending with these fields)."""
 
-    >>> collapse([{"workload": "Deployment/web", "pod": "a/web-1"}, {"workload": "Deployment/web", "pod": "a/web-2"}],
-    ...          ["workload"], ["workload"]).to_dict("records")
-    [{'workload': 'Deployment/web', 'pods': 2, 'example_pod': 'a/web-1'}]
+    @property
+    def pods(self) -> int: ...
+
+    @property
+    def example_pod(self) -> str: ...
+
+
+R = TypeVar("R", bound=PerWorkload)
+
+
+def collapse(items: Iterable[tuple[R, str]], sort: Callable[[R], Any]) -> list[R]:
+    """``(record, pod key)`` pairs made per pod, merged per workload: equal records become one with the
+    number of ``pods`` and the first ``example_pod``; sorted by ``sort``. Records come without the two
+    fields (their defaults), so that they compare equal.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Use:
+    ...     workload: str
+    ...     pods: int = 0
+    ...     example_pod: str = ""
+    >>> collapse([(Use("Deployment/web"), "a/web-2"), (Use("Deployment/web"), "a/web-1")], lambda r: r.workload)
+    [Use(workload='Deployment/web', pods=2, example_pod='a/web-1')]
     """
-    merged: dict[tuple[Any, ...], list[Any]] = {}
-    get = itemgetter(*columns)
-    for r in rows:
-        k = get(r)
-        entry = merged.get(k)
+    merged: dict[R, list[Any]] = {}
+    for rec, pod in items:
+        entry = merged.get(rec)
         if entry is None:
-            merged[k] = [r, 1, r.get("pod", "")]
+            merged[rec] = [1, pod]
         else:
-            entry[1] += 1
-            entry[2] = min(entry[2], r.get("pod", ""))
-    records = [{**{c: entry[0].get(c) for c in columns}, "pods": entry[1], "example_pod": entry[2]}
-               for entry in merged.values()]
-    df = pd.DataFrame(records, columns=[*columns, "pods", "example_pod"])
-    if df.empty:
-        return df
-    return df.sort_values(list(sort), kind="stable").reset_index(drop=True)
+            entry[0] += 1
+            entry[1] = min(entry[1], pod)
+    out = [replace(rec, pods=n, example_pod=pod) for rec, (n, pod) in merged.items()]  # type: ignore[type-var]
+    return sorted(out, key=sort)
+
+
+def frame(records: Sequence[Any], cls: type[Any]) -> pd.DataFrame:
+    """A table of dataclass ``records``, one column per field of ``cls``, in order."""
+    names = [f.name for f in fields(cls)]
+    return pd.DataFrame([tuple(getattr(r, n) for n in names) for r in records], columns=names)
 
 
 def containers(spec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:

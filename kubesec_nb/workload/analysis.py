@@ -17,7 +17,7 @@ from kubesec_nb.workload import psa, pss
 from kubesec_nb.workload import secrets as _secrets
 from kubesec_nb.workload import signatures as _signatures
 from kubesec_nb.workload import trivy as _trivy
-from kubesec_nb.workload._common import PodRef, pod_refs
+from kubesec_nb.workload._common import PodRef, frame, pod_refs
 
 Found = dict[str, list[pss.Violation]]
 
@@ -76,7 +76,6 @@ class WorkloadAnalysis:
         self.psa_default_level = psa_default_level
         self.psa_exempt_namespaces = frozenset(_as_tuple(psa_exempt_namespaces, "psa_exempt_namespaces"))
         self._found: dict[pss.Version, dict[str, Found]] = defaultdict(dict)
-        self._records: dict[str, list[dict[str, Any]]] = {}
         self._by_check: dict[pss.Version, dict[str, list[tuple[PodRef, list[pss.Violation]]]]] = {}
 
     @staticmethod
@@ -249,15 +248,25 @@ class WorkloadAnalysis:
 
     # ---- secrets -----------------------------------------------------------------------------
     @cached_property
-    def secret_refs(self) -> pd.DataFrame:
+    def secret_ref_records(self) -> list[_secrets.SecretRef]:
         """Workload → Secret references (env, envFrom, volume, projected, imagePullSecrets)."""
         return _secrets.secret_refs(self.pods)
 
     @cached_property
-    def credentials(self) -> pd.DataFrame:
+    def secret_refs(self) -> pd.DataFrame:
+        """:attr:`secret_ref_records` as a table."""
+        return frame(self.secret_ref_records, _secrets.SecretRef)
+
+    @cached_property
+    def credential_records(self) -> list[_secrets.Credential]:
         """Literal credentials found at load time (env values, args, ConfigMap entries), by name and
         detector; values are never present."""
         return _secrets.credentials(self.pods, self.model.items("configmaps"))
+
+    @cached_property
+    def credentials(self) -> pd.DataFrame:
+        """:attr:`credential_records` as a table."""
+        return frame(self.credential_records, _secrets.Credential)
 
     @cached_property
     def configmap_consumers(self) -> dict[str, list[str]]:
@@ -265,19 +274,34 @@ class WorkloadAnalysis:
         return _secrets.configmap_consumers(self.pods)
 
     @cached_property
-    def tokens(self) -> pd.DataFrame:
+    def token_records(self) -> list[_secrets.TokenUse]:
         """Per workload: service account, token automount and who decided it, bindings, API need."""
         return _secrets.tokens(self.model, self.pods, self.api_access_service_accounts)
 
     @cached_property
-    def legacy_tokens(self) -> pd.DataFrame:
+    def tokens(self) -> pd.DataFrame:
+        """:attr:`token_records` as a table."""
+        return frame(self.token_records, _secrets.TokenUse)
+
+    @cached_property
+    def legacy_token_records(self) -> list[_secrets.LegacyToken]:
         """Long-lived service-account token Secrets."""
-        return _secrets.legacy_tokens(self.model, self.secret_refs)
+        return _secrets.legacy_tokens(self.model, self.secret_ref_records)
+
+    @cached_property
+    def legacy_tokens(self) -> pd.DataFrame:
+        """:attr:`legacy_token_records` as a table."""
+        return frame(self.legacy_token_records, _secrets.LegacyToken)
+
+    @cached_property
+    def secret_store_records(self) -> list[_secrets.SecretStoreUse]:
+        """Per namespace: Secrets Store CSI and External Secrets use, and Secret consumers."""
+        return _secrets.secret_stores(self.model, self.pods, self.secret_ref_records, list(self.policies))
 
     @cached_property
     def secret_stores(self) -> pd.DataFrame:
-        """Per namespace: Secrets Store CSI and External Secrets use, and Secret consumers."""
-        return _secrets.secret_stores(self.model, self.pods, self.secret_refs, list(self.policies))
+        """:attr:`secret_store_records` as a table."""
+        return frame(self.secret_store_records, _secrets.SecretStoreUse)
 
     @cached_property
     def secret_manager_platform(self) -> dict[str, str]:
@@ -286,10 +310,15 @@ class WorkloadAnalysis:
 
     # ---- images ------------------------------------------------------------------------------
     @cached_property
-    def images(self) -> pd.DataFrame:
+    def image_records(self) -> list[_images.ImageUse]:
         """Per workload container: reference, registry, tag, digest, running digest, pull policy,
         whether the registry is in :attr:`registry_allowlist`."""
         return _images.images(self.pods, self.registry_allowlist)
+
+    @cached_property
+    def images(self) -> pd.DataFrame:
+        """:attr:`image_records` as a table."""
+        return frame(self.image_records, _images.ImageUse)
 
     @cached_property
     def trivy_reports(self) -> list[tuple[str, Any]]:
@@ -297,26 +326,26 @@ class WorkloadAnalysis:
         return [(a.source, a.data) for a in self.model.snapshot.attachments if a.kind == "trivy"]
 
     @cached_property
-    def vulnerabilities(self) -> pd.DataFrame:
+    def vulnerability_records(self) -> list[_trivy.VulnerabilityCount]:
         """Vulnerability counts by severity per workload container, joined from the Trivy reports
         (empty when none is attached; see :attr:`not_assessed`)."""
-        if not self.trivy_reports:
-            return pd.DataFrame(columns=_trivy.VULN_COLUMNS)
-        return _trivy.vulnerabilities(self.images, self.trivy_reports)
+        return _trivy.vulnerabilities(self.image_records, self.trivy_reports) if self.trivy_reports else []
 
     @cached_property
-    def signatures(self) -> pd.DataFrame:
+    def vulnerabilities(self) -> pd.DataFrame:
+        """:attr:`vulnerability_records` as a table (counts are nullable integers)."""
+        df = frame(self.vulnerability_records, _trivy.VulnerabilityCount)
+        return df.astype(dict.fromkeys(_trivy.COUNTS, "Int64")) if not df.empty else df
+
+    @cached_property
+    def signature_records(self) -> list[_signatures.SignatureEnforcement]:
         """Per namespace: which mechanisms enforce image signatures, with evidence."""
         return _signatures.signatures(self.model, list(self.policies))
 
-    def records(self, table: str) -> list[dict[str, Any]]:
-        """The rows of table ``table`` (an attribute name) as dicts, converted once."""
-        cache = self._records
-        if table not in cache:
-            frame: pd.DataFrame = getattr(self, table)
-            cache[table] = [] if frame.empty else [{str(k): v for k, v in r.items()}
-                                                   for r in frame.to_dict("records")]
-        return cache[table]
+    @cached_property
+    def signatures(self) -> pd.DataFrame:
+        """:attr:`signature_records` as a table."""
+        return frame(self.signature_records, _signatures.SignatureEnforcement)
 
     # ---- summary -----------------------------------------------------------------------------
     def facts(self) -> pd.DataFrame:

@@ -2,36 +2,35 @@
 contexts (``WL-*``), secrets handling (``SEC-*``) and images (``IMG-*``).
 
 Findings are per workload (the pod's top-level controller, or the bare pod): one finding names
-the workload, the number of its pods, and the fields and values of one example pod. Workloads in
-platform namespaces (``kube-system``, the providers' own) keep their findings at severity
-``info``: the cluster operator cannot change them.
+the workload, the number of its pods, and the fields and values of one example pod. Objects in
+platform namespaces (``kube-system``, the providers' own) carry ``Finding.platform``: the runner
+applies the ``platform_findings`` option. Families (one check per Pod Security check, per host
+escape technique) register each member with ``check(**meta)(partial(run, key))`` from a table.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
-
-import pandas as pd
+from typing import Any, Protocol, TypeVar
 
 from kubesec_nb.checks import SEVERITY_RANK, Evidence, Finding, NotAssessed, check
-from kubesec_nb.model import Model
+from kubesec_nb.identity import host_name
+from kubesec_nb.model import SA_NAME_ANNOTATION, TOKEN_SECRET_TYPE, Model
 from kubesec_nb.snapshot.redact import marker
 from kubesec_nb.workload import psa, pss
-from kubesec_nb.workload._common import containers
+from kubesec_nb.workload._common import PerWorkload, containers
 from kubesec_nb.workload.analysis import WorkloadAnalysis
 from kubesec_nb.workload.escapes import HostEscape, runs_as_root
-from kubesec_nb.workload.signatures import MECHANISMS, api_state
+from kubesec_nb.workload.images import ImageUse
+from kubesec_nb.workload.secrets import Credential
+from kubesec_nb.workload.signatures import api_state
 
 A = "workloads"
 POD_SECURITY = "Pod Security and Security Contexts"
 PODS = ("pods",)
-
-
-def _platform(model: Model, ns: str | None, severity: str | None = None) -> str | None:
-    return "info" if model.is_system_namespace(ns) else severity
 
 
 def _kind_name(owner: str) -> tuple[str, str]:
@@ -47,7 +46,7 @@ def _evidence(ev: Evid) -> Sequence[Evidence]:
     return ev() if callable(ev) else ev
 
 
-def _per_workload(items: Iterable[Item], model: Model, what: str,
+def _per_workload(items: Iterable[Item], what: str,
                   counts: Mapping[tuple[str, str], int] | None = None) -> Iterator[Finding]:
     """Findings from ``(namespace, owner, pod key, evidence, severity)`` items, one per
     workload: the evidence of the first pod (sorted) is kept, the highest severity wins, and the pods are
@@ -71,49 +70,59 @@ def _per_workload(items: Iterable[Item], model: Model, what: str,
             what_ = f"{n} pod{plural}{example}: {what}"
         else:
             what_ = what
-        yield Finding(namespace=ns, kind=kind, name=name, evidence=evidence,
-                      severity=_platform(model, ns, sev), message=what_)
+        yield Finding(namespace=ns, kind=kind, name=name, evidence=evidence, severity=sev, message=what_,
+                      platform=Model.platform_namespace(ns))
 
 
 # ---- Pod Security Standards: one check per upstream check id ---------------------------------------
 
-#: upstream id → (kubesec-nb id, severity, remediation)
-PSS_META: dict[str, tuple[str, str, str]] = {
-    "hostNamespaces": ("PSS-HOST-NAMESPACES", "high", "Remove hostNetwork, hostPID and hostIPC from the pod spec."),
-    "privileged": ("PSS-PRIVILEGED", "critical", "Remove securityContext.privileged (or set it to false)."),
-    "capabilities_baseline": ("PSS-CAPABILITIES-BASELINE", "high",
-                              "Add only capabilities of the baseline set (e.g. NET_BIND_SERVICE); drop the rest."),
-    "hostPathVolumes": ("PSS-HOST-PATH-VOLUMES", "high",
-                        "Replace hostPath volumes with emptyDir, ConfigMap, Secret, CSI or PVC volumes."),
-    "hostPorts": ("PSS-HOST-PORTS", "medium", "Remove hostPort; expose the container through a Service."),
-    "appArmorProfile": ("PSS-APPARMOR-PROFILE", "medium",
-                        "Use the RuntimeDefault or a Localhost AppArmor profile, never Unconfined."),
-    "seLinuxOptions": ("PSS-SELINUX-OPTIONS", "medium",
-                       "Leave seLinuxOptions.user/role unset and use a container_* SELinux type."),
-    "procMount": ("PSS-PROC-MOUNT", "medium", "Leave securityContext.procMount unset or Default."),
-    "seccompProfile_baseline": ("PSS-SECCOMP-PROFILE-BASELINE", "medium",
-                                "Do not set the seccomp profile to Unconfined."),
-    "sysctls": ("PSS-SYSCTLS", "medium", "Set only the safe sysctls of the baseline level."),
-    "windowsHostProcess": ("PSS-WINDOWS-HOST-PROCESS", "critical",
-                           "Remove windowsOptions.hostProcess (HostProcess containers run on the host)."),
-    "hostProbesAndHostLifecycle": ("PSS-HOST-PROBES-AND-HOST-LIFECYCLE", "medium",
-                                   "Remove .host from probes and lifecycle handlers (it lets the kubelet "
-                                   "reach other hosts on the pod's behalf)."),
-    "restrictedVolumes": ("PSS-RESTRICTED-VOLUMES", "low",
-                          "Use only configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
-                          "persistentVolumeClaim, projected and secret volumes."),
-    "allowPrivilegeEscalation": ("PSS-ALLOW-PRIVILEGE-ESCALATION", "medium",
-                                 "Set securityContext.allowPrivilegeEscalation: false on every container."),
-    "runAsNonRoot": ("PSS-RUN-AS-NON-ROOT", "medium",
-                     "Set securityContext.runAsNonRoot: true on the pod (or every container)."),
-    "runAsUser": ("PSS-RUN-AS-USER", "medium", "Do not set runAsUser: 0; run as a non-zero UID."),
-    "seccompProfile_restricted": ("PSS-SECCOMP-PROFILE-RESTRICTED", "low",
-                                  "Set securityContext.seccompProfile.type: RuntimeDefault on the pod."),
-    "capabilities_restricted": ("PSS-CAPABILITIES-RESTRICTED", "low",
-                                "Drop ALL capabilities and add back at most NET_BIND_SERVICE."),
-    "procMount_restricted": ("PSS-PROC-MOUNT-RESTRICTED", "medium",
-                             "Leave securityContext.procMount unset or Default (no relaxation for user "
-                             "namespaces under restricted)."),
+#: Upstream check id → its check's metadata (title, references and description come from the upstream check).
+PSS_CHECK_META: dict[str, dict[str, str]] = {
+    "hostNamespaces": {"id": "PSS-HOST-NAMESPACES", "severity": "high",
+                       "remediation": "Remove hostNetwork, hostPID and hostIPC from the pod spec."},
+    "privileged": {"id": "PSS-PRIVILEGED", "severity": "critical",
+                   "remediation": "Remove securityContext.privileged (or set it to false)."},
+    "capabilities_baseline": {"id": "PSS-CAPABILITIES-BASELINE", "severity": "high",
+                              "remediation": "Add only capabilities of the baseline set (e.g. NET_BIND_SERVICE); drop "
+                                             "the rest."},
+    "hostPathVolumes": {"id": "PSS-HOST-PATH-VOLUMES", "severity": "high",
+                        "remediation": "Replace hostPath volumes with emptyDir, ConfigMap, Secret, CSI or PVC "
+                                       "volumes."},
+    "hostPorts": {"id": "PSS-HOST-PORTS", "severity": "medium",
+                  "remediation": "Remove hostPort; expose the container through a Service."},
+    "appArmorProfile": {"id": "PSS-APPARMOR-PROFILE", "severity": "medium",
+                        "remediation": "Use the RuntimeDefault or a Localhost AppArmor profile, never Unconfined."},
+    "seLinuxOptions": {"id": "PSS-SELINUX-OPTIONS", "severity": "medium",
+                       "remediation": "Leave seLinuxOptions.user/role unset and use a container_* SELinux type."},
+    "procMount": {"id": "PSS-PROC-MOUNT", "severity": "medium",
+                  "remediation": "Leave securityContext.procMount unset or Default."},
+    "seccompProfile_baseline": {"id": "PSS-SECCOMP-PROFILE-BASELINE", "severity": "medium",
+                                "remediation": "Do not set the seccomp profile to Unconfined."},
+    "sysctls": {"id": "PSS-SYSCTLS", "severity": "medium",
+                "remediation": "Set only the safe sysctls of the baseline level."},
+    "windowsHostProcess": {"id": "PSS-WINDOWS-HOST-PROCESS", "severity": "critical",
+                           "remediation": "Remove windowsOptions.hostProcess (HostProcess containers run on the "
+                                          "host)."},
+    "hostProbesAndHostLifecycle": {"id": "PSS-HOST-PROBES-AND-HOST-LIFECYCLE", "severity": "medium",
+                                   "remediation": "Remove .host from probes and lifecycle handlers (it lets the "
+                                                  "kubelet reach other hosts on the pod's behalf)."},
+    "restrictedVolumes": {"id": "PSS-RESTRICTED-VOLUMES", "severity": "low",
+                          "remediation": "Use only configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
+                                         "persistentVolumeClaim, projected and secret volumes."},
+    "allowPrivilegeEscalation": {"id": "PSS-ALLOW-PRIVILEGE-ESCALATION", "severity": "medium",
+                                 "remediation": "Set securityContext.allowPrivilegeEscalation: false on every "
+                                                "container."},
+    "runAsNonRoot": {"id": "PSS-RUN-AS-NON-ROOT", "severity": "medium",
+                     "remediation": "Set securityContext.runAsNonRoot: true on the pod (or every container)."},
+    "runAsUser": {"id": "PSS-RUN-AS-USER", "severity": "medium",
+                  "remediation": "Do not set runAsUser: 0; run as a non-zero UID."},
+    "seccompProfile_restricted": {"id": "PSS-SECCOMP-PROFILE-RESTRICTED", "severity": "low",
+                                  "remediation": "Set securityContext.seccompProfile.type: RuntimeDefault on the pod."},
+    "capabilities_restricted": {"id": "PSS-CAPABILITIES-RESTRICTED", "severity": "low",
+                                "remediation": "Drop ALL capabilities and add back at most NET_BIND_SERVICE."},
+    "procMount_restricted": {"id": "PSS-PROC-MOUNT-RESTRICTED", "severity": "medium",
+                             "remediation": "Leave securityContext.procMount unset or Default (no relaxation for user "
+                                            "namespaces under restricted)."},
 }
 
 
@@ -121,27 +130,22 @@ def _violation_evidence(pod: str, violations: Sequence[pss.Violation]) -> tuple[
     return tuple(Evidence(f"Pod {pod}", v.field, v.value) for v in violations)
 
 
-def _pss_runner(cid: str) -> Callable[[WorkloadAnalysis], Iterator[Finding]]:
+def _pss(cid: str, wa: WorkloadAnalysis) -> Iterator[Finding]:
     spec = pss.CHECKS[cid]
-
-    def run(wa: WorkloadAnalysis) -> Iterator[Finding]:
-        if spec.at(wa.version) is None:
-            raise NotAssessed(f"{cid} is not part of the Pod Security Standards at "
-                              f"{psa.version_label(wa.version)} (it starts at {psa.version_label(spec.steps[0])})")
-        items: list[Item] = [(ref.namespace, ref.owner, ref.key, partial(_violation_evidence, ref.key, vs), None)
-                             for ref, vs in wa.failing(cid)]
-        what = f"{spec.title} ({spec.level}, {cid} at {psa.version_label(wa.version)})"
-        yield from _per_workload(items, wa.model, what)
-    return run
+    if spec.at(wa.version) is None:
+        raise NotAssessed(f"{cid} is not part of the Pod Security Standards at "
+                          f"{psa.version_label(wa.version)} (it starts at {psa.version_label(spec.steps[0])})")
+    items: list[Item] = [(ref.namespace, ref.owner, ref.key, partial(_violation_evidence, ref.key, vs), None)
+                         for ref, vs in wa.failing(cid)]
+    yield from _per_workload(items, f"{spec.title} ({spec.level}, {cid} at {psa.version_label(wa.version)})")
 
 
-for _cid, (_kid, _sev, _fix) in PSS_META.items():
+for _cid, _meta in PSS_CHECK_META.items():
     _spec = pss.CHECKS[_cid]
-    check(_kid, title=f"Pod Security {_spec.level}: {_spec.title}", severity=_sev, category=POD_SECURITY,
-          remediation=_fix, analyzer=A, requires=PODS,
-          references=(f"pod-security-admission {_cid}", f"Pod Security Standards ({_spec.level})"),
+    check(**_meta, title=f"Pod Security {_spec.level}: {_spec.title}", category=POD_SECURITY, analyzer=A,
+          requires=PODS, references=(f"pod-security-admission {_cid}", f"Pod Security Standards ({_spec.level})"),
           description=f"Fields: {_spec.fields}. Version steps: "
-                      f"{', '.join(psa.version_label(v) for v in _spec.steps)}.")(_pss_runner(_cid))
+                      f"{', '.join(psa.version_label(v) for v in _spec.steps)}.")(partial(_pss, _cid))
 
 
 # ---- Pod Security Admission on namespaces ------------------------------------------------------
@@ -165,7 +169,7 @@ def _ns_not_enforced(wa: WorkloadAnalysis) -> Iterator[Finding]:
             yield Finding(namespace=ns, kind="Namespace", name=ns,
                           evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{PREFIX_ENFORCE}]",
                                              "privileged" if PREFIX_ENFORCE in pol.labelled else "unset"),),
-                          severity=_platform(wa.model, ns), message=f"any pod may be created: {why}")
+                          platform=Model.platform_namespace(ns), message=f"any pod may be created: {why}")
 
 
 @check("PSS-NAMESPACE-LABEL-INVALID", title="Invalid Pod Security namespace label", severity="low",
@@ -199,7 +203,7 @@ def _enforce_violation(wa: WorkloadAnalysis) -> Iterator[Finding]:
                                     wa.policies[ref.namespace].enforce),
                            *(Evidence(f"Pod {ref.key}", x.field, x.value) for vs in failed.values() for x in vs)),
                           None))
-    yield from _per_workload(items, wa.model,
+    yield from _per_workload(items,
                              "running although the namespace enforces a level they fail (would be rejected now)")
 
 
@@ -220,99 +224,90 @@ def _version_pinned(wa: WorkloadAnalysis) -> Iterator[Finding]:
         yield Finding(namespace=ns, kind="Namespace", name=ns,
                       evidence=(Evidence(f"Namespace {ns}", f"metadata.labels[{PREFIX_ENFORCE}-version]",
                                          psa.version_label(pol.enforce_version)),),
-                      severity=_platform(wa.model, ns),
+                      platform=Model.platform_namespace(ns),
                       message=f"{pol.enforce} evaluated at {psa.version_label(pinned)} instead of "
                               f"{psa.version_label(wa.version)}; checks that differ: {', '.join(changed) or 'none'}")
 
 
 # ---- host escapes ---------------------------------------------------------------------------------
 
-ESCAPE_REFS = {
-    "privileged": ("KubeHound CE_PRIV_MOUNT", "KubeHound CE_NSENTER", "IceKube IS_PRIVILEGED", "kubescape C-0057"),
-    "hostPID": ("KubeHound CE_NSENTER", "kubescape C-0038", "kube-bench eks 4.2.2"),
-    "hostIPC": ("kubescape C-0038", "kube-bench eks 4.2.3"),
-    "hostNetwork": ("kubescape C-0041", "kube-bench eks 4.2.4"),
-    "capability": ("KubeHound CE_MODULE_LOAD", "KubeHound CE_SYS_PTRACE", "IceKube CAN_CGROUP_BREAKOUT",
-                   "IceKube CAN_LOAD_KERNEL_MODULES", "IceKube CAN_ACCESS_HOST_FD", "kubescape C-0046"),
-    "hostPath": ("KubeHound EXPLOIT_HOST_READ", "KubeHound EXPLOIT_HOST_WRITE", "KubeHound EXPLOIT_HOST_TRAVERSE",
-                 "KubeHound CE_VAR_LOG_SYMLINK", "IceKube CAN_ACCESS_DANGEROUS_HOST_PATH", "kubescape C-0048"),
-    "runtime-socket": ("IceKube CAN_ACCESS_DANGEROUS_HOST_PATH", "kubesec DockerSock", "kubescape C-0074"),
-}
+@dataclass(frozen=True)
+class EscapeCheck:
+    """Which host escapes a ``WL-`` check reports (``keep``), what they do (``what``), and whether an escape
+    to root that needs nothing else raises a finding to critical."""
+
+    keep: Callable[[HostEscape], bool]
+    what: str
+    root_is_critical: bool = False
 
 
-def _escape_findings(wa: WorkloadAnalysis, keep: Callable[[HostEscape], bool],
-                     severity: Callable[[HostEscape], str | None], what: str) -> Iterator[Finding]:
-    items = []
+def _escapes(spec: EscapeCheck, wa: WorkloadAnalysis) -> Iterator[Finding]:
+    items: list[Item] = []
     for e in wa.host_escapes:
-        if keep(e):
+        if spec.keep(e):
             ev = [Evidence(f"Pod {e.pod}", e.field, e.value)]
             for m in e.mounts:  # "<field> (rw|ro)"
                 field, _, mode = m.rpartition(" ")
                 ev.append(Evidence(f"Pod {e.pod}", field, mode.strip("()")))
             if e.node:
-                ev.append(Evidence(e.node.replace("node:", "Node "), "compromised", e.impact))
+                ev.append(Evidence(f"Node {host_name(e.node)}", "compromised", e.impact))
             for r in e.requires:
                 ev.append(Evidence(f"Pod {e.pod}", "requires", r))
-            items.append((e.namespace, wa.owner_of(e.pod), e.pod, tuple(ev), severity(e)))
-    yield from _per_workload(items, wa.model, what)
-
-
-def _escape_check(check_id: str, keep: Callable[[HostEscape], bool], what: str,
-                  severity_of: Callable[[HostEscape], str | None] = lambda e: None, **meta: Any) -> None:
-    """Register a ``WL-`` check: one finding per workload with host escapes that ``keep`` selects;
-    ``severity_of`` may raise a finding's severity above the check's."""
-    def run(wa: WorkloadAnalysis) -> Iterator[Finding]:
-        yield from _escape_findings(wa, keep, severity_of, what)
-    check(check_id, category=POD_SECURITY, analyzer=A, requires=PODS, **meta)(run)
+            critical = spec.root_is_critical and e.impact == "root" and not e.requires
+            items.append((e.namespace, wa.owner_of(e.pod), e.pod, tuple(ev), "critical" if critical else None))
+    yield from _per_workload(items, spec.what)
 
 
 def _technique(*names: str) -> Callable[[HostEscape], bool]:
     return lambda e: e.technique in names
 
 
-def _impact_severity(e: HostEscape) -> str | None:
-    return "critical" if e.impact == "root" and not e.requires else None
-
-
-_escape_check("WL-PRIVILEGED", _technique("privileged", "windowsHostProcess", "nsenter"),
-              "privileged containers run as root on the node",
-              title="Privileged or Windows HostProcess containers (node takeover)", severity="critical",
-              references=ESCAPE_REFS["privileged"],
-              remediation="Remove privileged: true; grant the specific capability needed instead, or move the "
-                          "function to a managed add-on.")
-_escape_check("WL-HOST-PID", _technique("hostPID"), "hostPID: host processes are visible and signalable",
-              title="Pods share the node's process namespace (hostPID)", severity="high",
-              references=ESCAPE_REFS["hostPID"], remediation="Remove hostPID: true.")
-_escape_check("WL-HOST-IPC", _technique("hostIPC"), "hostIPC: host shared memory is readable",
-              title="Pods share the node's IPC namespace (hostIPC)", severity="medium",
-              references=ESCAPE_REFS["hostIPC"], remediation="Remove hostIPC: true.")
-_escape_check("WL-HOST-NETWORK", _technique("hostNetwork"),
-              "hostNetwork: node-local services and the metadata endpoint are reachable, "
-              "NetworkPolicy does not apply",
-              title="Pods use the node's network namespace (hostNetwork)", severity="high",
-              references=ESCAPE_REFS["hostNetwork"],
-              remediation="Remove hostNetwork: true; NetworkPolicies do not apply to host-network pods.")
-_escape_check("WL-DANGEROUS-CAPABILITIES", _technique("capability"), "capabilities that reach the node",
-              _impact_severity,
-              title="Containers add dangerous Linux capabilities", severity="high",
-              references=ESCAPE_REFS["capability"],
-              remediation="Drop ALL and add back only what the process needs; SYS_ADMIN, SYS_MODULE, SYS_PTRACE, "
-                          "DAC_READ_SEARCH and NET_ADMIN break the container boundary.")
-_escape_check("WL-SENSITIVE-HOST-PATH", lambda e: e.technique == "hostPath" and bool(e.exposes),
-              "host paths that expose node files, credentials or tokens", _impact_severity,
-              title="Containers mount sensitive host paths", severity="high", references=ESCAPE_REFS["hostPath"],
-              remediation="Remove the hostPath volume; if a node agent needs it, mount the narrowest path read-only "
-                          "and run it in a dedicated, locked-down namespace.")
-_escape_check("WL-RUNTIME-SOCKET", _technique("runtime-socket"),
-              "the container runtime socket is reachable (root on the node)",
-              title="Containers mount the container runtime socket", severity="critical",
-              references=ESCAPE_REFS["runtime-socket"],
-              remediation="Remove the docker/containerd/CRI-O socket mount; whoever talks to it is root on the node.")
-_escape_check("WL-WRITABLE-HOST-PATH", lambda e: e.technique == "hostPath" and not e.exposes and bool(e.writable),
-              "writable hostPath mounts (files persist on and affect the node)",
-              title="Containers write to other host paths", severity="low",
-              references=("KubeHound EXPLOIT_HOST_WRITE",),
-              remediation="Mount host paths readOnly: true, or use an emptyDir or a PVC.")
+#: The host-escape checks: what each reports, and its metadata.
+ESCAPE_CHECKS: tuple[tuple[EscapeCheck, dict[str, Any]], ...] = (
+    (EscapeCheck(_technique("privileged", "windowsHostProcess", "nsenter"),
+                 "privileged containers run as root on the node"),
+     {"id": "WL-PRIVILEGED", "title": "Privileged or Windows HostProcess containers (node takeover)",
+      "severity": "critical",
+      "references": ("KubeHound CE_PRIV_MOUNT", "KubeHound CE_NSENTER", "IceKube IS_PRIVILEGED", "kubescape C-0057"),
+      "remediation": "Remove privileged: true; grant the specific capability needed instead, or move the function to "
+                     "a managed add-on."}),
+    (EscapeCheck(_technique("hostPID"), "hostPID: host processes are visible and signalable"),
+     {"id": "WL-HOST-PID", "title": "Pods share the node's process namespace (hostPID)", "severity": "high",
+      "references": ("KubeHound CE_NSENTER", "kubescape C-0038", "kube-bench eks 4.2.2"),
+      "remediation": "Remove hostPID: true."}),
+    (EscapeCheck(_technique("hostIPC"), "hostIPC: host shared memory is readable"),
+     {"id": "WL-HOST-IPC", "title": "Pods share the node's IPC namespace (hostIPC)", "severity": "medium",
+      "references": ("kubescape C-0038", "kube-bench eks 4.2.3"), "remediation": "Remove hostIPC: true."}),
+    (EscapeCheck(_technique("hostNetwork"), "hostNetwork: node-local services and the metadata endpoint are "
+                                            "reachable, NetworkPolicy does not apply"),
+     {"id": "WL-HOST-NETWORK", "title": "Pods use the node's network namespace (hostNetwork)", "severity": "high",
+      "references": ("kubescape C-0041", "kube-bench eks 4.2.4"),
+      "remediation": "Remove hostNetwork: true; NetworkPolicies do not apply to host-network pods."}),
+    (EscapeCheck(_technique("capability"), "capabilities that reach the node", root_is_critical=True),
+     {"id": "WL-DANGEROUS-CAPABILITIES", "title": "Containers add dangerous Linux capabilities", "severity": "high",
+      "references": ("KubeHound CE_MODULE_LOAD", "KubeHound CE_SYS_PTRACE", "IceKube CAN_CGROUP_BREAKOUT",
+                     "IceKube CAN_LOAD_KERNEL_MODULES", "IceKube CAN_ACCESS_HOST_FD", "kubescape C-0046"),
+      "remediation": "Drop ALL and add back only what the process needs; SYS_ADMIN, SYS_MODULE, SYS_PTRACE, "
+                     "DAC_READ_SEARCH and NET_ADMIN break the container boundary."}),
+    (EscapeCheck(lambda e: e.technique == "hostPath" and bool(e.exposes),
+                 "host paths that expose node files, credentials or tokens", root_is_critical=True),
+     {"id": "WL-SENSITIVE-HOST-PATH", "title": "Containers mount sensitive host paths", "severity": "high",
+      "references": ("KubeHound EXPLOIT_HOST_READ", "KubeHound EXPLOIT_HOST_WRITE", "KubeHound EXPLOIT_HOST_TRAVERSE",
+                     "KubeHound CE_VAR_LOG_SYMLINK", "IceKube CAN_ACCESS_DANGEROUS_HOST_PATH", "kubescape C-0048"),
+      "remediation": "Remove the hostPath volume; if a node agent needs it, mount the narrowest path read-only and "
+                     "run it in a dedicated, locked-down namespace."}),
+    (EscapeCheck(_technique("runtime-socket"), "the container runtime socket is reachable (root on the node)"),
+     {"id": "WL-RUNTIME-SOCKET", "title": "Containers mount the container runtime socket", "severity": "critical",
+      "references": ("IceKube CAN_ACCESS_DANGEROUS_HOST_PATH", "kubesec DockerSock", "kubescape C-0074"),
+      "remediation": "Remove the docker/containerd/CRI-O socket mount; whoever talks to it is root on the node."}),
+    (EscapeCheck(lambda e: e.technique == "hostPath" and not e.exposes and bool(e.writable),
+                 "writable hostPath mounts (files persist on and affect the node)"),
+     {"id": "WL-WRITABLE-HOST-PATH", "title": "Containers write to other host paths", "severity": "low",
+      "references": ("KubeHound EXPLOIT_HOST_WRITE",),
+      "remediation": "Mount host paths readOnly: true, or use an emptyDir or a PVC."}),
+)
+for _escape, _escape_meta in ESCAPE_CHECKS:
+    check(**_escape_meta, category=POD_SECURITY, analyzer=A, requires=PODS)(partial(_escapes, _escape))
 
 
 @check("WL-RUN-AS-ROOT", title="Containers explicitly run as root (runAsUser: 0)", severity="medium",
@@ -328,7 +323,7 @@ def _wl_root(wa: WorkloadAnalysis) -> Iterator[Finding]:
               for path, c in containers(ref.pod.get("spec") or {}) if runs_as_root(ref.pod, c)]
         if ev:
             items.append((ref.namespace, ref.owner, ref.key, tuple(ev), None))
-    yield from _per_workload(items, wa.model, "containers run as UID 0")
+    yield from _per_workload(items, "containers run as UID 0")
 
 
 @check("WL-WRITABLE-ROOT-FILESYSTEM", title="Containers have a writable root filesystem", severity="low",
@@ -345,7 +340,7 @@ def _wl_rootfs(wa: WorkloadAnalysis) -> Iterator[Finding]:
                if ((c or {}).get("securityContext") or {}).get("readOnlyRootFilesystem") is not True]
         if bad:
             items.append((ref.namespace, ref.owner, ref.key, partial(_rootfs_evidence, ref.key, bad), None))
-    yield from _per_workload(items, wa.model, "writable root filesystems")
+    yield from _per_workload(items, "writable root filesystems")
 
 
 def _rootfs_evidence(pod: str, bad: Sequence[tuple[int, Mapping[str, Any]]]) -> tuple[Evidence, ...]:
@@ -360,17 +355,24 @@ SECRETS = "Kubernetes Secrets"
 SA = "Service Account Security"
 
 
-def _from_table(wa: WorkloadAnalysis, rows: Iterable[dict[str, Any]],
-                evidence: Callable[[dict[str, Any]], Sequence[Evidence]], what: str,
-                owner: str = "workload") -> Iterator[Finding]:
-    """Per-workload findings from rows of a per-workload table (with ``pods`` and ``example_pod``)."""
+class _Merged(PerWorkload, Protocol):
+    @property
+    def namespace(self) -> str: ...
+
+
+M = TypeVar("M", bound=_Merged)
+
+
+def _from_records(records: Iterable[M], owner: Callable[[M], str], evidence: Callable[[M], Sequence[Evidence]],
+                  what: str) -> Iterator[Finding]:
+    """Per-workload findings from records merged per workload (with ``pods`` and ``example_pod``)."""
     items: list[Item] = []
     counts: dict[tuple[str, str], int] = {}
-    for r in rows:
-        key = (str(r["namespace"]), str(r[owner]))
-        counts[key] = max(counts.get(key, 0), int(r.get("pods") or 0))
-        items.append((key[0], key[1], str(r.get("example_pod") or ""), tuple(evidence(r)), None))
-    yield from _per_workload(items, wa.model, what, counts)
+    for r in records:
+        key = (r.namespace, owner(r))
+        counts[key] = max(counts.get(key, 0), r.pods)
+        items.append((key[0], key[1], r.example_pod, tuple(evidence(r)), None))
+    yield from _per_workload(items, what, counts)
 
 
 @check("SEC-SECRET-IN-ENV", title="Secrets consumed as environment variables", severity="medium",
@@ -379,9 +381,9 @@ def _from_table(wa: WorkloadAnalysis, rows: Iterable[dict[str, Any]],
        remediation="Mount the Secret as a volume (files can be rotated and are not inherited by child processes "
                    "or dumped with the environment), or read it from a secret manager.")
 def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _from_table(
-        wa, (r for r in wa.records("secret_refs") if r["via"] in ("env", "envFrom")),
-        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], f"secret {r['secret']} key {r['key']}"),),
+    yield from _from_records(
+        (r for r in wa.secret_ref_records if r.via in ("env", "envFrom")), lambda r: r.workload,
+        lambda r: (Evidence(f"Pod {r.example_pod}", r.field, f"secret {r.secret} key {r.key}"),),
         "Secret values in the environment")
 
 
@@ -391,10 +393,10 @@ def _sec_env(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Move the value into a Secret (or a secret manager) and reference it; rotate the exposed "
                    "credential: anyone who can read the workload spec has it.")
 def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _from_table(
-        wa, (r for r in wa.records("credentials") if r["kind"] == "workload"),
-        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], marker(r["detector"])),),
-        "literal values that look like credentials (values redacted; detector in evidence)", owner="object")
+    yield from _from_records(
+        (r for r in wa.credential_records if r.kind == "workload"), lambda r: r.object,
+        lambda r: (Evidence(f"Pod {r.example_pod}", r.field, marker(r.detector)),),
+        "literal values that look like credentials (values redacted; detector in evidence)")
 
 
 @check("SEC-CONFIGMAP-CREDENTIAL", title="ConfigMap entries that look like credentials", severity="high",
@@ -402,17 +404,16 @@ def _sec_literal(wa: WorkloadAnalysis) -> Iterator[Finding]:
        references=("kubescape C-0012", "polaris sensitiveConfigmapContent", "trivy KSV-01010"),
        remediation="Move the entry into a Secret (RBAC can then restrict who reads it) and rotate it.")
 def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    by_cm: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in wa.records("credentials"):
-        if r["kind"] == "ConfigMap":
-            by_cm[(r["namespace"], r["object"])].append(r)
+    by_cm: dict[tuple[str, str], list[Credential]] = defaultdict(list)
+    for r in wa.credential_records:
+        if r.kind == "ConfigMap":
+            by_cm[(r.namespace, r.object)].append(r)
     for (ns, name), rows in sorted(by_cm.items()):
         users = wa.configmap_consumers.get(f"{ns}/{name}", [])
-        keys = ", ".join(f"{r['name']} ({r['detector']})" for r in rows)
+        keys = ", ".join(f"{r.name} ({r.detector})" for r in rows)
         yield Finding(namespace=ns, kind="ConfigMap", name=name,
-                      evidence=tuple(Evidence(f"ConfigMap {ns}/{name}", r["field"], marker(r["detector"]))
-                                     for r in rows),
-                      severity=_platform(wa.model, ns),
+                      evidence=tuple(Evidence(f"ConfigMap {ns}/{name}", r.field, marker(r.detector)) for r in rows),
+                      platform=Model.platform_namespace(ns),
                       message=f"keys that look like credentials: {keys}; read by {', '.join(users) or 'no workload'}")
 
 
@@ -425,10 +426,10 @@ def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Set automountServiceAccountToken: false on the pod (or its ServiceAccount); the token only "
                    "helps an attacker who gets into the container.")
 def _sec_automount(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _from_table(
-        wa, (r for r in wa.records("tokens") if r["automount"] and not r["needs_api"]),
-        lambda r: (Evidence(f"Pod {r['example_pod']}", r["field"], "true" if r["decided_by"] != "default" else "unset"),
-                   Evidence(f"ServiceAccount {r['service_account']}", "RoleBindings/ClusterRoleBindings", "none")),
+    yield from _from_records(
+        (r for r in wa.token_records if r.automount and not r.needs_api), lambda r: r.workload,
+        lambda r: (Evidence(f"Pod {r.example_pod}", r.field, "true" if r.decided_by != "default" else "unset"),
+                   Evidence(f"ServiceAccount {r.service_account}", "RoleBindings/ClusterRoleBindings", "none")),
         "an API token is mounted although no binding grants its service account anything")
 
 
@@ -446,7 +447,7 @@ def _sec_default_sa(wa: WorkloadAnalysis) -> Iterator[Finding]:
         yield Finding(namespace=ns, kind="ServiceAccount", name=name,
                       evidence=(Evidence(f"ServiceAccount {key}", "automountServiceAccountToken",
                                          "unset" if value is None else str(value).lower()),),
-                      severity=_platform(wa.model, ns),
+                      platform=Model.platform_namespace(ns),
                       message=f"{len(wa.model.pods_using(key))} pod(s) run as it")
 
 
@@ -456,21 +457,18 @@ def _sec_default_sa(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Delete kubernetes.io/service-account-token Secrets; use TokenRequest (projected, expiring) "
                    "tokens instead.")
 def _sec_legacy(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    for r in wa.records("legacy_tokens"):
-        obj = f"Secret {r['namespace']}/{r['secret']}"
-        ev = [Evidence(obj, "type", "kubernetes.io/service-account-token"),
-              Evidence(obj, "metadata.annotations[kubernetes.io/service-account.name]",
-                       r["service_account"].split("/", 1)[1])]
-        if r["last_used"]:
-            ev.append(Evidence(obj,
-                               "metadata.labels[kubernetes.io/legacy-token-last-used]", r["last_used"]))
-        state = "invalidated" if r["invalid_since"] else "valid"
-        yield Finding(namespace=r["namespace"], kind="Secret", name=r["secret"],
-                      evidence=tuple(ev), severity=_platform(wa.model, r["namespace"], "low" if r["invalid_since"]
-                                                             else None),
-                      message=f"never-expiring token for {r['service_account']} ({state}; "
-                              f"{'account missing; ' if not r['service_account_exists'] else ''}"
-                              f"mounted by {', '.join(r['mounted_by']) or 'no workload'})")
+    for r in wa.legacy_token_records:
+        obj = f"Secret {r.namespace}/{r.secret}"
+        ev = [Evidence(obj, "type", TOKEN_SECRET_TYPE),
+              Evidence(obj, f"metadata.annotations[{SA_NAME_ANNOTATION}]", r.account_name)]
+        if r.last_used:
+            ev.append(Evidence(obj, "metadata.labels[kubernetes.io/legacy-token-last-used]", r.last_used))
+        state = "invalidated" if r.invalid_since else "valid"
+        yield Finding(namespace=r.namespace, kind="Secret", name=r.secret, evidence=tuple(ev),
+                      severity="low" if r.invalid_since else None, platform=Model.platform_namespace(r.namespace),
+                      message=f"never-expiring token for {r.service_account} ({state}; "
+                              f"{'account missing; ' if not r.service_account_exists else ''}"
+                              f"mounted by {', '.join(r.mounted_by) or 'no workload'})")
 
 
 @check("SEC-NO-EXTERNAL-SECRET-STORE", title="Namespaces use Secrets without an external secret manager",
@@ -483,13 +481,13 @@ def _sec_external(wa: WorkloadAnalysis) -> Iterator[Finding]:
     if state == "missing":
         raise NotAssessed(f"External Secrets usage unknown: {reason}")
     platform = "; ".join(f"{k}: {v}" for k, v in sorted(wa.secret_manager_platform.items()))
-    for r in wa.records("secret_stores"):
-        if r["secret_consumers"] and not r["external"] and not wa.model.is_system_namespace(r["namespace"]):
-            ns = r["namespace"]
-            yield Finding(namespace=ns, kind="Namespace", name=ns,
+    for r in wa.secret_store_records:
+        if r.secret_consumers and not r.external:
+            ns = r.namespace
+            yield Finding(namespace=ns, kind="Namespace", name=ns, platform=Model.platform_namespace(ns),
                           evidence=(Evidence(f"Namespace {ns}", "pods with secrets-store.csi.k8s.io volumes", "0"),
                                     Evidence(f"Namespace {ns}", "ExternalSecrets", "0")),
-                          message=f"{r['secret_consumers']} workloads read Kubernetes Secrets directly"
+                          message=f"{r.secret_consumers} workloads read Kubernetes Secrets directly"
                                   + (f" ({platform})" if platform else ""))
 
 
@@ -498,27 +496,21 @@ def _sec_external(wa: WorkloadAnalysis) -> Iterator[Finding]:
 IMAGES = "Image Vulnerability Scanning"
 
 
-def _image_findings(wa: WorkloadAnalysis, keep: Callable[[dict[str, Any]], bool], what: str,
+def _image_findings(wa: WorkloadAnalysis, keep: Callable[[ImageUse], bool], what: str,
                     policy: bool = False) -> Iterator[Finding]:
-    def evidence(r: dict[str, Any]) -> Sequence[Evidence]:
-        ev = [Evidence(f"Pod {r['example_pod']}", r["field"], str(r["image"]))]
+    def evidence(r: ImageUse) -> Sequence[Evidence]:
+        ev = [Evidence(f"Pod {r.example_pod}", r.field, r.image)]
         if policy:
-            ev.append(Evidence(f"Pod {r['example_pod']}", r["field"].replace(".image", ".imagePullPolicy"),
-                               str(r["pull_policy"])))
+            ev.append(Evidence(f"Pod {r.example_pod}", r.field.replace(".image", ".imagePullPolicy"), r.pull_policy))
         return ev
-    yield from _from_table(wa, (r for r in wa.records("images") if keep(r)), evidence, what)
-
-
-def _latest(r: dict[str, Any]) -> bool:
-    """An ``images`` row whose tag is latest, explicit or implied (no tag), and no digest (ImageRef.latest)."""
-    return not r["digest"] and r["tag"] in ("", "latest")
+    yield from _from_records((r for r in wa.image_records if keep(r)), lambda r: r.workload, evidence, what)
 
 
 @check("IMG-NO-DIGEST", title="Images not pinned by digest", severity="low", category=IMAGES, analyzer=A,
        requires=PODS, references=("kubescape C-0306", "trivy KSV-0125"),
        remediation="Reference images by digest (image@sha256:...) so that what runs is what was scanned and signed.")
 def _img_digest(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _image_findings(wa, lambda r: not r["digest"],
+    yield from _image_findings(wa, lambda r: not r.digest,
                                "mutable image references (tag, no digest)")
 
 
@@ -526,7 +518,7 @@ def _img_digest(wa: WorkloadAnalysis) -> Iterator[Finding]:
        analyzer=A, requires=PODS, references=("kubescape C-0075", "trivy KSV-0013", "kube-score container-image-tag"),
        remediation="Pin a version tag and, better, a digest.")
 def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
-    yield from _image_findings(wa, _latest, "images tagged latest or untagged")
+    yield from _image_findings(wa, lambda r: r.latest, "images tagged latest or untagged")
 
 
 @check("IMG-REGISTRY-NOT-ALLOWED", title="Images from registries outside the allowlist", severity="medium",
@@ -534,7 +526,7 @@ def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Mirror the image into an approved registry, or add the registry to registry_allowlist.")
 def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
     allow = ", ".join(wa.registry_allowlist)
-    yield from _image_findings(wa, lambda r: not r["allowed_registry"],
+    yield from _image_findings(wa, lambda r: not r.allowed_registry,
                                f"registries outside the allowlist ({allow})")
 
 
@@ -544,7 +536,7 @@ def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
                    "stale and lets any pod on the node use it without pull credentials.")
 def _img_pull(wa: WorkloadAnalysis) -> Iterator[Finding]:
     yield from _image_findings(
-        wa, lambda r: _latest(r) and r["pull_policy"] != "Always",
+        wa, lambda r: r.latest and r.pull_policy != "Always",
         "latest images with IfNotPresent/Never", policy=True)
 
 
@@ -559,14 +551,14 @@ def _need_trivy(wa: WorkloadAnalysis) -> None:
                    "privileged workloads.")
 def _img_critical(wa: WorkloadAnalysis) -> Iterator[Finding]:
     _need_trivy(wa)
-    items = []
-    for r in wa.records("vulnerabilities"):
-        if not pd.isna(r["critical"]) and int(r["critical"]) > 0:
-            items.append((r["namespace"], r["workload"], "",
-                          (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
-                           Evidence(f"Trivy {r['reports']}", f"critical (matched by {r['match']})",
-                                    f"{int(r['critical'])} ({int(r['fixable'])} fixable of {int(r['total'])})")), None))
-    yield from _per_workload(items, wa.model, "images with CRITICAL CVEs")
+    items: list[Item] = []
+    for r in wa.vulnerability_records:
+        if r.critical:
+            items.append((r.namespace, r.workload, "",
+                          (Evidence(f"{r.workload} container {r.container}", "image", r.image),
+                           Evidence(f"Trivy {r.reports}", f"critical (matched by {r.match})",
+                                    f"{r.critical} ({r.fixable} fixable of {r.total})")), None))
+    yield from _per_workload(items, "images with CRITICAL CVEs")
 
 
 @check("IMG-NOT-SCANNED", title="Running images missing from the vulnerability report", severity="low",
@@ -574,11 +566,11 @@ def _img_critical(wa: WorkloadAnalysis) -> Iterator[Finding]:
        remediation="Scan every running image (trivy k8s --report all, or trivy image per image) and attach the report.")
 def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
     _need_trivy(wa)
-    items = [(r["namespace"], r["workload"], "",
-              (Evidence(f"{r['workload']} container {r['container']}", "image", r["image"]),
-               Evidence("Trivy reports", "match", r["match"])), None)
-             for r in wa.records("vulnerabilities") if r["match"] == "not in report"]
-    yield from _per_workload(items, wa.model, "images no attached report covers")
+    items: list[Item] = [(r.namespace, r.workload, "",
+                          (Evidence(f"{r.workload} container {r.container}", "image", r.image),
+                           Evidence("Trivy reports", "match", r.match)), None)
+                         for r in wa.vulnerability_records if r.match == "not in report"]
+    yield from _per_workload(items, "images no attached report covers")
 
 
 @check("IMG-SIGNATURE-NOT-ENFORCED", title="No image signature enforcement in the namespace", severity="medium",
@@ -589,19 +581,21 @@ def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
                    "Ratify with Gatekeeper.")
 def _img_signatures(wa: WorkloadAnalysis) -> Iterator[Finding]:
     with_pods = {r.namespace for r in wa.pods}
-    unknown = []
-    fails = []
-    for r in wa.records("signatures"):
-        ns = r["namespace"]
-        if ns not in with_pods or wa.model.is_system_namespace(ns):
+    unknown: list[str] = []
+    fails: list[Finding] = []
+    platform_fails: list[Finding] = []  # they never decide whether the check could be assessed
+    for r in wa.signature_records:
+        ns = r.namespace
+        if ns not in with_pods:
             continue
-        if r["enforced"] == "not_assessed":
-            unknown.append(f"{ns}: {'; '.join(e for e in r['evidence'] if 'could not' in e or ':' in e) or 'unknown'}")
-        elif r["enforced"] == "no":
-            cells = ", ".join(f"{k}={r[k]}" for k in MECHANISMS)
-            fails.append(Finding(namespace=ns, kind="Namespace", name=ns,
-                                 evidence=tuple(Evidence(f"Namespace {ns}", k, str(r[k])) for k in MECHANISMS),
-                                 message=f"any image may run ({cells})"))
+        platform = Model.platform_namespace(ns)
+        if r.enforced == "not_assessed" and not platform:
+            unknown.append(f"{ns}: {'; '.join(e for e in r.evidence if 'could not' in e or ':' in e) or 'unknown'}")
+        elif r.enforced == "no":
+            cells = ", ".join(f"{k}={v}" for k, v in r.states.items())
+            (platform_fails if platform else fails).append(Finding(
+                namespace=ns, kind="Namespace", name=ns, platform=platform, message=f"any image may run ({cells})",
+                evidence=tuple(Evidence(f"Namespace {ns}", k, v) for k, v in r.states.items())))
     if not fails and unknown:
         raise NotAssessed("signature enforcement unknown in " + " | ".join(unknown))
-    yield from fails
+    yield from (*fails, *platform_fails)

@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kubesec_nb.identity import host_node
 from kubesec_nb.model import object_key
 from kubesec_nb.workload._common import containers
 
@@ -202,7 +203,7 @@ def classify_path(path: str, writable: bool) -> tuple[str, tuple[str, ...], tupl
 
 def _node(pod: Mapping[str, Any]) -> str | None:
     name = (pod.get("spec") or {}).get("nodeName")
-    return f"node:{name}" if name else None
+    return host_node(str(name)) if name else None
 
 
 def pod_escapes(pod: Mapping[str, Any], *, capabilities: Mapping[str, str] | None = None) -> list[HostEscape]:

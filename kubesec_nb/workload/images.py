@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-import pandas as pd
-
 from kubesec_nb.snapshot.defaults import image_pull_policy
 from kubesec_nb.workload._common import PodRef, collapse, containers
 
@@ -151,15 +149,39 @@ def _statuses(pod: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return out
 
 
-IMAGE_COLUMNS = ["namespace", "workload", "container", "image", "registry", "repository", "tag", "digest",
-                 "running_digest", "running_image_id", "pull_policy", "pull_policy_set", "allowed_registry", "field"]
+@dataclass(frozen=True)
+class ImageUse:
+    """A workload container's image: the reference and its parts, the digest actually running (from pod
+    status; ``running_image_id`` is Docker's local id), the effective pull policy (``pull_policy_set``: written
+    in the spec) and whether the registry is allowed; ``field`` is the path of the image in the pod spec."""
+
+    namespace: str
+    workload: str
+    container: str
+    image: str
+    registry: str
+    repository: str
+    tag: str
+    digest: str
+    running_digest: str
+    running_image_id: str
+    pull_policy: str
+    pull_policy_set: bool
+    allowed_registry: bool
+    field: str
+    pods: int = 0
+    example_pod: str = ""
+
+    @property
+    def latest(self) -> bool:
+        """Tagged latest, explicitly or implied (no tag), and no digest (as :attr:`ImageRef.latest`)."""
+        return not self.digest and self.tag in ("", "latest")
 
 
-def images(pods: Sequence[PodRef], allowlist: Sequence[str]) -> pd.DataFrame:
-    """One row per workload container: the reference, its parts, the digest actually running
-    (from pod status), the effective pull policy and whether the registry is allowed."""
+def images(pods: Sequence[PodRef], allowlist: Sequence[str]) -> list[ImageUse]:
+    """One record per workload container (see :class:`ImageUse`)."""
     cache: dict[str, tuple[ImageRef, bool]] = {}  # replicas share references: parse and match each once
-    rows: list[dict[str, Any]] = []
+    items: list[tuple[ImageUse, str]] = []
     for ref in pods:
         statuses = _statuses(ref.pod)
         for path, c in containers(ref.pod.get("spec") or {}):
@@ -172,11 +194,8 @@ def images(pods: Sequence[PodRef], allowlist: Sequence[str]) -> pd.DataFrame:
             st = statuses.get(str(c.get("name", ""))) or {}
             running, local_id = running_image_id(str(st.get("imageID") or ""))
             policy = c.get("imagePullPolicy")
-            rows.append({"namespace": ref.namespace, "workload": ref.owner, "container": c.get("name", ""),
-                         "image": raw, "registry": img.registry, "repository": img.repository, "tag": img.tag or "",
-                         "digest": img.digest or "", "running_digest": running or img.digest or "",
-                         "running_image_id": local_id or "",
-                         "pull_policy": policy or img.default_pull_policy, "pull_policy_set": policy is not None,
-                         "allowed_registry": allowed, "field": f"{path}.image",
-                         "pod": ref.key})
-    return collapse(rows, IMAGE_COLUMNS, ["namespace", "workload", "container", "image", "running_digest"])
+            items.append((ImageUse(ref.namespace, ref.owner, str(c.get("name", "")), raw, img.registry,
+                                   img.repository, img.tag or "", img.digest or "", running or img.digest or "",
+                                   local_id or "", str(policy or img.default_pull_policy), policy is not None,
+                                   allowed, f"{path}.image"), ref.key))
+    return collapse(items, lambda r: (r.namespace, r.workload, r.container, r.image, r.running_digest))

@@ -21,89 +21,112 @@ Decisions (implementation-defined, documented):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-import pandas as pd
-
-from kubesec_nb.model import SA_PREFIX, Model, binding_subject_key, object_key
+from kubesec_nb.identity import SERVICEACCOUNTS, binding_subject
+from kubesec_nb.model import TOKEN_SECRET_TYPE, Model, object_key
 from kubesec_nb.workload._common import PodRef, collapse, containers, detectors
 
 CSI_DRIVER = "secrets-store.csi.k8s.io"
-LEGACY_TOKEN_TYPE = "kubernetes.io/service-account-token"
-
-SECRET_REF_COLUMNS = ["namespace", "workload", "container", "secret", "key", "via", "field"]
 
 
-def secret_refs(pods: Sequence[PodRef]) -> pd.DataFrame:
-    """Every reference from a workload to a Secret: ``via`` is ``env``, ``envFrom``, ``volume``,
-    ``projected`` or ``imagePullSecrets``; one row per workload and reference.
+@dataclass(frozen=True)
+class SecretRef:
+    """A workload's reference to a Secret: ``via`` is ``env``, ``envFrom``, ``volume``, ``projected`` or
+    ``imagePullSecrets``; ``key`` is ``*`` for the whole Secret; ``field`` the path in the pod spec."""
+
+    namespace: str
+    workload: str
+    container: str
+    secret: str
+    key: str
+    via: str
+    field: str
+    pods: int = 0
+    example_pod: str = ""
+
+
+def _secret_refs_of(ref: PodRef) -> Iterator[SecretRef]:
+    spec = ref.pod.get("spec") or {}
+    ns, wl = ref.namespace, ref.owner
+    for path, c in containers(spec):
+        name = str(c.get("name", ""))
+        for i, env in enumerate(c.get("env") or ()):
+            skr = ((env or {}).get("valueFrom") or {}).get("secretKeyRef")
+            if skr:
+                yield SecretRef(ns, wl, name, str(skr.get("name", "")), str(skr.get("key", "")), "env",
+                                f"{path}.env[{i}].valueFrom.secretKeyRef")
+        for i, src in enumerate(c.get("envFrom") or ()):
+            sr = (src or {}).get("secretRef")
+            if sr:
+                yield SecretRef(ns, wl, name, str(sr.get("name", "")), "*", "envFrom", f"{path}.envFrom[{i}].secretRef")
+    for i, v in enumerate(spec.get("volumes") or ()):
+        v = v or {}
+        if v.get("secret"):
+            yield SecretRef(ns, wl, "", str(v["secret"].get("secretName", "")), "*", "volume",
+                            f"spec.volumes[{i}].secret")
+        for j, s in enumerate((v.get("projected") or {}).get("sources") or ()):
+            if (s or {}).get("secret"):
+                yield SecretRef(ns, wl, "", str(s["secret"].get("name", "")), "*", "projected",
+                                f"spec.volumes[{i}].projected.sources[{j}].secret")
+    for i, ips in enumerate(spec.get("imagePullSecrets") or ()):
+        yield SecretRef(ns, wl, "", str((ips or {}).get("name", "")), "*", "imagePullSecrets",
+                        f"spec.imagePullSecrets[{i}]")
+
+
+def secret_refs(pods: Sequence[PodRef]) -> list[SecretRef]:
+    """Every reference from a workload to a Secret, one per workload and reference."""
+    return collapse(((r, ref.key) for ref in pods for r in _secret_refs_of(ref)),
+                    lambda r: (r.namespace, r.workload, r.container, r.secret, r.field))
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A literal value that looks like a credential (the value itself never reaches the snapshot).
+
+    ``kind`` is ``workload`` or ``ConfigMap``; ``object`` the workload (``Kind/name``) or ConfigMap name;
+    ``source`` is ``env``, ``args``, ``command`` or ``data``; ``name`` the variable, flag, argument index or
+    key; ``detector`` the redaction detector (``aws-access-key-id``, ``key-name``, ``high-entropy`` ...).
     """
-    rows: list[dict[str, Any]] = []
-    for ref in pods:
-        spec = ref.pod.get("spec") or {}
-        base = {"namespace": ref.namespace, "workload": ref.owner, "pod": ref.key}
-        for path, c in containers(spec):
-            name = c.get("name", "")
-            for i, env in enumerate(c.get("env") or ()):
-                skr = ((env or {}).get("valueFrom") or {}).get("secretKeyRef")
-                if skr:
-                    rows.append({**base, "container": name, "secret": skr.get("name", ""), "key": skr.get("key", ""),
-                                 "via": "env", "field": f"{path}.env[{i}].valueFrom.secretKeyRef"})
-            for i, src in enumerate(c.get("envFrom") or ()):
-                sr = (src or {}).get("secretRef")
-                if sr:
-                    rows.append({**base, "container": name, "secret": sr.get("name", ""), "key": "*",
-                                 "via": "envFrom", "field": f"{path}.envFrom[{i}].secretRef"})
-        for i, v in enumerate(spec.get("volumes") or ()):
-            v = v or {}
-            if v.get("secret"):
-                rows.append({**base, "container": "", "secret": v["secret"].get("secretName", ""), "key": "*",
-                             "via": "volume", "field": f"spec.volumes[{i}].secret"})
-            for j, s in enumerate((v.get("projected") or {}).get("sources") or ()):
-                if (s or {}).get("secret"):
-                    rows.append({**base, "container": "", "secret": s["secret"].get("name", ""), "key": "*",
-                                 "via": "projected", "field": f"spec.volumes[{i}].projected.sources[{j}].secret"})
-        for i, ips in enumerate(spec.get("imagePullSecrets") or ()):
-            rows.append({**base, "container": "", "secret": (ips or {}).get("name", ""), "key": "*",
-                         "via": "imagePullSecrets", "field": f"spec.imagePullSecrets[{i}]"})
-    return collapse(rows, SECRET_REF_COLUMNS, ["namespace", "workload", "container", "secret", "field"])
+
+    namespace: str
+    kind: str
+    object: str
+    container: str
+    source: str
+    name: str
+    detector: str
+    field: str
+    pods: int = 0
+    example_pod: str = ""
 
 
-CREDENTIAL_COLUMNS = ["namespace", "kind", "object", "container", "source", "name", "detector", "field"]
+def _credentials_of(ref: PodRef) -> Iterator[Credential]:
+    for path, c in containers(ref.pod.get("spec") or {}):
+        base = (ref.namespace, "workload", ref.owner, str(c.get("name", "")))
+        for i, env in enumerate(c.get("env") or ()):
+            for d in detectors((env or {}).get("value")):
+                yield Credential(*base, "env", str((env or {}).get("name", "")), d, f"{path}.env[{i}].value")
+        for fld in ("command", "args"):
+            for i, arg in enumerate(c.get(fld) or ()):
+                for d in detectors(arg):
+                    flag = arg.split("=", 1)[0] if isinstance(arg, str) and arg.startswith("-") else f"[{i}]"
+                    yield Credential(*base, fld, flag, d, f"{path}.{fld}[{i}]")
 
 
-def credentials(pods: Sequence[PodRef], configmaps: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Literal values that look like credentials: env values, command/args and ConfigMap entries.
-
-    ``kind`` is ``workload`` or ``ConfigMap``; ``source`` is ``env``, ``args``, ``command`` or
-    ``data``; ``name`` is the variable, argument index or key name; ``detector`` the redaction
-    detector (``aws-access-key-id``, ``key-name``, ``high-entropy`` ...). Values never appear.
-    """
-    rows: list[dict[str, Any]] = []
-    for ref in pods:
-        for path, c in containers(ref.pod.get("spec") or {}):
-            base = {"namespace": ref.namespace, "kind": "workload", "object": ref.owner,
-                    "container": c.get("name", ""), "pod": ref.key}
-            for i, env in enumerate(c.get("env") or ()):
-                for d in detectors((env or {}).get("value")):
-                    rows.append({**base, "source": "env", "name": str((env or {}).get("name", "")), "detector": d,
-                                 "field": f"{path}.env[{i}].value"})
-            for fld in ("command", "args"):
-                for i, arg in enumerate(c.get(fld) or ()):
-                    for d in detectors(arg):
-                        flag = arg.split("=", 1)[0] if isinstance(arg, str) and arg.startswith("-") else f"[{i}]"
-                        rows.append({**base, "source": fld, "name": flag, "detector": d,
-                                     "field": f"{path}.{fld}[{i}]"})
+def credentials(pods: Sequence[PodRef], configmaps: Iterable[Mapping[str, Any]]) -> list[Credential]:
+    """Literal values that look like credentials: env values, command/args and ConfigMap entries."""
+    items: list[tuple[Credential, str]] = [(c, ref.key) for ref in pods for c in _credentials_of(ref)]
     for cm in configmaps:
         meta = cm.get("metadata") or {}
         for k, value in sorted((cm.get("data") or {}).items()):
             for d in detectors(value):
-                rows.append({"namespace": meta.get("namespace", ""), "kind": "ConfigMap",
-                             "object": meta.get("name", ""), "container": "", "source": "data", "name": k,
-                             "detector": d, "field": f"data[{k}]", "pod": ""})
-    return collapse(rows, CREDENTIAL_COLUMNS, ["namespace", "kind", "object", "container", "field", "detector"])
+                items.append((Credential(str(meta.get("namespace", "")), "ConfigMap", str(meta.get("name", "")), "",
+                                         "data", k, d, f"data[{k}]"), ""))
+    return collapse(items, lambda r: (r.namespace, r.kind, r.object, r.container, r.field, r.detector))
 
 
 def configmap_consumers(pods: Sequence[PodRef]) -> dict[str, list[str]]:
@@ -143,78 +166,92 @@ def bindings_by_service_account(model: Model) -> tuple[dict[str, list[str]], dic
             bns = (b.get("metadata") or {}).get("namespace")
             name = str((b.get("metadata") or {}).get("name", ""))
             for s in b.get("subjects") or ():
-                key = binding_subject_key(s or {}, bns)
-                if key is not None and key.startswith(f"u:{SA_PREFIX}"):
-                    direct["/".join(key[len(SA_PREFIX) + 2:].split(":", 1))].append(label)
-                elif key is not None and key.startswith("g:") and not name.startswith("system:"):
-                    group = key[2:]
-                    if group == "system:serviceaccounts":
+                ident = binding_subject(s or {}, bns)
+                if ident is None:
+                    continue
+                if ident.kind == "ServiceAccount":
+                    direct[ident.ref].append(label)
+                elif ident.kind == "Group" and not name.startswith("system:"):
+                    if ident.name == SERVICEACCOUNTS:
                         everyone.append(label)
-                    elif group.startswith("system:serviceaccounts:"):
-                        by_ns[group.split(":", 2)[2]].append(label)
+                    elif ident.name.startswith(f"{SERVICEACCOUNTS}:"):
+                        by_ns[ident.name[len(SERVICEACCOUNTS) + 1:]].append(label)
     return dict(direct), dict(by_ns), everyone
 
 
-TOKEN_COLUMNS = ["namespace", "workload", "service_account", "automount", "decided_by", "field", "bindings",
-                 "needs_api"]
+@dataclass(frozen=True)
+class TokenUse:
+    """A workload's service account, whether its token is automounted and who decided it (``pod``,
+    ``serviceaccount``, ``default``; ``field`` says where), the bindings that give the account API access,
+    and whether it needs the token (see the module docstring)."""
+
+    namespace: str
+    workload: str
+    service_account: str
+    automount: bool
+    decided_by: str
+    field: str
+    bindings: tuple[str, ...]
+    needs_api: bool
+    pods: int = 0
+    example_pod: str = ""
 
 
-def tokens(model: Model, pods: Sequence[PodRef], api_access: Sequence[str] = ()) -> pd.DataFrame:
-    """Per workload: its service account, whether the token is automounted and who decided it, the
-    bindings that give the account API access, and whether it needs the token (see module docstring).
-    """
+def tokens(model: Model, pods: Sequence[PodRef], api_access: Sequence[str] = ()) -> list[TokenUse]:
+    """Service-account token use per workload (see :class:`TokenUse`)."""
     direct, by_ns, everyone = bindings_by_service_account(model)
     need: dict[str, tuple[tuple[str, ...], bool]] = {}  # per service account: bindings, needs the API
-    rows = []
+    items = []
     for ref in pods:
-        spec = ref.pod.get("spec") or {}
         sa = model.service_account_of(ref.pod)
-        sa_obj = model.service_accounts.get(sa) or {}
-        if spec.get("automountServiceAccountToken") is not None:
-            mount, by, field = spec["automountServiceAccountToken"] is not False, "pod", \
-                "spec.automountServiceAccountToken"
-        elif sa_obj.get("automountServiceAccountToken") is not None:
-            mount, by, field = sa_obj["automountServiceAccountToken"] is not False, "serviceaccount", \
-                f"ServiceAccount {sa}: automountServiceAccountToken"
-        else:
-            mount, by, field = True, "default", "automountServiceAccountToken unset on pod and service account"
+        mount, by, field = model.automount(ref.pod)
         hit = need.get(sa)
         if hit is None:
             binds = tuple(sorted(set(direct.get(sa, []) + by_ns.get(ref.namespace, []) + everyone)))
             hit = need[sa] = (binds, bool(binds) or any(fnmatchcase(sa, pat) for pat in api_access))
-        rows.append({"namespace": ref.namespace, "workload": ref.owner, "service_account": sa, "automount": mount,
-                     "decided_by": by, "field": field, "bindings": hit[0], "needs_api": hit[1], "pod": ref.key})
-    return collapse(rows, TOKEN_COLUMNS, ["namespace", "workload", "service_account"])
+        items.append((TokenUse(ref.namespace, ref.owner, sa, mount, by, field, *hit), ref.key))
+    return collapse(items, lambda r: (r.namespace, r.workload, r.service_account))
 
 
-LEGACY_COLUMNS = ["namespace", "secret", "service_account", "service_account_exists", "last_used", "invalid_since",
-                  "mounted_by"]
+@dataclass(frozen=True)
+class LegacyToken:
+    """A long-lived ``kubernetes.io/service-account-token`` Secret: the account (``ns/name``) it stands for,
+    the ``kubernetes.io/legacy-token-last-used`` / ``-invalid-since`` labels (1.29+) and the workloads that
+    mount it."""
+
+    namespace: str
+    secret: str
+    service_account: str
+    service_account_exists: bool
+    last_used: str
+    invalid_since: str
+    mounted_by: tuple[str, ...]
+
+    @property
+    def account_name(self) -> str:
+        return self.service_account.partition("/")[2]
 
 
-def legacy_tokens(model: Model, refs: pd.DataFrame) -> pd.DataFrame:
-    """Long-lived ``kubernetes.io/service-account-token`` Secrets, with the account they stand for,
-    the ``kubernetes.io/legacy-token-last-used`` / ``-invalid-since`` labels (1.29+) and the workloads
-    that mount them (as a secret volume or an env ``secretKeyRef``, from the :func:`secret_refs` table)."""
+def legacy_tokens(model: Model, refs: Sequence[SecretRef]) -> list[LegacyToken]:
+    """Long-lived token Secrets, sorted; ``mounted_by`` from the secret volumes and env ``secretKeyRef``
+    of :func:`secret_refs`."""
     users: dict[str, set[str]] = defaultdict(set)
-    if not refs.empty:
-        used = refs[refs["via"].isin(("volume", "env"))]
-        for ns, secret, workload in zip(used["namespace"], used["secret"], used["workload"], strict=True):
-            users[f"{ns}/{secret}"].add(workload)
-    rows = []
+    for r in refs:
+        if r.via in ("volume", "env"):
+            users[f"{r.namespace}/{r.secret}"].add(r.workload)
+    out = []
     for s in model.items("secrets"):
-        if s.get("type") != LEGACY_TOKEN_TYPE:
+        if s.get("type") != TOKEN_SECRET_TYPE:
             continue
         meta = s.get("metadata") or {}
-        ns = str(meta.get("namespace", ""))
+        ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
         ann, labels = meta.get("annotations") or {}, meta.get("labels") or {}
         sa = f"{ns}/{ann.get('kubernetes.io/service-account.name', '')}"
-        rows.append({"namespace": ns, "secret": meta.get("name", ""), "service_account": sa,
-                     "service_account_exists": sa in model.service_accounts,
-                     "last_used": labels.get("kubernetes.io/legacy-token-last-used", ""),
-                     "invalid_since": labels.get("kubernetes.io/legacy-token-invalid-since", ""),
-                     "mounted_by": tuple(sorted(users.get(f"{ns}/{meta.get('name', '')}", ())))})
-    df = pd.DataFrame(rows, columns=LEGACY_COLUMNS)
-    return df.sort_values(["namespace", "secret"]).reset_index(drop=True) if not df.empty else df
+        out.append(LegacyToken(ns, name, sa, sa in model.service_accounts,
+                               str(labels.get("kubernetes.io/legacy-token-last-used", "")),
+                               str(labels.get("kubernetes.io/legacy-token-invalid-since", "")),
+                               tuple(sorted(users.get(f"{ns}/{name}", ())))))
+    return sorted(out, key=lambda r: (r.namespace, r.secret))
 
 
 #: ExternalSecrets provider keys → the secret manager they read.
@@ -236,11 +273,22 @@ def _eso_provider(store: Mapping[str, Any]) -> str:
     return ESO_PROVIDERS.get(key, str(key))
 
 
-STORE_COLUMNS = ["namespace", "csi_pods", "csi_providers", "external_secrets", "eso_providers", "secret_consumers",
-                 "external"]
+@dataclass(frozen=True)
+class SecretStoreUse:
+    """Per namespace: pods mounting Secrets Store CSI volumes and their providers, ExternalSecrets and their
+    stores' providers, workloads consuming Kubernetes Secrets, and whether an external manager is used."""
+
+    namespace: str
+    csi_pods: int
+    csi_providers: tuple[str, ...]
+    external_secrets: int
+    eso_providers: tuple[str, ...]
+    secret_consumers: int
+    external: bool
 
 
-def secret_stores(model: Model, pods: Sequence[PodRef], refs: pd.DataFrame, namespaces: Sequence[str]) -> pd.DataFrame:
+def secret_stores(model: Model, pods: Sequence[PodRef], refs: Sequence[SecretRef],
+                  namespaces: Sequence[str]) -> list[SecretStoreUse]:
     """Per namespace of ``namespaces``: pods mounting Secrets Store CSI volumes and their providers,
     ExternalSecrets and their stores' providers, workloads consuming Kubernetes Secrets, and whether an
     external manager is used.
@@ -270,15 +318,13 @@ def secret_stores(model: Model, pods: Sequence[PodRef], refs: pd.DataFrame, name
         kind = sref.get("kind") or "SecretStore"
         key = f"{kind}/{ns}/{sref.get('name', '')}" if kind == "SecretStore" else f"{kind}/{sref.get('name', '')}"
         es_prov[ns].add(stores.get(key, "unknown"))
-    consumers: dict[str, int] = {}
-    if not refs.empty:
-        used = refs[refs["via"] != "imagePullSecrets"]
-        consumers = {str(k): int(v) for k, v in used.groupby("namespace")["workload"].nunique().items()}
-    rows = [{"namespace": ns, "csi_pods": csi_pods.get(ns, 0), "csi_providers": tuple(sorted(csi_prov.get(ns, ()))),
-             "external_secrets": es.get(ns, 0), "eso_providers": tuple(sorted(es_prov.get(ns, ()))),
-             "secret_consumers": int(consumers.get(ns, 0)),
-             "external": bool(csi_pods.get(ns) or es.get(ns))} for ns in namespaces]
-    return pd.DataFrame(rows, columns=STORE_COLUMNS)
+    consumers: dict[str, set[str]] = defaultdict(set)
+    for r in refs:
+        if r.via != "imagePullSecrets":
+            consumers[r.namespace].add(r.workload)
+    return [SecretStoreUse(ns, csi_pods.get(ns, 0), tuple(sorted(csi_prov.get(ns, ()))), es.get(ns, 0),
+                           tuple(sorted(es_prov.get(ns, ()))), len(consumers.get(ns, ())),
+                           bool(csi_pods.get(ns) or es.get(ns))) for ns in namespaces]
 
 
 def platform_secret_manager(attachments: Iterable[tuple[str, Any]]) -> dict[str, str]:

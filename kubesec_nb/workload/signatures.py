@@ -28,10 +28,9 @@ coverage only when nothing better applies, and the evidence says ``partial``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
-
-import pandas as pd
 
 from kubesec_nb.model import Model, selector_matches
 
@@ -199,12 +198,29 @@ def ratify(model: Model, ns: str) -> list[tuple[str, str]]:
 
 #: The enforcement mechanisms, one column each.
 MECHANISMS = ("binary_authorization", "kyverno", "sigstore", "ratify")
-SIGNATURE_COLUMNS = ["namespace", *MECHANISMS, "enforced", "evidence"]
 
 
-def signatures(model: Model, namespaces: Sequence[str]) -> pd.DataFrame:
-    """One row per namespace: the state of each mechanism, ``enforced`` (``yes``, ``no`` or
-    ``not_assessed``) and the evidence."""
+@dataclass(frozen=True)
+class SignatureEnforcement:
+    """Per namespace: the state of each mechanism of :data:`MECHANISMS` (``enforce``, ``audit``, ``none``,
+    ``n/a`` or ``not_assessed``), ``enforced`` (``yes``, ``no`` or ``not_assessed``) and the evidence."""
+
+    namespace: str
+    binary_authorization: str
+    kyverno: str
+    sigstore: str
+    ratify: str
+    enforced: str
+    evidence: tuple[str, ...]
+
+    @property
+    def states(self) -> dict[str, str]:
+        """Mechanism → state, in the order of :data:`MECHANISMS`."""
+        return {m: str(getattr(self, m)) for m in MECHANISMS}
+
+
+def signatures(model: Model, namespaces: Sequence[str]) -> list[SignatureEnforcement]:
+    """One record per namespace (see :class:`SignatureEnforcement`)."""
     ba_state, ba_evidence = binary_authorization(model)
     states: dict[str, tuple[str, str]] = {}
     for name, resources in (("kyverno", KYVERNO), ("sigstore", (SIGSTORE,)), ("ratify", (RATIFY,))):
@@ -212,7 +228,7 @@ def signatures(model: Model, namespaces: Sequence[str]) -> pd.DataFrame:
         ok = [s for s in found if s[0] == "ok"]
         missing = [s for s in found if s[0] == "missing"]
         states[name] = ("ok", "") if ok else (("not_assessed", missing[0][1]) if missing else ("none", ""))
-    rows = []
+    rows: list[SignatureEnforcement] = []
     for ns in namespaces:
         cells: dict[str, str] = {"binary_authorization": ba_state}
         evidence: list[str] = [ba_evidence] if ba_evidence else []
@@ -227,5 +243,5 @@ def signatures(model: Model, namespaces: Sequence[str]) -> pd.DataFrame:
             evidence.extend(ev)
         vals = list(cells.values())
         enforced = "yes" if "enforce" in vals else ("not_assessed" if "not_assessed" in vals else "no")
-        rows.append({"namespace": ns, **cells, "enforced": enforced, "evidence": tuple(evidence)})
-    return pd.DataFrame(rows, columns=SIGNATURE_COLUMNS)
+        rows.append(SignatureEnforcement(ns, **cells, enforced=enforced, evidence=tuple(evidence)))
+    return rows

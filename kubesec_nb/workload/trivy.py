@@ -26,9 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
-from kubesec_nb.workload.images import parse_image
+from kubesec_nb.workload.images import ImageUse, parse_image
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
 
@@ -175,26 +173,42 @@ class TrivyIndex:
         return None, "not in report"
 
 
-VULN_COLUMNS = ["namespace", "workload", "container", "image", "running_digest", "match", "critical", "high",
-                "medium", "low", "unknown", "total", "fixable", "reports"]
+@dataclass(frozen=True)
+class VulnerabilityCount:
+    """Vulnerability counts by severity of one workload container's image, and how the report matched it
+    (``digest``, ``image-id``, ``tag``, ``workload``, or ``not in report`` with counts None)."""
+
+    namespace: str
+    workload: str
+    container: str
+    image: str
+    running_digest: str
+    match: str
+    critical: int | None
+    high: int | None
+    medium: int | None
+    low: int | None
+    unknown: int | None
+    total: int | None
+    fixable: int | None
+    reports: str
 
 
-def vulnerabilities(image_table: pd.DataFrame, documents: list[tuple[str, Any]]) -> pd.DataFrame:
-    """Vulnerability counts per workload container from the ``images`` table and Trivy documents
-    (``(source, data)`` pairs). Containers the reports do not cover have ``match == "not in report"``
-    and empty counts."""
+#: The count columns (nullable integers in the table).
+COUNTS = ("critical", "high", "medium", "low", "unknown", "total", "fixable")
+
+
+def vulnerabilities(images: Iterable[ImageUse], documents: list[tuple[str, Any]]) -> list[VulnerabilityCount]:
+    """Vulnerability counts per workload container from the image records and Trivy documents
+    (``(source, data)`` pairs), sorted by namespace, workload, container and image."""
     index = TrivyIndex(d for _, d in documents)
     sources = ", ".join(sorted(s for s, _ in documents))
-    rows = []
-    for r in image_table.itertuples(index=False):
-        img, how = index.find(digest=str(r.running_digest), image_id=str(r.running_image_id), image=str(r.image),
-                              namespace=str(r.namespace), workload=str(r.workload))
-        counts: Mapping[str, Any] = img.counts() if img is not None else dict.fromkeys(VULN_COLUMNS[6:13], None)
-        rows.append({"namespace": r.namespace, "workload": r.workload, "container": r.container, "image": r.image,
-                     "running_digest": r.running_digest, "match": how, **counts, "reports": sources})
-    df = pd.DataFrame(rows, columns=VULN_COLUMNS)
-    if df.empty:
-        return df
-    for c in VULN_COLUMNS[6:13]:
-        df[c] = df[c].astype("Int64")
-    return df.sort_values(["namespace", "workload", "container", "image"]).reset_index(drop=True)
+    out = []
+    for r in images:
+        img, how = index.find(digest=r.running_digest, image_id=r.running_image_id, image=r.image,
+                              namespace=r.namespace, workload=r.workload)
+        n: Mapping[str, int | None] = img.counts() if img is not None else dict.fromkeys(COUNTS, None)
+        out.append(VulnerabilityCount(r.namespace, r.workload, r.container, r.image, r.running_digest, how,
+                                      critical=n["critical"], high=n["high"], medium=n["medium"], low=n["low"],
+                                      unknown=n["unknown"], total=n["total"], fixable=n["fixable"], reports=sources))
+    return sorted(out, key=lambda v: (v.namespace, v.workload, v.container, v.image))

@@ -184,7 +184,7 @@ def test_namespace_admin_option() -> None:
 
 
 @pytest.mark.parametrize(("option", "value"), [("exec_via_get", "yes"), ("idp_groups", {"a": "b"}),
-                                               ("eks_auth_mode", "IAM"), ("rbac_platform_findings", "hide"),
+                                               ("eks_auth_mode", "IAM"), ("csr_signer_mints_masters", "yes"),
                                                ("nope", 1)])
 def test_option_errors(option: str, value: Any) -> None:
     with pytest.raises(OptionError):
@@ -204,15 +204,17 @@ def test_missing_rbac_is_not_assessed() -> None:
 
 
 def test_platform_findings_option() -> None:
-    keep = ks.assess(_snap(), rbac_platform_findings="keep").findings
-    label = ks.assess(_snap()).findings
+    """Grants made only by platform-managed bindings follow the one platform_findings rule."""
     masters = "Group:system:masters"
-    assert ((keep["check_id"] == "RBAC-CLUSTER-ADMIN") & (keep["subject"] == masters)).any()
-    labelled = label[(label["check_id"] == "RBAC-CLUSTER-ADMIN") & (label["subject"] == masters)]
-    assert set(labelled["status"]) <= {"pass"}  # listed beside real failures, never failing
-    info = ks.assess(_snap(), rbac_platform_findings="info").findings
-    row = info[(info["check_id"] == "RBAC-CLUSTER-ADMIN") & (info["subject"] == masters)]
-    assert list(row["severity"]) == ["info"]
+
+    def row(mode: str) -> pd.DataFrame:
+        f = ks.assess(_snap(), platform_findings=mode).findings
+        return f[(f["check_id"] == "RBAC-CLUSTER-ADMIN") & (f["subject"] == masters)]
+
+    assert list(row("keep")["severity"]) == ["critical"]
+    info = row("info")
+    assert list(info["severity"]) == ["info"] and "[platform-managed: Kubernetes bootstrap default]" in info["message"].iloc[0]
+    assert row("hide").empty
 
 
 def test_tables_are_deterministic() -> None:

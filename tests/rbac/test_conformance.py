@@ -112,6 +112,16 @@ RULE_CASES: list[tuple[str, Rule, Request, bool]] = [
      req("create", "", "pods", "exec", "web"), True),
     ("names create subresource other parent", R(("create",), ("",), ("pods/exec",), ("web",)),
      req("create", "", "pods", "exec", "db"), False),
+    # ResourceNameMatches compares strings: a nameless request has the name "", so resourceNames [""]
+    # matches list, watch and create of a top-level object (evaluation_helpers.go, ResourceNameMatches)
+    ("names empty string matches nameless list", R(("list",), ("",), ("secrets",), ("",)), req("list", "", "secrets"),
+     True),
+    ("names empty string matches nameless create", R(("create",), ("",), ("pods",), ("",)), req("create", "", "pods"),
+     True),
+    ("names empty string does not match a named get", R(("get",), ("",), ("secrets",), ("",)),
+     req("get", "", "secrets", name="db"), False),
+    ("names empty string beside others", R(("list",), ("",), ("secrets",), ("db", "")), req("list", "", "secrets"),
+     True),
     ("names not globbed", R(("get",), ("",), ("secrets",), ("db-*",)), req("get", "", "secrets", name="db-1"),
      False),
     ("names star is literal", R(("get",), ("",), ("secrets",), ("*",)), req("get", "", "secrets", name="db"),
@@ -212,6 +222,7 @@ OBJECTS: list[dict[str, Any]] = [
     _role("deployer", [_r(["apps"], ["deployments"], ["create", "update"]), _r([""], ["pods/exec"], ["create"])],
           "shop"),
     _role("named-secrets", [_r([""], ["secrets"], ["get"], ["db"])], "shop"),
+    _role("empty-name-lister", [_r([""], ["secrets"], ["list"], [""]), _r([""], ["pods"], ["create"], [""])]),
     _role("crd-admin", [_r(["example.io"], ["*"], ["*"])]),
     _role("everything", [_r(["*"], ["*"], ["*"]), {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
     _role("binder", [_r(["rbac.authorization.k8s.io"], ["clusterroles"], ["bind"], ["view"]),
@@ -247,6 +258,7 @@ OBJECTS: list[dict[str, Any]] = [
     _bind("binder", "ClusterRole", "binder", [U("henry")], "shop"),
     _bind("unknown-kind", "ClusterRole", "everything", [{"kind": "Robot", "name": "r2"}]),
     _bind("ivan-agg", "ClusterRole", "agg-view", [U("ivan")], "shop"),
+    _bind("empty-name", "ClusterRole", "empty-name-lister", [U("jack")]),
 ]
 
 CLUSTER_CASES: list[tuple[str, str, str, str, str | None, str | None, bool]] = [
@@ -367,6 +379,10 @@ CLUSTER_CASES: list[tuple[str, str, str, str, str | None, str | None, bool]] = [
     ("RB to aggregated role", "User:ivan", "get", "widgets.example.io", "shop", None, True),
     ("RB to aggregated role other ns", "User:ivan", "get", "widgets.example.io", "dev", None, False),
     ("aggregated verbs stay per source rule", "User:ivan", "list", "widgets.example.io", "shop", None, False),
+    # resourceNames [""]: the nameless request's name is "" (ResourceNameMatches)
+    ("resourceNames empty string: list all", "User:jack", "list", "secrets", None, None, True),
+    ("resourceNames empty string: no named get", "User:jack", "get", "secrets", "shop", "db", False),
+    ("resourceNames empty string: create", "User:jack", "create", "pods", "shop", None, True),
 ]
 
 
@@ -397,11 +413,22 @@ def test_missing_role_is_reported(rb: Any) -> None:
     assert any("does not exist" in line for line in d.why)
 
 
+def test_empty_resource_name_is_a_full_capability(rb: Any) -> None:
+    """resourceNames [""] on list secrets lists every Secret (plugin/pkg/auth/authorizer/rbac/rbac.go RuleAllows →
+    pkg/apis/rbac/v1/evaluation_helpers.go ResourceNameMatches: ``ruleName == requestedName`` with requestedName ""
+    for a list), so the catalog and escalation see it as reading every Secret and creating pods."""
+    risky = rb.risky[rb.risky["subject"] == "User:jack"]
+    assert {"RBAC-SECRETS-READ", "RBAC-POD-CREATE"} <= set(risky["check_id"])
+    assert ("user:jack", "rbac-grant", "secrets:*") in {(s.source, s.technique, s.target) for s in rb.steps}
+    assert '""' in set(rb.permissions.loc[rb.permissions["subject"] == "User:jack", "resourceNames"].astype(str))
+
+
 def test_who_can_matches_can(rb: Any) -> None:
     """who_can and can agree on every subject of the conformance cluster."""
     for verb, resource, ns, name in (("get", "pods", "shop", None), ("create", "deployments", "shop", None),
                                      ("get", "widgets.example.io", "public", None), ("get", "/metrics", None, None),
-                                     ("patch", "namespaces", None, "shop"), ("get", "secrets", "shop", "db")):
+                                     ("patch", "namespaces", None, "shop"), ("get", "secrets", "shop", "db"),
+                                     ("list", "secrets", None, None)):
         who = set(rb.who_can(verb, resource, ns, name)["subject"])
         for subject in rb.principals.principals:
             assert (subject in who) is bool(rb.can(subject, verb, resource, ns, name)), (subject, verb, resource)

@@ -19,7 +19,7 @@ VERBS = ["get", "list", "create", "patch", "delete", "bind", "impersonate", "*"]
 GROUPS = ["", "apps", "rbac.authorization.k8s.io", "example.io", "*"]
 RESOURCES = ["pods", "pods/exec", "secrets", "deployments", "nodes", "nodes/proxy", "namespaces", "clusterroles",
              "users", "*", "*/exec", "pods/*"]
-NAMES = ["x", "y", "a"]
+NAMES = ["x", "y", "a", ""]  # "" matches nameless requests (ResourceNameMatches)
 SUBJECTS = [("User", "alice", None), ("User", "bob", None), ("Group", "devs", None),
             ("Group", "system:authenticated", None), ("ServiceAccount", "web", "a"), ("ServiceAccount", "web", None),
             ("Group", "system:serviceaccounts:b", None)]
@@ -155,7 +155,7 @@ def test_permission_rows_are_allowed(objs: list[dict[str, Any]]) -> None:
     for row in rb.permissions.to_dict("records"):
         if row["binding"] == "(system:masters)":
             continue
-        names = [n for n in str(row["resourceNames"]).split(",") if n] or [None]
+        names = [n.strip('"') for n in str(row["resourceNames"]).split(",") if n] or [None]
         ns = None if row["scope"] == "cluster" else str(row["scope"])
         if row["nonResourceURL"]:
             path = str(row["resource"]).rstrip("*") or "/"
