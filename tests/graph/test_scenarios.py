@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.graph.conftest import edges, route, scenario
 
 
@@ -145,18 +143,13 @@ def test_exec_reaches_identities_only_through_mounted_tokens(tmp_path: Path) -> 
     assert "pod:shop/done" not in a.graph
 
 
-UPSTREAM_EXEC = pytest.mark.xfail(strict=True, reason="needs analyzers branch: exec, attach, ephemeral containers and "
-                                  "nodes/proxy yield a token only from a running pod that mounts one "
-                                  "(kubelet: exec runs in the container, which holds only what is mounted)")
-
-
-@UPSTREAM_EXEC
+# exec, attach, ephemeral containers and nodes/proxy yield a token only from a running pod that mounts one
+# (kubelet: exec runs in the container, which holds only what is mounted)
 def test_named_exec_into_a_pod_without_token_gives_no_identity(tmp_path: Path) -> None:
     a = scenario("rbac", tmp=tmp_path)
     assert route(a, "user:bob", "cluster-admin") is None
 
 
-@UPSTREAM_EXEC
 def test_named_exec_into_a_finished_pod_gives_no_identity(tmp_path: Path) -> None:
     a = scenario("rbac", tmp=tmp_path)
     assert route(a, "user:carol", "cluster-admin") is None
