@@ -15,8 +15,8 @@ from kubesec_nb.graph import ranking
 from kubesec_nb.graph.build import GraphBuild
 from kubesec_nb.graph.nodes import CLUSTER_ADMIN, INTERNET, JEWEL_LABEL, JEWEL_PATTERNS, SUBJECT_KINDS, kind_of, matches
 from kubesec_nb.graph.paths import AttackPath, Index, PathStep, bulk
+from kubesec_nb.identity import AUTHENTICATED, UNAUTHENTICATED, group, parse_subject, pod_node
 from kubesec_nb.model import Model
-from kubesec_nb.rbac.subjects import AUTHENTICATED, UNAUTHENTICATED, parse_subject
 
 if TYPE_CHECKING:
     from kubesec_nb.network.analysis import NetworkAnalysis
@@ -79,6 +79,8 @@ class AttackGraph:
             return parse_subject(node).node_id
         if node.startswith("pod:") and not node.endswith("*"):
             return self._build.pods.group_of.get(node[4:], node)
+        if "/" in node and ":" not in node and node in self.model.pod_by_key:  # a pod written ns/name
+            return self._build.pods.group_of.get(node, pod_node(node))
         return node
 
     def _exists(self, node: str) -> bool:
@@ -108,10 +110,10 @@ class AttackGraph:
             return []  # present but reaches nothing (a finished pod, a group with no grant)
         subject = parse_subject(node).subject
         out: list[tuple[str, tuple[PathStep, ...]]] = []
-        for group in self.rbac.groups_of(subject):
-            gid = f"group:{group}"
+        for name in self.rbac.groups_of(subject):
+            gid = group(name).node_id
             if gid in self.graph:
-                out.append((gid, (PathStep("member-of", node, gid, (Evidence(subject, "group", group),), 0, "confirmed",
+                out.append((gid, (PathStep("member-of", node, gid, (Evidence(subject, "group", name),), 0, "confirmed",
                                            "member-of (implicit)"),)))
         return out
 
@@ -248,8 +250,8 @@ class AttackGraph:
         """Entry × crown jewel: the cheapest cost and hops from the internet, the public groups, any exposed
         pod and any pod to each crown-jewel category (empty cells: not reached)."""
         entries: list[tuple[str, list[str]]] = [(INTERNET, [INTERNET])]
-        for g in (UNAUTHENTICATED, AUTHENTICATED):
-            entries.append((f"group:{g}", [f"group:{g}"]))
+        for name in (UNAUTHENTICATED, AUTHENTICATED):
+            entries.append((group(name).node_id, [group(name).node_id]))
         pods = sorted(self._build.pods.groups)
         entries.append(("any exposed pod", sorted(self._exposed & set(pods))))
         entries.append(("any pod", pods))

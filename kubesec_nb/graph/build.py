@@ -27,7 +27,6 @@ import re
 from collections import defaultdict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from kubesec_nb.checks import Evidence
@@ -37,8 +36,23 @@ from kubesec_nb.graph.network import NetworkLayer
 from kubesec_nb.graph.nodes import ANY_NODE, CLUSTER_ADMIN, INTERNET, SECRETS_ALL, UNSCHEDULED_NODE
 from kubesec_nb.graph.pods import PodGroup, PodIndex, by_workload
 from kubesec_nb.graph.techniques import for_rbac, unmapped
-from kubesec_nb.model import Model
-from kubesec_nb.rbac.subjects import ANONYMOUS, AUTHENTICATED, NODES, UNAUTHENTICATED, parse_subject
+from kubesec_nb.identity import (
+    ANONYMOUS,
+    AUTHENTICATED,
+    NODE_PREFIX,
+    NODES,
+    UNAUTHENTICATED,
+    any_pod,
+    any_service_account,
+    group,
+    host_node,
+    namespace_admin,
+    parse_subject,
+    secret_node,
+    service_account,
+    user,
+)
+from kubesec_nb.model import TOKEN_SECRET_TYPE, Model
 from kubesec_nb.workload import psa
 
 if TYPE_CHECKING:
@@ -51,7 +65,7 @@ if TYPE_CHECKING:
 ESCAPE_TECHNIQUES = {"privileged": "escape-privileged", "nsenter": "escape-nsenter",
                      "capability": "escape-capability", "hostPath": "escape-host-path",
                      "runtime-socket": "escape-runtime-socket", "windowsHostProcess": "escape-host-process"}
-TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
+
 _BINDING = re.compile(r"^(RoleBinding/\S+|ClusterRoleBinding/\S+)$")
 _SUBJECT = re.compile(r"\(subject ([^)]*)\)")
 _EXPOSURE_CHANGE = {
@@ -120,11 +134,12 @@ class GraphBuild:
     # ---- the build ------------------------------------------------------------------------------
     def build(self) -> Builder:
         b = self.b
-        for node in (INTERNET, CLUSTER_ADMIN, SECRETS_ALL, f"group:{AUTHENTICATED}", f"group:{UNAUTHENTICATED}"):
+        public = [group(g).node_id for g in (AUTHENTICATED, UNAUTHENTICATED)]
+        for node in (INTERNET, CLUSTER_ADMIN, SECRETS_ALL, *public):
             b.node(node)
         for g in self.pods.groups.values():
             b.node(g.id, members=tuple(g.members), workload=g.workload, service_account=g.service_account,
-                   token_mounted=bool(g.token))
+                   token_mounted=bool(g.tokens))
         self._rbac_steps()
         self._pod_edges()
         self.netlayer.add(b)
@@ -223,10 +238,10 @@ class GraphBuild:
         self.b.edge(src, ANY_NODE, "create-privileged-pod", (*evidence, *ev), fix=fix)
 
     def _namespace_admin(self, ns: str) -> None:
-        admin = f"namespace-admin:{ns}"
+        admin = namespace_admin(ns)
         ev = (Evidence(admin, "admin of the namespace", "creates pods, execs into them, reads its Secrets"),)
-        self.b.edge(admin, f"sa:{ns}/*", "admin-implies", ev)
-        self.b.edge(admin, f"pod:{ns}/*", "admin-implies", ev)
+        self.b.edge(admin, any_service_account(ns), "admin-implies", ev)
+        self.b.edge(admin, any_pod(ns), "admin-implies", ev)
         if self._policy(ns).enforces_nothing:
             self.b.edge(admin, ANY_NODE, "create-privileged-pod", (*ev, self._psa_evidence(self._policy(ns))),
                         fix=Fix(f"psa:{ns}", "pod-security", f"label namespace {ns} "
@@ -236,12 +251,13 @@ class GraphBuild:
         """``pod:<ns>/*`` → each running pod there; ``pod:*/*`` → every namespace's hub."""
         b = self.b
         in_ns = self.pods.in_namespace()
-        if "pod:*/*" in b.g:
+        everywhere = any_pod(None)
+        if everywhere in b.g:
             for ns in in_ns:
-                if not b.g.has_edge("pod:*/*", f"pod:{ns}/*"):
-                    b.edge("pod:*/*", f"pod:{ns}/*", "any-namespace",
+                if not b.g.has_edge(everywhere, any_pod(ns)):
+                    b.edge(everywhere, any_pod(ns), "any-namespace",
                            (Evidence(f"Namespace {ns}", "has running pods", "the cluster-wide grant applies in it"),))
-        for hub in sorted(n for n in b.g if n.startswith("pod:") and n.endswith("/*") and n != "pod:*/*"):
+        for hub in sorted(n for n in b.g if n.startswith("pod:") and n.endswith("/*") and n != everywhere):
             for g in in_ns.get(hub[4:-2], []):
                 b.edge(hub, g.id, "any-pod", (Evidence(f"Pod {g.example}", "status", "running"),
                                               *self.pods.members_note(g)))
@@ -264,16 +280,17 @@ class GraphBuild:
 
     def _token_and_secrets(self, g: PodGroup) -> None:
         b = self.b
-        if g.token:
-            b.edge(g.id, f"sa:{g.service_account}", "token-mounted", (*g.token, *self.pods.members_note(g)),
+        for t in g.tokens:
+            b.edge(g.id, service_account(t.service_account).node_id, "token-mounted",
+                   (Evidence(f"Pod {g.example}", t.field, f"{t.value} ({t.how})"), *self.pods.members_note(g)),
                    fix=_own(g, Fix(f"token:{g.namespace}/{g.workload}", "token-mount",
-                                   f"set automountServiceAccountToken: false in the pod spec of {g.workload} (it does "
-                                   "not need the API, or grant it only what it needs)",
-                                   f"{g.workload} in {g.namespace}")))
+                                   f"set automountServiceAccountToken: false in the pod spec of {g.workload} and "
+                                   "mount no token volume (it does not need the API), or grant it only what it "
+                                   "needs", f"{g.workload} in {g.namespace}")))
         for r in self.refs.get((g.namespace, g.workload), []):
             if r["via"] == "imagePullSecrets" or not r["secret"]:
                 continue
-            secret = f"secret:{g.namespace}/{r['secret']}"
+            secret = secret_node(g.namespace, str(r["secret"]))
             b.edge(g.id, secret, "secret-mounted", (Evidence(f"{g.workload} in {g.namespace}", str(r["field"]),
                                                              str(r["secret"])),),
                    fix=_own(g, Fix(f"secret-ref:{g.namespace}/{g.workload}/{r['secret']}", "secret",
@@ -282,21 +299,14 @@ class GraphBuild:
             self._token_secret(g.namespace, str(r["secret"]))
 
     def _token_secret(self, ns: str, name: str) -> None:
-        s = self._secrets.get(f"{ns}/{name}")
-        if s is None or s.get("type") != TOKEN_SECRET_TYPE:
-            return
-        sa = ((s.get("metadata") or {}).get("annotations") or {}).get("kubernetes.io/service-account.name")
+        sa = self.model.token_secrets.get(f"{ns}/{name}")
         if sa:
-            self.b.edge(f"secret:{ns}/{name}", f"sa:{ns}/{sa}", "token-secret",
+            self.b.edge(secret_node(ns, name), service_account(f"{ns}/{sa}").node_id, "token-secret",
                         (Evidence(f"Secret {ns}/{name}", "type", TOKEN_SECRET_TYPE),
                          Evidence(f"Secret {ns}/{name}", "metadata.annotations[kubernetes.io/service-account.name]",
                                   sa)),
                         fix=Fix(f"legacy-token:{ns}/{name}", "secret", f"delete the legacy token Secret {ns}/{name} "
                                 "(use TokenRequest / projected tokens)", f"Secret {ns}/{name}"))
-
-    @cached_property
-    def _secrets(self) -> dict[str, dict[str, Any]]:
-        return self.model.by_key("secrets")
 
     def _escapes(self, g: PodGroup) -> None:
         for e in self.escapes.get(g.example, []):
@@ -317,15 +327,14 @@ class GraphBuild:
                 for other in self.model.pods_on(e.node[5:]):
                     key = f"{other['metadata']['namespace']}/{other['metadata']['name']}"
                     og = self.pods.groups.get(self.pods.group_of.get(key, ""))
-                    if og is not None and og.token:
-                        self.b.edge(g.id, f"sa:{og.service_account}", "host-tokens",
-                                    (*ev, Evidence(f"Pod {key}", "token on the node", og.token[0].field)), fix=fix)
+                    for t in og.tokens if og is not None else ():
+                        self.b.edge(g.id, service_account(t.service_account).node_id, "host-tokens",
+                                    (*ev, Evidence(f"Pod {key}", f"token on the node: {t.field}", t.value)), fix=fix)
 
     def _var_log(self, g: PodGroup) -> bool:
-        if not g.token:
-            return False
-        ns, name = g.service_account.split("/", 1)
-        return bool(self.rbac.can(f"ServiceAccount:{ns}:{name}", "get", "pods/log", ns))
+        """Whether a token the pod mounts may ``get pods/log`` in its namespace (the /var/log symlink escape)."""
+        return any(self.rbac.can(service_account(t.service_account).subject, "get", "pods/log", g.namespace)
+                   for t in g.tokens)
 
     def _pod_imds(self, g: PodGroup) -> None:
         node = next(iter(g.nodes), "")
@@ -362,7 +371,7 @@ class GraphBuild:
         on_node = self.pods.on_node()
         names = sorted(set(self.model.nodes) | set(on_node))
         for name in names:
-            node = f"node:{name}"
+            node = host_node(name)
             b.node(node)
             for g in on_node.get(name, []):
                 b.edge(node, g.id, "node-pod-access", (Evidence(f"Pod {g.nodes[name][0]}", "spec.nodeName", name),))
@@ -377,19 +386,19 @@ class GraphBuild:
                                       f"provider {self.model.provider}: no cloud model, no node → cloud edge")
         if ANY_NODE in b.g:
             for name in names:
-                b.edge(ANY_NODE, f"node:{name}", "choose-node",
+                b.edge(ANY_NODE, host_node(name), "choose-node",
                        (Evidence(f"Node {name}", "spec.nodeName", "a pod may name any node"),))
 
     def _node_identity(self, name: str) -> None:
         b = self.b
-        user = f"user:system:node:{name}"
-        b.edge(f"node:{name}", user, "kubelet-credentials",
+        me = user(f"{NODE_PREFIX}{name}").node_id
+        b.edge(host_node(name), me, "kubelet-credentials",
                (Evidence(f"Node {name}", "kubelet client certificate", f"authenticates as system:node:{name} in group "
                                                                       f"{NODES}"),))
-        for group in (NODES, AUTHENTICATED):
-            gid = f"group:{group}"
+        for name_of_group in (NODES, AUTHENTICATED):
+            gid = group(name_of_group).node_id
             if gid in b.g and b.g.out_degree(gid):
-                b.edge(user, gid, "member-of", (Evidence(f"User system:node:{name}", "group", group),))
+                b.edge(me, gid, "member-of", (Evidence(f"User {NODE_PREFIX}{name}", "group", name_of_group),))
         seen_sa: set[str] = set()
         seen_secret: set[str] = set()
         for pod in self.model.pods_on(name):
@@ -397,7 +406,7 @@ class GraphBuild:
             sa = self.model.service_account_of(pod)
             if sa not in seen_sa:
                 seen_sa.add(sa)
-                b.edge(user, f"sa:{sa}", "node-authorizer",
+                b.edge(me, service_account(sa).node_id, "node-authorizer",
                        (Evidence(f"Pod {key}", "spec.nodeName", name),
                         Evidence("Node authorizer", "serviceaccounts/token",
                                  f"a token for {sa} (pod bound to {name})")))
@@ -405,7 +414,7 @@ class GraphBuild:
                 secret = f"{key.split('/', 1)[0]}/{r['secret']}"
                 if r["secret"] and secret not in seen_secret:
                     seen_secret.add(secret)
-                    b.edge(user, f"secret:{secret}", "node-authorizer",
+                    b.edge(me, secret_node(*secret.split("/", 1)), "node-authorizer",
                            (Evidence(f"Pod {key}", str(r["field"]), str(r["secret"])),
                             Evidence("Node authorizer", "get secrets", f"{secret} is referenced by a pod bound to "
                                                                        f"{name}")))
@@ -450,13 +459,14 @@ class GraphBuild:
         certainty = CONFIRMED if state == "public" else UNKNOWN
         fix = Fix("api-endpoint", "api-endpoint", "restrict the API server endpoint to known networks (authorized "
                   "networks / private endpoint) and drop grants to public groups", "API server endpoint")
-        for group in sorted(self.rbac.public_groups):
-            why = ("anonymous requests (anonymous_auth)" if group == UNAUTHENTICATED else
+        for public in sorted(self.rbac.public_groups):
+            why = ("anonymous requests (anonymous_auth)" if public == UNAUTHENTICATED else
                    "any Google account authenticates (gke_authenticated_public)")
-            b.edge(INTERNET, f"group:{group}", "public-api", (Evidence("API server", f"group {group}", why), *api),
-                   certainty=certainty, fix=fix)
-        if UNAUTHENTICATED in self.rbac.public_groups and f"user:{ANONYMOUS}" in b.g:
-            b.edge(INTERNET, f"user:{ANONYMOUS}", "public-api",
+            b.edge(INTERNET, group(public).node_id, "public-api",
+                   (Evidence("API server", f"group {public}", why), *api), certainty=certainty, fix=fix)
+        anonymous = user(ANONYMOUS).node_id
+        if UNAUTHENTICATED in self.rbac.public_groups and anonymous in b.g:
+            b.edge(INTERNET, anonymous, "public-api",
                    (Evidence("API server", "anonymous_auth", f"requests without credentials are {ANONYMOUS}"), *api),
                    certainty=certainty, fix=fix)
 

@@ -13,6 +13,7 @@ from kubesec_nb.checks import Evidence, Finding, NotAssessed, check
 from kubesec_nb.graph.analysis import AttackGraph
 from kubesec_nb.graph.nodes import CLUSTER_ADMIN, INTERNET, SECRETS_ALL
 from kubesec_nb.graph.paths import AttackPath
+from kubesec_nb.identity import pod_node
 from kubesec_nb.model import Model
 
 REMEDIATION = ("Cut the path: apply the changes of the fix-these-first table (a.remediation, notebook "
@@ -81,7 +82,7 @@ def _pod_cluster_admin(g: AttackGraph) -> Iterator[Finding]:
         _none_found(g)
         return
     for r in rows.sort_values(["namespace", "workload", "pod"]).to_dict("records"):
-        p = g.cheapest(f"pod:{r['pod']}", CLUSTER_ADMIN)
+        p = g.cheapest(pod_node(str(r["pod"])), CLUSTER_ADMIN)
         if p is None:
             continue
         platform = "platform namespace" if Model.is_system_namespace(str(r["namespace"])) else None

@@ -38,8 +38,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-CLUSTER_ADMIN = "cluster-admin"
-SECRETS_ALL = "secrets:*"
+from kubesec_nb.identity import CLUSTER_ADMIN as CLUSTER_ADMIN
+from kubesec_nb.identity import SECRETS_ALL as SECRETS_ALL
+
 INTERNET = "internet"
 ANY_NODE = "node:*"
 UNSCHEDULED_NODE = "node:?"

@@ -1,9 +1,9 @@
 """Running pods, condensed: one graph node per set of pods an attacker cannot tell apart.
 
-A pod takes part in the attack graph while it runs: a pod that finished (phase Succeeded or
-Failed) or has no IP yet has no network, no process to exec into and no mounted volume, so
-it is left out (:attr:`PodIndex.excluded` says why). Representative pods expanded from
-manifests (no status) count as running.
+A pod takes part in the attack graph while it runs (:meth:`Model.is_running`): a pod that
+finished (phase Succeeded or Failed) or has not started (Pending) has no process to attack, to
+exec into or to read a token from, so it is left out (:attr:`PodIndex.excluded` says why).
+Representative pods expanded from manifests (no status) count as running.
 
 Pods of one workload are condensed into one node when everything the graph derives from a pod
 is the same: namespace, owner, service account, whether its token is mounted, its
@@ -11,10 +11,8 @@ NetworkPolicy equivalence class, its exposure, the Secrets it reads, and what it
 (host escapes and the node's cloud identity). A pod with a host escape keeps its node in the
 key, so a condensed node never claims an escape to a node one of its pods does not run on.
 
-The token is *mounted* when the pod has a projected ``serviceAccountToken`` volume (no custom
-audience) that some container mounts; a pod that was never admitted (a manifest without
-status) counts the token the ServiceAccount admission plugin would mount
-(``automountServiceAccountToken`` of the pod, else of the account, else true).
+The tokens a pod mounts are the model's (:meth:`Model.mounted_tokens`: the admission plugin's
+automount, projected tokens with the API server's audience, legacy token Secret volumes).
 """
 
 from __future__ import annotations
@@ -25,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubesec_nb.checks import Evidence
-from kubesec_nb.model import Model, iter_containers, object_key
-from kubesec_nb.network.endpoints import exclusion_reason
+from kubesec_nb.identity import pod_node
+from kubesec_nb.model import Model, TokenMount, object_key
 
 
 @dataclass
@@ -39,7 +37,7 @@ class PodGroup:
     service_account: str
     members: list[str] = field(default_factory=list)
     nodes: dict[str, list[str]] = field(default_factory=dict)
-    token: tuple[Evidence, ...] = ()
+    tokens: tuple[TokenMount, ...] = ()
 
     @property
     def example(self) -> str:
@@ -49,49 +47,6 @@ class PodGroup:
     @property
     def size(self) -> int:
         return len(self.members)
-
-
-def token_evidence(pod: Mapping[str, Any], model: Model) -> tuple[Evidence, ...]:
-    """Evidence that the pod's own service-account token is mounted (empty: it is not).
-
-    >>> from kubesec_nb.snapshot import Snapshot
-    >>> pod = {"metadata": {"namespace": "a", "name": "p"}, "spec": {
-    ...     "volumes": [{"name": "t", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}],
-    ...     "containers": [{"name": "c", "volumeMounts": [{"name": "t", "mountPath": "/var/run/x"}]}]},
-    ...     "status": {"phase": "Running"}}
-    >>> [str(e) for e in token_evidence(pod, Model(Snapshot()))]
-    ['Pod a/p: spec.volumes[0].projected.sources[0].serviceAccountToken = mounted at /var/run/x']
-    >>> token_evidence({**pod, "spec": {**pod["spec"], "containers": [{"name": "c"}]}}, Model(Snapshot()))
-    ()
-    """
-    spec = pod.get("spec") or {}
-    key = object_key(pod)
-    mounts: dict[str, str] = {}
-    for _, _, c in iter_containers(spec):
-        for m in c.get("volumeMounts") or ():
-            if isinstance(m, Mapping) and m.get("name"):
-                mounts.setdefault(str(m["name"]), str(m.get("mountPath", "")))
-    for i, v in enumerate(spec.get("volumes") or ()):
-        if not isinstance(v, Mapping) or v.get("name") not in mounts:
-            continue
-        for j, src in enumerate((v.get("projected") or {}).get("sources") or ()):
-            tok = (src or {}).get("serviceAccountToken")
-            if isinstance(tok, Mapping) and not tok.get("audience"):
-                return (Evidence(f"Pod {key}", f"spec.volumes[{i}].projected.sources[{j}].serviceAccountToken",
-                                 f"mounted at {mounts[str(v['name'])]}"),)
-    if pod.get("status"):
-        return ()
-    # never admitted (a manifest): what the ServiceAccount admission plugin would mount
-    automount = spec.get("automountServiceAccountToken")
-    where = "spec.automountServiceAccountToken"
-    if automount is None:
-        sa = model.service_account_of(pod)
-        automount = (model.service_accounts.get(sa) or {}).get("automountServiceAccountToken")
-        where = f"ServiceAccount {sa} automountServiceAccountToken"
-    if automount is False:
-        return ()
-    return (Evidence(f"Pod {key}", where, f"{'unset' if automount is None else automount}: admission mounts the "
-                                          "token"),)
 
 
 class PodIndex:
@@ -112,18 +67,18 @@ class PodIndex:
         by_key: dict[tuple[Hashable, ...], PodGroup] = {}
         for pod in model.pods:
             key = object_key(pod)
-            why = exclusion_reason(pod)
-            if why:
-                self.excluded[key] = why
+            if not model.is_running(pod):
+                self.excluded[key] = f"phase {(pod.get('status') or {}).get('phase')}: not running"
                 continue
             ns = pod["metadata"]["namespace"]
-            token = token_evidence(pod, model)
+            tokens = model.mounted_tokens(pod)
             node = str((pod.get("spec") or {}).get("nodeName") or "")
             owner, sa = model.owner_label(pod), model.service_account_of(pod)
-            gkey = (ns, owner, sa, bool(token), traits(key), node if node_bound(key) else "")
+            gkey = (ns, owner, sa, tuple((t.service_account, t.how) for t in tokens), traits(key),
+                    node if node_bound(key) else "")
             g = by_key.get(gkey)
             if g is None:
-                g = by_key[gkey] = PodGroup(f"pod:{key}", ns, owner, sa, token=token)
+                g = by_key[gkey] = PodGroup(pod_node(key), ns, owner, sa, tokens=tokens)
                 self.groups[g.id] = g
             g.members.append(key)
             if node:

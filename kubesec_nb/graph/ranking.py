@@ -136,7 +136,7 @@ def risky_pods(reach: JewelReach, groups: Iterable[Any], exposed: set[str]) -> p
             continue
         worst, _ = _worst(r)
         rows.append({"pod": g.example, "namespace": g.namespace, "workload": g.workload, "pods": g.size,
-                     "service_account": g.service_account, "token_mounted": bool(g.token),
+                     "service_account": g.service_account, "token_mounted": bool(g.tokens),
                      "exposed": g.id in exposed,
                      "platform": "platform namespace" if Model.is_system_namespace(g.namespace) else "",
                      **jewel_columns(r), "path": reach.path_text(g.id, worst)})

@@ -18,7 +18,7 @@ def test_exposed_pod_token_cluster_admin(tmp_path: Path) -> None:
         ("pod:shop/web", "token-mounted", "sa:shop/web"),
         ("sa:shop/web", "rbac-grant", "cluster-admin")]
     assert "Service shop/web (type LoadBalancer)" in str(p.steps[0].evidence[0])
-    assert "spec.volumes[0].projected.sources[0].serviceAccountToken" in str(p.steps[1].evidence[0])
+    assert "automountServiceAccountToken" in str(p.steps[1].evidence[0])  # the model's TokenMount
     assert "ClusterRoleBinding/web-admin" in str(p.steps[2].evidence[0])
     assert p.cost == 3 + 1 + 0 and p.certainty == "confirmed"
 
