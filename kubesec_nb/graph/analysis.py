@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 #: Paths pulled per path shown, at most (replicas of a workload give paths of the same shape).
 PULL = 4
-PATH_COLUMNS = ["path", "rank", "cost", "hops", "certainty", "step", "technique", "source", "target", "ports",
-                "evidence"]
 _SUBJECT_FORMS = ("User:", "Group:", "ServiceAccount:", "system:serviceaccount:")
 
 
@@ -165,17 +163,6 @@ class AttackGraph:
     def _workload_of(self, node: str) -> str:
         group = self._build.pods.groups.get(node)
         return f"{group.namespace}/{group.workload}" if group is not None else node
-
-    @staticmethod
-    def paths_frame(paths: list[AttackPath]) -> pd.DataFrame:
-        """Paths as a table: one row per step, with its evidence as text."""
-        rows = []
-        for i, p in enumerate(paths, 1):
-            for j, s in enumerate(p.steps, 1):
-                rows.append({"path": i, "rank": i, "cost": p.cost, "hops": p.hops, "certainty": p.certainty, "step": j,
-                             "technique": s.technique, "source": s.source, "target": s.target, "ports": s.ports,
-                             "evidence": "; ".join(str(e) for e in s.evidence)})
-        return pd.DataFrame(rows, columns=PATH_COLUMNS)
 
     def paths_summary(self, paths: list[AttackPath]) -> pd.DataFrame:
         """One row per path: rank, cost, hops, certainty and the path as ``a → [technique] b → …``."""

@@ -77,7 +77,6 @@ _KINDS: tuple[tuple[Callable[[str], bool], str], ...] = (
     (lambda n: n.startswith("net:"), "net"),
 )
 SUBJECT_KINDS = frozenset({"serviceaccount", "user", "group"})
-HUB_KINDS = frozenset({"pod-hub", "sa-hub", "node-hub", "net"})
 
 
 def kind_of(node: str) -> str:
