@@ -12,8 +12,10 @@ its checks. An analyzer is only computed when something asks for it.
 
 from __future__ import annotations
 
+import gc
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
@@ -56,6 +58,25 @@ BASE_OPTIONS: dict[str, str] = {
                          "'hide' (dropped)",
 }
 PLATFORM_FINDINGS = ("info", "keep", "hide")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many long-lived objects, then freeze them.
+
+    An assessment allocates millions of objects that live as long as it does; every full
+    collection walks all of them again (about a third of ``a.findings`` at 10,000 pods).
+    Reference counting still frees everything that is not in a cycle; the objects alive at
+    the end move to the permanent generation (:func:`gc.freeze`), so later collections skip them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.freeze()
 
 
 def _module(name: str) -> ModuleType:
@@ -132,7 +153,8 @@ class Assessment:
     def findings(self) -> pd.DataFrame:
         """Every check's results (see :mod:`kubesec_nb.findings`)."""
         load_checks()
-        return _findings.run_checks(self)
+        with gc_paused():
+            return _findings.run_checks(self)
 
     @cached_property
     def checks(self) -> pd.DataFrame:

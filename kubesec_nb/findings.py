@@ -187,10 +187,15 @@ def to_records(findings: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _dumps(value: Any) -> str:
+    # No indent: json's C encoder only runs without one (the indented pure-Python one takes 10 s at 28,000 rows).
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
 def write_json(findings: pd.DataFrame, path: Path, meta: Mapping[str, Any] | None = None) -> Path:
-    """Write ``findings.json`` (``{metadata, findings}``)."""
-    doc = {"metadata": dict(meta or {}), "findings": to_records(findings)}
-    path.write_text(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Write ``findings.json`` (``{metadata, findings}``), one finding per line."""
+    rows = ",\n".join(_dumps(r) for r in to_records(findings))
+    path.write_text(f'{{"metadata": {_dumps(dict(meta or {}))},\n"findings": [\n{rows}\n]}}\n', encoding="utf-8")
     return path
 
 

@@ -98,7 +98,8 @@ class Cluster:
 
     # ---- infrastructure -----------------------------------------------------------------------
     def node(self, name: str, *, labels: dict[str, str], provider_id: str, external_ip: str | None = None,
-             os_image: str, kubelet: str | None = None, runtime: str = "containerd://1.7.22") -> None:
+             os_image: str, kubelet: str | None = None, runtime: str = "containerd://1.7.22",
+             taints: list[Obj] | None = None) -> None:
         ip = str(next(self._node_hosts))
         self.nodes.append(name)
         self.node_ip[name] = ip
@@ -108,7 +109,7 @@ class Cluster:
             addrs.append({"type": "ExternalIP", "address": external_ip})
         base = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
         self.add({"apiVersion": "v1", "kind": "Node", "metadata": self.meta("Node", name, labels={**base, **labels}),
-                  "spec": {"providerID": provider_id},
+                  "spec": {"providerID": provider_id, **({"taints": copy.deepcopy(taints)} if taints else {})},
                   "status": {"addresses": addrs, "conditions": [{"type": "Ready", "status": "True"}],
                              "nodeInfo": {"kubeletVersion": kubelet or self.git_version, "osImage": os_image,
                                           "containerRuntimeVersion": runtime, "operatingSystem": "linux",

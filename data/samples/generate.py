@@ -67,6 +67,17 @@ def env_secret(name: str, secret: str, key: str) -> Obj:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
+def _api_server(c: Cluster, addresses: list[str]) -> None:
+    """The default/kubernetes Service and the EndpointSlice the API server keeps for it."""
+    c.service("default", "kubernetes", None, [{"name": "https", "port": 443, "targetPort": 443}],
+              clusterIP="10.96.0.1")
+    c.obj("discovery.k8s.io/v1", "EndpointSlice", "kubernetes", "default", labels={
+        "kubernetes.io/service-name": "kubernetes", "endpointslice.kubernetes.io/managed-by":
+        "endpointslicemirroring-controller.k8s.io"}, addressType="IPv4",
+        endpoints=[{"addresses": [a], "conditions": {"ready": True}} for a in addresses],
+        ports=[{"name": "https", "port": 443, "protocol": "TCP"}])
+
+
 # ---- shared building blocks -----------------------------------------------------------------------
 def _common_apps(c: Cluster, registry: str, *, lb_annotations: dict[str, str], lb_address: dict[str, str]) -> None:
     """The shop-like application namespaces every sample has, with planted weaknesses."""
@@ -107,8 +118,14 @@ def _common_apps(c: Cluster, registry: str, *, lb_annotations: dict[str, str], l
     c.service_account("checkout", "api", automount=False)
     c.workload("Deployment", "checkout", "api", [container(
         "api", f"{registry}/shop/checkout@{digest('checkout:3.2.0')}",
-        ports=[{"name": "grpc", "containerPort": 9090}], securityContext=RESTRICTED_SC)],
+        ports=[{"name": "grpc", "containerPort": 9090}], securityContext=RESTRICTED_SC,
+        resources={"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}})],
         replicas=2, sa="api", securityContext=POD_SC_NONROOT)
+    c.obj("v1", "LimitRange", "defaults", "checkout", spec={"limits": [{
+        "type": "Container", "default": {"cpu": "500m", "memory": "256Mi"},
+        "defaultRequest": {"cpu": "100m", "memory": "128Mi"}, "max": {"memory": "1Gi"}}]})
+    c.obj("v1", "ResourceQuota", "compute", "checkout", spec={"hard": {
+        "requests.cpu": "4", "requests.memory": "8Gi", "limits.memory": "16Gi", "pods": "40"}})
     c.service("checkout", "api", {"app": "api"}, [{"name": "grpc", "port": 9090, "targetPort": "grpc"}])
     c.network_policy("checkout", "default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
     c.network_policy("checkout", "allow-dns", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [DNS_EGRESS]})
@@ -347,7 +364,9 @@ def _velero(c: Cluster) -> None:
     for plural, kind in (("schedules", "Schedule"), ("backupstoragelocations", "BackupStorageLocation")):
         c.crd(plural, "velero.io", kind)
     c.obj("velero.io/v1", "Schedule", "daily", "velero", spec={"schedule": "0 1 * * *",
-                                                              "template": {"includedNamespaces": ["*"], "ttl": "720h"}},
+                                                              "template": {"includedNamespaces": ["*"],
+                                                                           "excludedNamespaces": ["dev"],
+                                                                           "ttl": "720h"}},
           status={"phase": "Enabled", "lastBackup": "2026-11-20T01:00:00Z"})
     c.obj("velero.io/v1", "BackupStorageLocation", "default", "velero",
           spec={"provider": "aws", "objectStorage": {"bucket": "shop-velero"}}, status={"phase": "Available"})
@@ -458,6 +477,7 @@ def eks_shop() -> Snapshot:
     _ingress_nginx(c, nlb, {"lb_hostname": "a1b2c3d4e5f6-1234567890.elb.eu-west-1.amazonaws.com"})
     _velero(c)
     _falco(c, "/run/containerd/containerd.sock")
+    _api_server(c, ["10.0.16.201", "10.0.17.54"])  # EKS: the control plane's cross-account ENIs in the VPC
     # IRSA on application service accounts
     for ns, sa, role in (("storefront", "web", "storefront-s3"), ("data", "backup", "backup-admin"),
                          ("ci", "jenkins", "ci-admin")):
@@ -577,7 +597,9 @@ def gke_media() -> Snapshot:
                    "cloud.google.com/gke-nodepool": "default-pool", "cloud.google.com/gke-os-distribution": "cos",
                    "topology.kubernetes.io/zone": zone, "cloud.google.com/machine-family": "e2"},
                external_ip=f"34.76.{100 + i}.{20 + i}", os_image="Container-Optimized OS from Google",
-               kubelet="v1.29.8-gke.1031000")
+               kubelet="v1.29.8-gke.1031000",
+               # planted: a node reserved for media transcoding; Falco has no toleration for it
+               taints=[{"key": "dedicated", "value": "media", "effect": "NoSchedule"}] if i == 2 else None)
     c.namespace("kube-system")
     c.namespace("default")
     c.namespace("gmp-system")
@@ -593,7 +615,8 @@ def gke_media() -> Snapshot:
         {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": "dns"}], clusterIP="10.96.0.10")
     c.workload("DaemonSet", "kube-system", "fluentbit-gke", [container(
         "fluentbit", "gke.gcr.io/fluent-bit:v1.8.12-gke.42", volumeMounts=[mount("varlog", "/var/log")])],
-        sa="fluentbit-gke", labels={"k8s-app": "fluentbit-gke"}, volumes=[hostpath("varlog", "/var/log")])
+        sa="fluentbit-gke", labels={"k8s-app": "fluentbit-gke"}, volumes=[hostpath("varlog", "/var/log")],
+        tolerations=[{"operator": "Exists"}])
     c.workload("DaemonSet", "kube-system", "pdcsi-node", [container(
         "gce-pd-driver", "gke.gcr.io/gcp-compute-persistent-disk-csi-driver:v1.13.4-gke.2",
         securityContext={"privileged": True}, volumeMounts=[mount("kubelet-dir", "/var/lib/kubelet")])],
@@ -601,7 +624,8 @@ def gke_media() -> Snapshot:
         volumes=[hostpath("kubelet-dir", "/var/lib/kubelet", "Directory")])
     c.workload("DaemonSet", "kube-system", "gke-metadata-server", [container(
         "gke-metadata-server", "gke.gcr.io/gke-metadata-server:20240830_2300_RC0", securityContext={"privileged": True})],
-        sa="gke-metadata-server", hostNetwork=True, labels={"k8s-app": "gke-metadata-server"})
+        sa="gke-metadata-server", hostNetwork=True, labels={"k8s-app": "gke-metadata-server"},
+        tolerations=[{"operator": "Exists"}])
     c.workload("Deployment", "kube-system", "konnectivity-agent", [container(
         "konnectivity-agent", "gke.gcr.io/proxy-agent:v0.30.3-gke.0")], replicas=2, sa="konnectivity-agent")
     _common_apps(c, "europe-docker.pkg.dev/media-prod/apps",
@@ -610,6 +634,7 @@ def gke_media() -> Snapshot:
     _ci_and_monitoring(c, "/run/containerd/containerd.sock")
     _ingress_nginx(c, {}, {"lb": "35.195.7.41"})
     _falco(c, "/run/containerd/containerd.sock")
+    _api_server(c, ["34.76.88.10"])  # planted: the public control-plane endpoint
     # planted: every authenticated Google account can view the cluster
     c.bind("all-authenticated-view", "view", ["Group:system:authenticated"])
     # Workload Identity
@@ -748,6 +773,13 @@ def aks_bank() -> Snapshot:
     _ingress_nginx(c, {"service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/healthz"},
                    {"lb": "20.73.150.3"})
     _falco(c, "/run/containerd/containerd.sock")
+    _api_server(c, ["20.73.161.9"])  # planted: the public API server address
+    # planted: Grafana published on a public load balancer
+    c.workload("Deployment", "monitoring", "grafana", [container(
+        "grafana", "docker.io/grafana/grafana:11.2.0", ports=[{"name": "http", "containerPort": 3000}],
+        securityContext=RESTRICTED_SC)], labels={"app": "grafana"}, securityContext=POD_SC_NONROOT)
+    c.service("monitoring", "grafana", {"app": "grafana"}, [{"name": "http", "port": 80, "targetPort": "http"}],
+              type="LoadBalancer", lb="20.73.144.40")
     # AKS Workload Identity: annotation plus the pod label
     for o in c.objs:
         if o["kind"] == "ServiceAccount" and (o["metadata"]["namespace"], o["metadata"]["name"]) in (

@@ -154,6 +154,8 @@ def pod_secret_names(model: Model, service_account: str) -> frozenset[str]:
 def secret_access(usage: pd.DataFrame, model: Model) -> pd.DataFrame:
     """Reads of Secrets (get, list, watch) and service-account tokens minted (``serviceaccounts/token``), per
     subject and object; ``owner`` marks a service account reading a Secret its own pods use."""
+    if usage.empty:  # no audit log: the table has no columns to filter on
+        return _frame([], SECRET_COLUMNS)
     sec = usage[((usage["resource"] == "secrets") & (usage["subresource"] == "") & usage["verb"].isin(
         ["get", "list", "watch"]) & (usage["group"] == "")) |
         ((usage["resource"] == "serviceaccounts") & (usage["subresource"] == "token") & (usage["verb"] == "create"))]

@@ -5,7 +5,12 @@
     kubesec-nb attach    SNAPSHOT FILE... [--kind auto] [--audit-log FILE...]
     kubesec-nb info      SNAPSHOT
     kubesec-nb checks
-    kubesec-nb report    SNAPSHOT|SAMPLE [-o DIR] [--fail-on SEVERITY]
+    kubesec-nb report    SNAPSHOT|SAMPLE [-o DIR] [--fail-on SEVERITY] [--notebook NAME]... [--baseline OLD]
+    kubesec-nb can-i     SNAPSHOT --as SUBJECT VERB RESOURCE [-n NS] [--name N] [--json]
+    kubesec-nb who-can   SNAPSHOT VERB RESOURCE [-n NS] [--json]
+    kubesec-nb reach     SNAPSHOT SRC DST PORT [--protocol P] [--json]
+    kubesec-nb diff      OLD NEW [--json] [--fail-on SEVERITY]
+    kubesec-nb notebooks DIR [--force]
     kubesec-nb paths     SNAPSHOT|SAMPLE [--from internet] [--to cluster-admin] [-k 5] [--json]
     kubesec-nb least-privilege SNAPSHOT SUBJECT [--audit-log FILE...]
 
@@ -26,12 +31,12 @@ from types import ModuleType
 from typing import NoReturn
 
 from kubesec_nb import __version__
-from kubesec_nb.cli import audit_cmds, checks_cmd, paths_cmd, report_cmd, snapshot_cmds
+from kubesec_nb.cli import audit_cmds, checks_cmd, paths_cmd, query_cmds, report_cmd, snapshot_cmds
 from kubesec_nb.cli._common import EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from kubesec_nb.errors import KubesecError
 
 #: Subcommand modules, in --help order; each has ``register(subparsers)`` setting ``func`` on its parsers.
-COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, audit_cmds, paths_cmd)
+COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, query_cmds, audit_cmds, paths_cmd)
 
 
 class Parser(argparse.ArgumentParser):

@@ -16,11 +16,11 @@ EXIT_CODES = {
 }
 
 
-def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs as assessment options, each value parsed as YAML.
+def parse_options(pairs: Sequence[str], what: str = "--option") -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as assessment options, each value parsed as YAML (``k8s_version`` stays a string).
 
     >>> parse_options(["network_enforced=true", "k8s_version=1.30"])
-    {'network_enforced': True, 'k8s_version': 1.3}
+    {'network_enforced': True, 'k8s_version': '1.30'}
     """
     import yaml
 
@@ -28,6 +28,9 @@ def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise KubesecError(f"--option wants KEY=VALUE, got {pair!r}")
-        out[key] = yaml.safe_load(value)
+            raise KubesecError(f"{what} wants KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = value if key == "k8s_version" else yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise KubesecError(f"{what} {key}: not a valid value ({str(exc).splitlines()[0]})") from exc
     return out

@@ -13,6 +13,7 @@ from typing import Any
 
 from kubesec_nb.model import Model
 from kubesec_nb.network import checks as _checks  # noqa: F401  (registers the NET-* checks)
+from kubesec_nb.network import external_ips as _external_ips  # noqa: F401  (registers NET-SERVICE-EXTERNAL-IPS)
 from kubesec_nb.network.analysis import NetworkAnalysis
 from kubesec_nb.network.profile import PROFILE_OPTIONS, PROFILES, NetworkProfile, detect_plugin, resolve_profile
 from kubesec_nb.network.semantics import Decision, Side

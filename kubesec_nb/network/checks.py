@@ -62,6 +62,7 @@ def _default_deny(net: NetworkAnalysis, direction: str) -> Iterator[Finding]:
 
 @check("NET-NS-DEFAULT-DENY-INGRESS", title="Namespace without a default-deny ingress policy", severity="medium",
        category=NP, analyzer="network", requires=REQ,
+       cis=("CIS Kubernetes 5.3.2", "CIS GKE 4.3.2", "CIS EKS 4.3.2", "CIS AKS 4.4.2"),
        remediation="Add a NetworkPolicy with podSelector {} and policyTypes [Ingress] to the namespace, then "
                    "allow the traffic each workload needs.",
        references=("kubescape C-0260", "CIS 5.3.2", "NSA/CISA hardening guide"))
@@ -327,6 +328,7 @@ def broad_allow(net: NetworkAnalysis) -> Iterable[Finding]:
 
 @check("NET-NOT-ENFORCED", title="NetworkPolicies present but no enforcing network plugin", severity="high",
        category=NP, analyzer="network", requires=(NETPOL,),
+       cis=("CIS Kubernetes 5.3.1", "CIS GKE 4.3.1", "CIS EKS 4.3.1"),
        remediation="Enable policy enforcement: GKE Dataplane V2 or network policy; EKS VPC CNI network policy "
                    "(enableNetworkPolicy) or Calico/Cilium; AKS Azure NPM, Calico or Cilium.",
        references=("reference §1 rule 23",))

@@ -39,6 +39,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "aks-diagnostic-settings": ("aks", "az monitor diagnostic-settings list --resource <cluster resource id> -o json"),
     "eks-nodegroups": ("eks", "aws eks describe-nodegroup --cluster-name CLUSTER --nodegroup-name NODEGROUP "
                               "--output json (one per node group, as a JSON list)"),
+    "eks-addons": ("eks", "aws eks describe-addon --cluster-name CLUSTER --addon-name ADDON --output json (one per "
+                          "add-on of `aws eks list-addons`, as a JSON list)"),
     "ec2-instances": ("eks", "aws ec2 describe-instances --filters Name=tag-key,Values=kubernetes.io/cluster/CLUSTER "
                              "--output json"),
 }
@@ -84,6 +86,29 @@ def _child(obj: Any, key: str) -> tuple[str, Any] | None:
         if isinstance(k, str) and norm(k) == want:
             return k, v
     return None
+
+
+class Fields(Mapping[str, Any]):
+    """A read-only view of a mapping whose keys are looked up in any casing (``get("name")`` finds ``Name``).
+
+    >>> Fields({"NodegroupName": "a"}).get("nodegroupName")
+    'a'
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        hit = _child(self._data, key)
+        if hit is None:
+            raise KeyError(key)
+        return hit[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 @dataclass(frozen=True)
@@ -191,12 +216,19 @@ class Description:
         return default if found.value is None else found.value
 
     def items(self, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """``(spelled path with index, item)`` for each mapping in the list at ``path``."""
+        """``(spelled path with index, item)`` for each mapping in the list at ``path``; items read their keys
+        in any casing (:class:`Fields`)."""
         found = self.find(path)
         if isinstance(found.value, Sequence) and not isinstance(found.value, str):
             for i, item in enumerate(found.value):
                 if isinstance(item, Mapping):
-                    yield f"{found.path}[{i}]", item
+                    yield f"{found.path}[{i}]", Fields(item)
+
+    def documents(self) -> Iterator[Mapping[str, Any]]:
+        """The documents of an attachment that holds one or a JSON list of them (add-ons, node groups)."""
+        for doc in self.data if isinstance(self.data, list) else [self.data]:
+            if isinstance(doc, Mapping):
+                yield Fields(doc)
 
     def evidence(self, path: str, value: Any = None, *, base: Any = None, base_path: str = "") -> Evidence:
         """Evidence for the field at ``path``: the document, the field as spelled there, its value

@@ -219,9 +219,13 @@ def _eks(model: Model) -> Callable[[str, Mapping[str, Any]], NodeCloudAccess]:
     fargate = sorted({r.arn: r for r in roles if r.kind == "fargate"}.values(), key=lambda r: r.arn)
     groups, instances = _nodegroups(model), _instances(model)
 
+    unseen = [] if eks_auth_mode(model, "auto") == "CONFIG_MAP" or model.snapshot.attachment(
+        "eks-access-entries") is not None else [Evidence("cluster", "EKS access entries", "not attached: node roles "
+                                                         "mapped there are not seen")]
+
     def only(cands: list[_Role], what: str) -> tuple[str | None, list[Evidence]]:
         if len(cands) == 1:
-            return f"cloud:aws:{cands[0].arn}", [cands[0].evidence]
+            return f"cloud:aws:{cands[0].arn}", [cands[0].evidence, *unseen]
         listed = ", ".join(r.arn for r in cands) or "none"
         return None, [Evidence("cluster", f"{what} roles mapped", f"{listed}: cannot tell which this node uses "
                                "(attach `aws eks describe-nodegroup` output)" if cands else listed)]

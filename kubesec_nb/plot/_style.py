@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib
+import pandas as pd
 from matplotlib.figure import Figure
 
 _RC: Any = {
@@ -15,6 +16,11 @@ _RC: Any = {
     "svg.hashsalt": "kubesec-nb",
     "path.simplify": True,
 }
+
+#: Report width in inches at the figure dpi: charts wider than this are scaled down by the page.
+REPORT_WIDTH = 9.5
+#: Bars per chart at most: more are unreadable at report width (the table under the chart has every row).
+MAX_BARS = 30
 
 SEVERITY_COLORS = {"critical": "#7f0000", "high": "#d7301f", "medium": "#fc8d59", "low": "#fdcc8a",
                    "info": "#bdbdbd"}
@@ -40,9 +46,25 @@ def figure(width: float = 8.0, height: float = 4.5, nrows: int = 1, ncols: int =
     ('Figure', True)
     """
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width, height), layout="constrained")
+        fig = Figure(figsize=(min(width, REPORT_WIDTH), height), layout="constrained")
         axes = fig.subplots(nrows, ncols)
     return fig, axes
+
+
+def top_rows(table: pd.DataFrame, limit: int = MAX_BARS) -> pd.DataFrame:
+    """The ``limit`` rows of ``table`` with the largest totals, in their original order, and one more row
+    summing the rest (labelled ``(N more)``), so a chart stays readable whatever the cluster's size.
+
+    >>> t = pd.DataFrame({"a": [1, 5, 2, 4]}, index=["w", "x", "y", "z"])
+    >>> top_rows(t, 2)["a"].to_dict()
+    {'x': 5, 'z': 4, '(2 more)': 3}
+    """
+    if len(table) <= limit:
+        return table
+    keep = table.sum(axis=1, numeric_only=True).sort_values(ascending=False, kind="stable").index[:limit]
+    kept = table.loc[[i for i in table.index if i in set(keep)]]
+    rest = table.drop(index=keep).sum(numeric_only=True).rename(f"({len(table) - limit} more)")
+    return pd.concat([kept, rest.to_frame().T])
 
 
 def empty_figure(title: str, width: float = 8.0, height: float = 1.2) -> Figure:

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from kubesec_nb.checks import REGISTRY, SEVERITIES
-from kubesec_nb.plot._style import empty_figure, figure, severity_colors
+from kubesec_nb.plot._style import empty_figure, figure, severity_colors, top_rows
 from kubesec_nb.plot.summary import findings_by_category
 from kubesec_nb.workload.psa import version_label
 from kubesec_nb.workload.trivy import SEVERITIES as TRIVY_SEVERITIES
@@ -37,11 +37,12 @@ def pod_security_compliance(workloads: Any) -> Figure:
     level = ps["restricted"].eq("pass").map({True: "restricted", False: ""})
     level = level.where(level != "", ps["baseline"].eq("pass").map({True: "baseline only", False: "privileged only"}))
     table = pd.crosstab(ps["namespace"], level).reindex(columns=list(_LEVEL_COLORS), fill_value=0)
-    fig, ax, left = _stacked(table.sort_index(ascending=False),
+    fig, ax, left = _stacked(top_rows(table.sort_index()).iloc[::-1],
                              [(name, color, f"passes {name}") for name, color in _LEVEL_COLORS.items()])
     enforce = workloads.namespaces.set_index("namespace")["enforce"].to_dict()
     for y, ns in enumerate(left.index):
-        ax.text(left[ns], y, f"  enforce: {enforce.get(ns, '?')}", va="center", fontsize=7, color="#404040")
+        if ns in enforce:
+            ax.text(left[ns], y, f"  enforce: {enforce[ns]}", va="center", fontsize=7, color="#404040")
     ax.set_xlim(0, left.max() * 1.3 + 1)
     ax.set_xlabel("pods")
     ax.set_title(f"Pod Security compliance by namespace (policy {version_label(workloads.version)})")
@@ -97,7 +98,7 @@ def host_escapes(workloads: Any) -> Figure:
     best["group"] = best["_r"].map(lambda r: _IMPACT_GROUPS[int(r)][0])
     names = [g for g, _, _ in _IMPACT_GROUPS]
     table = pd.crosstab(best["namespace"], best["group"]).reindex(columns=names, fill_value=0)
-    fig, ax, _ = _stacked(table.sort_index(ascending=False), [(n, c, n) for n, _, c in _IMPACT_GROUPS])
+    fig, ax, _ = _stacked(top_rows(table.sort_index()).iloc[::-1], [(n, c, n) for n, _, c in _IMPACT_GROUPS])
     ax.set_xlabel("pods")
     ax.set_title("Pods that reach their node, by strongest impact")
     _finish(ax)

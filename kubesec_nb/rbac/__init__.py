@@ -35,6 +35,7 @@ from typing import Any
 
 from kubesec_nb.model import Model
 from kubesec_nb.rbac import checks as _checks  # noqa: F401  (registers the checks)
+from kubesec_nb.rbac import hygiene as _hygiene  # noqa: F401  (registers RBAC-WILDCARD-ROLE, RBAC-UNUSED-ROLE)
 from kubesec_nb.rbac.analysis import RbacAnalysis
 from kubesec_nb.rbac.authorizer import Decision, Reason
 from kubesec_nb.rbac.catalog import CATALOG, CatalogRule, Need

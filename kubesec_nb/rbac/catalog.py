@@ -95,12 +95,14 @@ class CatalogRule:
     scope: str = "any"
     namespaces: tuple[str, ...] = ()
     cluster_severity: str | None = None
+    cis: tuple[str, ...] = ()
 
     @property
     def meta(self) -> dict[str, Any]:
         """The check metadata of this rule, as :func:`kubesec_nb.checks.check` takes it."""
         return {"id": self.id, "title": self.title, "severity": self.severity, "category": self.category,
-                "remediation": self.remediation, "references": self.references, "description": self.condition}
+                "remediation": self.remediation, "references": self.references, "description": self.condition,
+                "cis": self.cis}
 
     @cached_property
     def clause_probes(self) -> tuple[frozenset[Probe], ...]:
@@ -171,6 +173,7 @@ _KS = "kubescape"
 #: Wildcard admin: named because a match of it implies every other rule at the same scope.
 CLUSTER_ADMIN_RULE = CatalogRule(
     id="RBAC-CLUSTER-ADMIN",
+    cis=("CIS Kubernetes 5.1.1", "CIS GKE 4.1.1", "CIS EKS 4.1.1", "CIS AKS 4.1.1"),
     title="Wildcard admin cluster-wide ('*' verbs on '*' resources in '*' groups)",
     severity="critical",
     category=RBAC,
@@ -183,6 +186,7 @@ CLUSTER_ADMIN_RULE = CatalogRule(
     scope="cluster")
 NAMESPACE_WILDCARD_RULE = CatalogRule(
     id="RBAC-NAMESPACE-WILDCARD",
+    cis=("CIS Kubernetes 5.1.3", "CIS GKE 4.1.3", "CIS EKS 4.1.3", "CIS AKS 4.1.3"),
     title="Wildcard admin in a namespace ('*' on '*')",
     severity="high",
     category=RBAC,
@@ -198,6 +202,7 @@ CATALOG: tuple[CatalogRule, ...] = (
     NAMESPACE_WILDCARD_RULE,
     CatalogRule(
         id="RBAC-SECRETS-READ",
+        cis=("CIS Kubernetes 5.1.2", "CIS GKE 4.1.2", "CIS EKS 4.1.2", "CIS AKS 4.1.2"),
         title="Can read Secrets",
         severity="high",
         category=SECRETS,
@@ -209,6 +214,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         cluster_severity="critical"),
     CatalogRule(
         id="RBAC-POD-CREATE",
+        cis=("CIS Kubernetes 5.1.4", "CIS EKS 4.1.4", "CIS AKS 4.1.4"),
         title="Can create pods or pod controllers (run as any service account of the namespace)",
         severity="high",
         category=SA,
@@ -261,6 +267,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         all_of=(EPHEMERAL,)),
     CatalogRule(
         id="RBAC-NODES-PROXY",
+        cis=("CIS Kubernetes 5.1.10", "CIS EKS 4.1.10", "CIS AKS 4.1.9"),
         title="Can reach the kubelet API through nodes/proxy (exec into any pod on the node)",
         severity="critical",
         category=API,
@@ -272,6 +279,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         all_of=(NODES_PROXY,)),
     CatalogRule(
         id="RBAC-SA-TOKEN-CREATE",
+        cis=("CIS Kubernetes 5.1.13", "CIS EKS 4.1.12", "CIS AKS 4.1.12"),
         title="Can mint service account tokens (TokenRequest)",
         severity="high",
         category=SA,
@@ -284,6 +292,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         cluster_severity="critical"),
     CatalogRule(
         id="RBAC-CSR-APPROVE",
+        cis=("CIS Kubernetes 5.1.11", "CIS AKS 4.1.10"),
         title="Can approve certificate signing requests (mint client certificates)",
         severity="high",
         category=IAM,
@@ -296,6 +305,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         scope="cluster"),
     CatalogRule(
         id="RBAC-BIND-ESCALATE",
+        cis=("CIS Kubernetes 5.1.8", "CIS GKE 4.1.7", "CIS EKS 4.1.8", "CIS AKS 4.1.7"),
         title="Can grant roles beyond its own (bind or escalate with write access to RBAC)",
         severity="critical",
         category=RBAC,
@@ -307,6 +317,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         all_of=(_any(("bind", "escalate"), ("roles", "clusterroles")), RBAC_WRITE)),
     CatalogRule(
         id="RBAC-IMPERSONATE",
+        cis=("CIS Kubernetes 5.1.8", "CIS GKE 4.1.7", "CIS EKS 4.1.8", "CIS AKS 4.1.7"),
         title="Can impersonate users, groups, service accounts or user attributes",
         severity="critical",
         category=IAM,
@@ -319,6 +330,7 @@ CATALOG: tuple[CatalogRule, ...] = (
           Need("impersonate", "userextras.authentication.k8s.io", any_subresource=True)),)),
     CatalogRule(
         id="RBAC-WEBHOOK-WRITE",
+        cis=("CIS Kubernetes 5.1.12", "CIS EKS 4.1.11", "CIS AKS 4.1.11"),
         title="Can create or change admission webhooks and policies",
         severity="high",
         category=API,
@@ -342,6 +354,7 @@ CATALOG: tuple[CatalogRule, ...] = (
         scope="cluster"),
     CatalogRule(
         id="RBAC-PV-CREATE",
+        cis=("CIS Kubernetes 5.1.9", "CIS EKS 4.1.9", "CIS AKS 4.1.8"),
         title="Can create PersistentVolumes (hostPath volumes onto nodes)",
         severity="high",
         category=PODSEC,

@@ -66,6 +66,7 @@ for _rule in CATALOG:
 
 # ---- checks computed from bindings ------------------------------------------------------------
 @check("RBAC-PUBLIC-BINDING", title="Role bound to anonymous, unauthenticated or all authenticated users",
+       cis=("CIS GKE 4.1.8", "CIS GKE 4.1.9", "CIS GKE 4.1.10"),
        severity="high", category=API, analyzer=A, requires=RBAC_RESOURCES,
        remediation="Remove the binding; only the default discovery roles belong to these groups.",
        references=(f"{_KS} C-0265", "krane unauthenticated-subject-access", "KubiScan #70"),
@@ -93,6 +94,7 @@ def _public_binding(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 @check("RBAC-DEFAULT-SA-BOUND", title="Default service account bound to a role", severity="medium",
+       cis=("CIS Kubernetes 5.1.5", "CIS GKE 4.1.4", "CIS EKS 4.1.5", "CIS AKS 4.1.5"),
        category=SA, analyzer=A, requires=RBAC_RESOURCES,
        remediation="Give each workload its own service account; bind nothing to 'default'.",
        references=(f"{_KS} C-0225/C-0239",), description="a binding names the 'default' service account of a namespace")
@@ -152,6 +154,7 @@ for _to_cluster, _meta in ESCALATION_CHECKS:
 
 # ---- cloud identities -------------------------------------------------------------------------
 @check("RBAC-AWS-AUTH-MASTERS", title="aws-auth maps an IAM identity to system:masters", severity="critical",
+       cis=("CIS Kubernetes 5.1.7",),
        category=IAM, analyzer=A, requires=("configmaps",),
        remediation="Map IAM roles to named groups bound to narrow roles; use EKS access entries and policies.",
        references=("IceKube UPDATE_AWS_AUTH",),
@@ -170,6 +173,7 @@ def _aws_masters(rb: RbacAnalysis) -> Iterator[Finding]:
 
 
 @check("RBAC-EKS-ACCESS-ENTRY-ADMIN", title="EKS access entry grants cluster administration", severity="high",
+       cis=("CIS EKS 4.1.1",),
        category=IAM, analyzer=A,
        remediation="Grant AmazonEKSClusterAdminPolicy only to break-glass roles; use namespace-scoped policies.",
        description="an access entry has AmazonEKSClusterAdminPolicy, a cluster-scoped AmazonEKSAdminPolicy, or group "

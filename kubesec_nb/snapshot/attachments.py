@@ -14,6 +14,8 @@ Recognised documents (``kind="auto"`` tells them apart by shape):
                             one document or a JSON list of them
 ``ec2-instances``           ``aws ec2 describe-instances`` output (``Reservations``): the nodes'
                             instance metadata options and instance profiles
+``eks-addons``              ``aws eks describe-addon`` output (top-level ``addon``), one document
+                            or a JSON list of them
 ``audit-log``               Kubernetes audit logs (native, EKS CloudWatch, GKE Cloud Logging, AKS
                             ``kube-audit``), summarised: see :mod:`kubesec_nb.snapshot.auditlog`
 ==========================  ==================================================================
@@ -40,11 +42,11 @@ def guess_kind(doc: Any) -> str | None:
     'trivy'
     """
     if isinstance(doc, list):
+        if doc and all(isinstance(d, dict) and "logs" in d for d in doc):
+            return "aks-diagnostic-settings"
         kinds = {guess_kind(d) for d in doc}
         if len(kinds) == 1:
             return kinds.pop()
-        if doc and all(isinstance(d, dict) and "logs" in d for d in doc):
-            return "aks-diagnostic-settings"
         return None
     if not isinstance(doc, dict):
         return None
@@ -58,6 +60,8 @@ def guess_kind(doc: Any) -> str | None:
         return "eks-access-entries"
     if isinstance(doc.get("nodegroup"), dict):
         return "eks-nodegroups"
+    if isinstance(doc.get("addon"), dict):
+        return "eks-addons"
     if isinstance(doc.get("Reservations"), list):
         return "ec2-instances"
     if "SchemaVersion" in doc or ("ClusterName" in doc and ("Resources" in doc or "Findings" in doc)):
@@ -104,12 +108,35 @@ def load_attachment(kind: str, path: Path | Sequence[Path]) -> Attachment:
         raise SnapshotError(f"does not look like {kind} output", file=str(path))
     if kind == "trivy":
         doc = _scrub(doc)
+    elif kind in ("gke-cluster", "eks-cluster", "aks-cluster", "eks-nodegroups", "ec2-instances", "eks-addons"):
+        doc = _scrub_credentials(doc)
     return Attachment(kind=kind, source=path.name, data=doc)
 
 
 # Trivy's secret scanner copies the matched secret into ``Match`` and the surrounding
 # lines into ``Code``; misconfiguration findings quote manifest lines (env values) in ``Code``.
 _TRIVY_SCRUB = frozenset({"Match", "Code", "Lines"})
+
+
+# Credentials a cloud description can carry: GKE ``masterAuth.password`` and ``.clientKey`` (basic auth and
+# the client certificate's private key), AKS ``servicePrincipalProfile.secret`` and
+# ``windowsProfile.adminPassword``. Their presence stays visible; their values do not.
+_CREDENTIAL_KEYS = frozenset({"password", "clientkey", "secret", "adminpassword", "privatekey"})
+REDACTED = "<redacted:cloud-credential>"
+
+
+def _scrub_credentials(doc: Any) -> Any:
+    """A cloud description with credential values replaced by a marker (keys in any casing).
+
+    >>> _scrub_credentials({"masterAuth": {"client_key": "LS0t", "clusterCaCertificate": "ca"}})
+    {'masterAuth': {'client_key': '<redacted:cloud-credential>', 'clusterCaCertificate': 'ca'}}
+    """
+    if isinstance(doc, dict):
+        return {k: (REDACTED if isinstance(k, str) and _norm(k) in _CREDENTIAL_KEYS and v not in (None, "")
+                    else _scrub_credentials(v)) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_scrub_credentials(v) for v in doc]
+    return doc
 
 
 def _scrub(doc: Any) -> Any:

@@ -41,7 +41,7 @@ MAX_BYTES = 2 * 1024**3
 GAP_REASONS = ("forbidden", "absent", "not_found", "timeout", "error", "not_collected", "unsupported",
                "unauthorized", "invalid")
 ATTACHMENT_KINDS = ("gke-cluster", "eks-cluster", "aks-cluster", "trivy", "eks-access-entries",
-                    "aks-diagnostic-settings", "audit-log", "eks-nodegroups", "ec2-instances")
+                    "aks-diagnostic-settings", "audit-log", "eks-nodegroups", "ec2-instances", "eks-addons")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from kubesec_nb.snapshot.document import Snapshot
 
 _ATTACHMENT = {"gke-cluster": "gke", "eks-cluster": "eks", "eks-access-entries": "eks", "aks-cluster": "aks",
-               "aks-diagnostic-settings": "aks", "eks-nodegroups": "eks", "ec2-instances": "eks"}
+               "aks-diagnostic-settings": "aks", "eks-nodegroups": "eks", "ec2-instances": "eks",
+               "eks-addons": "eks"}
 _NODE_LABELS = {"cloud.google.com/gke-nodepool": "gke", "eks.amazonaws.com/nodegroup": "eks",
                 "eks.amazonaws.com/compute-type": "eks", "kubernetes.azure.com/cluster": "aks",
                 "kubernetes.azure.com/agentpool": "aks"}

@@ -84,6 +84,8 @@ RESOURCES: tuple[ResourceSpec, ...] = (
     _r("", "v1", "configmaps", "ConfigMap"),
     _r("", "v1", "secrets", "Secret", metadata_only=True),
     _r("", "v1", "persistentvolumes", "PersistentVolume", False),
+    _r("", "v1", "limitranges", "LimitRange", needed_for="resource limits"),
+    _r("", "v1", "resourcequotas", "ResourceQuota", needed_for="resource limits"),
     _r("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
        "ValidatingWebhookConfiguration", False),
     _r("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
@@ -152,7 +154,7 @@ SPEC_BY_GROUP_KIND: dict[tuple[str, str], ResourceSpec] = {(s.group, s.kind): s 
 
 #: Kinds that exist in Kubernetes but that kubesec-nb does not store. Manifests may carry them.
 IGNORED_KINDS = frozenset({
-    "Event", "Lease", "PodDisruptionBudget", "HorizontalPodAutoscaler", "LimitRange", "ResourceQuota",
+    "Event", "Lease", "PodDisruptionBudget", "HorizontalPodAutoscaler",
     "PersistentVolumeClaim", "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment", "PriorityClass",
     "RuntimeClass", "APIService", "Endpoints", "ControllerRevision", "ComponentStatus", "PodTemplate",
     "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration", "VerticalPodAutoscaler",

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubesec_nb.model import Model
 from kubesec_nb.workload import checks as _checks  # noqa: F401  (registers the checks)
+from kubesec_nb.workload import resources as _resources  # noqa: F401  (registers the WL-* resource checks)
 from kubesec_nb.workload.analysis import WorkloadAnalysis
 from kubesec_nb.workload.escapes import HostEscape
 from kubesec_nb.workload.pss import CHECKS as PSS_CHECKS

@@ -77,18 +77,24 @@ def _per_workload(items: Iterable[Item], what: str,
 # ---- Pod Security Standards: one check per upstream check id ---------------------------------------
 
 #: Upstream check id → its check's metadata (title, references and description come from the upstream check).
-PSS_CHECK_META: dict[str, dict[str, str]] = {
+PSS_CHECK_META: dict[str, dict[str, Any]] = {
     "hostNamespaces": {"id": "PSS-HOST-NAMESPACES", "severity": "high",
+                       "cis": ("CIS Kubernetes 5.2.3", "CIS Kubernetes 5.2.4", "CIS Kubernetes 5.2.5", "CIS EKS 4.2.2",
+                               "CIS EKS 4.2.3", "CIS EKS 4.2.4", "CIS AKS 4.2.2", "CIS AKS 4.2.3", "CIS AKS 4.2.4"),
                        "remediation": "Remove hostNetwork, hostPID and hostIPC from the pod spec."},
     "privileged": {"id": "PSS-PRIVILEGED", "severity": "critical",
+                   "cis": ("CIS Kubernetes 5.2.2", "CIS EKS 4.2.1", "CIS AKS 4.2.1"),
                    "remediation": "Remove securityContext.privileged (or set it to false)."},
     "capabilities_baseline": {"id": "PSS-CAPABILITIES-BASELINE", "severity": "high",
+                              "cis": ("CIS Kubernetes 5.2.9",),
                               "remediation": "Add only capabilities of the baseline set (e.g. NET_BIND_SERVICE); drop "
                                              "the rest."},
     "hostPathVolumes": {"id": "PSS-HOST-PATH-VOLUMES", "severity": "high",
+                        "cis": ("CIS Kubernetes 5.2.11",),
                         "remediation": "Replace hostPath volumes with emptyDir, ConfigMap, Secret, CSI or PVC "
                                        "volumes."},
     "hostPorts": {"id": "PSS-HOST-PORTS", "severity": "medium",
+                  "cis": ("CIS Kubernetes 5.2.12",),
                   "remediation": "Remove hostPort; expose the container through a Service."},
     "appArmorProfile": {"id": "PSS-APPARMOR-PROFILE", "severity": "medium",
                         "remediation": "Use the RuntimeDefault or a Localhost AppArmor profile, never Unconfined."},
@@ -101,6 +107,7 @@ PSS_CHECK_META: dict[str, dict[str, str]] = {
     "sysctls": {"id": "PSS-SYSCTLS", "severity": "medium",
                 "remediation": "Set only the safe sysctls of the baseline level."},
     "windowsHostProcess": {"id": "PSS-WINDOWS-HOST-PROCESS", "severity": "critical",
+                           "cis": ("CIS Kubernetes 5.2.10",),
                            "remediation": "Remove windowsOptions.hostProcess (HostProcess containers run on the "
                                           "host)."},
     "hostProbesAndHostLifecycle": {"id": "PSS-HOST-PROBES-AND-HOST-LIFECYCLE", "severity": "medium",
@@ -110,15 +117,20 @@ PSS_CHECK_META: dict[str, dict[str, str]] = {
                           "remediation": "Use only configMap, csi, downwardAPI, emptyDir, ephemeral, image, "
                                          "persistentVolumeClaim, projected and secret volumes."},
     "allowPrivilegeEscalation": {"id": "PSS-ALLOW-PRIVILEGE-ESCALATION", "severity": "medium",
+                                 "cis": ("CIS Kubernetes 5.2.6", "CIS EKS 4.2.5", "CIS AKS 4.2.5"),
                                  "remediation": "Set securityContext.allowPrivilegeEscalation: false on every "
                                                 "container."},
     "runAsNonRoot": {"id": "PSS-RUN-AS-NON-ROOT", "severity": "medium",
+                     "cis": ("CIS Kubernetes 5.2.7",),
                      "remediation": "Set securityContext.runAsNonRoot: true on the pod (or every container)."},
     "runAsUser": {"id": "PSS-RUN-AS-USER", "severity": "medium",
+                  "cis": ("CIS Kubernetes 5.2.7",),
                   "remediation": "Do not set runAsUser: 0; run as a non-zero UID."},
     "seccompProfile_restricted": {"id": "PSS-SECCOMP-PROFILE-RESTRICTED", "severity": "low",
+                                  "cis": ("CIS Kubernetes 5.6.2", "CIS GKE 4.6.2"),
                                   "remediation": "Set securityContext.seccompProfile.type: RuntimeDefault on the pod."},
     "capabilities_restricted": {"id": "PSS-CAPABILITIES-RESTRICTED", "severity": "low",
+                                "cis": ("CIS Kubernetes 5.2.8", "CIS Kubernetes 5.2.9"),
                                 "remediation": "Drop ALL capabilities and add back at most NET_BIND_SERVICE."},
     "procMount_restricted": {"id": "PSS-PROC-MOUNT-RESTRICTED", "severity": "medium",
                              "remediation": "Leave securityContext.procMount unset or Default (no relaxation for user "
@@ -154,6 +166,7 @@ PREFIX_ENFORCE = psa.PREFIX + "enforce"
 
 
 @check("PSS-NAMESPACE-NOT-ENFORCED", title="Namespace enforces no Pod Security level", severity="medium",
+       cis=("CIS Kubernetes 5.2.1", "CIS GKE 4.2.1"),
        category=POD_SECURITY, analyzer=A, requires=("namespaces",),
        remediation="Label the namespace pod-security.kubernetes.io/enforce=baseline (or restricted); check the "
                    "dry run table for the pods it would reject first.",
@@ -267,24 +280,29 @@ ESCAPE_CHECKS: tuple[tuple[EscapeCheck, dict[str, Any]], ...] = (
     (EscapeCheck(_technique("privileged", "windowsHostProcess", "nsenter"),
                  "privileged containers run as root on the node"),
      {"id": "WL-PRIVILEGED", "title": "Privileged or Windows HostProcess containers (node takeover)",
+      "cis": ("CIS Kubernetes 5.2.2", "CIS Kubernetes 5.2.10", "CIS EKS 4.2.1", "CIS AKS 4.2.1"),
       "severity": "critical",
       "references": ("KubeHound CE_PRIV_MOUNT", "KubeHound CE_NSENTER", "IceKube IS_PRIVILEGED", "kubescape C-0057"),
       "remediation": "Remove privileged: true; grant the specific capability needed instead, or move the function to "
                      "a managed add-on."}),
     (EscapeCheck(_technique("hostPID"), "hostPID: host processes are visible and signalable"),
      {"id": "WL-HOST-PID", "title": "Pods share the node's process namespace (hostPID)", "severity": "high",
+      "cis": ("CIS Kubernetes 5.2.3", "CIS EKS 4.2.2", "CIS AKS 4.2.2"),
       "references": ("KubeHound CE_NSENTER", "kubescape C-0038", "kube-bench eks 4.2.2"),
       "remediation": "Remove hostPID: true."}),
     (EscapeCheck(_technique("hostIPC"), "hostIPC: host shared memory is readable"),
      {"id": "WL-HOST-IPC", "title": "Pods share the node's IPC namespace (hostIPC)", "severity": "medium",
+      "cis": ("CIS Kubernetes 5.2.4", "CIS EKS 4.2.3", "CIS AKS 4.2.3"),
       "references": ("kubescape C-0038", "kube-bench eks 4.2.3"), "remediation": "Remove hostIPC: true."}),
     (EscapeCheck(_technique("hostNetwork"), "hostNetwork: node-local services and the metadata endpoint are "
                                             "reachable, NetworkPolicy does not apply"),
      {"id": "WL-HOST-NETWORK", "title": "Pods use the node's network namespace (hostNetwork)", "severity": "high",
+      "cis": ("CIS Kubernetes 5.2.5", "CIS EKS 4.2.4", "CIS AKS 4.2.4"),
       "references": ("kubescape C-0041", "kube-bench eks 4.2.4"),
       "remediation": "Remove hostNetwork: true; NetworkPolicies do not apply to host-network pods."}),
     (EscapeCheck(_technique("capability"), "capabilities that reach the node", root_is_critical=True),
      {"id": "WL-DANGEROUS-CAPABILITIES", "title": "Containers add dangerous Linux capabilities", "severity": "high",
+      "cis": ("CIS Kubernetes 5.2.9",),
       "references": ("KubeHound CE_MODULE_LOAD", "KubeHound CE_SYS_PTRACE", "IceKube CAN_CGROUP_BREAKOUT",
                      "IceKube CAN_LOAD_KERNEL_MODULES", "IceKube CAN_ACCESS_HOST_FD", "kubescape C-0046"),
       "remediation": "Drop ALL and add back only what the process needs; SYS_ADMIN, SYS_MODULE, SYS_PTRACE, "
@@ -292,6 +310,7 @@ ESCAPE_CHECKS: tuple[tuple[EscapeCheck, dict[str, Any]], ...] = (
     (EscapeCheck(lambda e: e.technique == "hostPath" and bool(e.exposes),
                  "host paths that expose node files, credentials or tokens", root_is_critical=True),
      {"id": "WL-SENSITIVE-HOST-PATH", "title": "Containers mount sensitive host paths", "severity": "high",
+      "cis": ("CIS Kubernetes 5.2.11",),
       "references": ("KubeHound EXPLOIT_HOST_READ", "KubeHound EXPLOIT_HOST_WRITE", "KubeHound EXPLOIT_HOST_TRAVERSE",
                      "KubeHound CE_VAR_LOG_SYMLINK", "IceKube CAN_ACCESS_DANGEROUS_HOST_PATH", "kubescape C-0048"),
       "remediation": "Remove the hostPath volume; if a node agent needs it, mount the narrowest path read-only and "
@@ -311,6 +330,7 @@ for _escape, _escape_meta in ESCAPE_CHECKS:
 
 
 @check("WL-RUN-AS-ROOT", title="Containers explicitly run as root (runAsUser: 0)", severity="medium",
+       cis=("CIS Kubernetes 5.2.7",),
        category=POD_SECURITY, analyzer=A, requires=PODS,
        references=("kubescape C-0013", "KubeHound CE_UMH_CORE_PATTERN"),
        remediation="Run as a non-zero UID (runAsUser) and set runAsNonRoot: true.")
@@ -376,6 +396,7 @@ def _from_records(records: Iterable[M], owner: Callable[[M], str], evidence: Cal
 
 
 @check("SEC-SECRET-IN-ENV", title="Secrets consumed as environment variables", severity="medium",
+       cis=("CIS Kubernetes 5.4.1", "CIS GKE 4.4.1", "CIS EKS 4.4.1", "CIS AKS 4.5.1"),
        category=SECRETS, analyzer=A, requires=PODS,
        references=("kube-bench 4.4.1", "kubescape C-0207", "prowler core_no_secrets_envs", "checkov CKV_K8S_35"),
        remediation="Mount the Secret as a volume (files can be rotated and are not inherited by child processes "
@@ -418,6 +439,7 @@ def _sec_configmap(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 
 @check("SEC-SA-TOKEN-AUTOMOUNT", title="Service-account tokens mounted where no API access is granted",
+       cis=("CIS Kubernetes 5.1.6", "CIS GKE 4.1.5", "CIS EKS 4.1.6", "CIS AKS 4.1.6"),
        severity="medium", category=SA, analyzer=A,
        requires=("pods", "serviceaccounts", "rolebindings.rbac.authorization.k8s.io",
                  "clusterrolebindings.rbac.authorization.k8s.io"),
@@ -434,6 +456,7 @@ def _sec_automount(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 
 @check("SEC-DEFAULT-SA-AUTOMOUNT", title="Default service accounts mount tokens automatically", severity="low",
+       cis=("CIS Kubernetes 5.1.5", "CIS GKE 4.1.4", "CIS EKS 4.1.5", "CIS AKS 4.1.5"),
        category=SA, analyzer=A, requires=("serviceaccounts",),
        references=("kube-bench 4.1.5", "kubescape C-0189"),
        remediation="Set automountServiceAccountToken: false on every namespace's default ServiceAccount and "
@@ -472,6 +495,7 @@ def _sec_legacy(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 
 @check("SEC-NO-EXTERNAL-SECRET-STORE", title="Namespaces use Secrets without an external secret manager",
+       cis=("CIS Kubernetes 5.4.2", "CIS GKE 4.4.2", "CIS EKS 4.4.2", "CIS AKS 4.5.2"),
        severity="low", category="Cloud Secret Management", analyzer=A, requires=PODS,
        references=("kube-bench 4.4.2", "kubescape C-0234"),
        remediation="Serve secrets from the cloud secret manager (GCP Secret Manager, AWS Secrets Manager, "
@@ -522,6 +546,7 @@ def _img_latest(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 
 @check("IMG-REGISTRY-NOT-ALLOWED", title="Images from registries outside the allowlist", severity="medium",
+       cis=("CIS EKS 5.1.4", "CIS AKS 5.1.4"),
        category=IMAGES, analyzer=A, requires=PODS, references=("kubescape C-0001", "kubescape C-0078"),
        remediation="Mirror the image into an approved registry, or add the registry to registry_allowlist.")
 def _img_registry(wa: WorkloadAnalysis) -> Iterator[Finding]:
@@ -562,6 +587,7 @@ def _img_critical(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 
 @check("IMG-NOT-SCANNED", title="Running images missing from the vulnerability report", severity="low",
+       cis=("CIS EKS 5.1.1", "CIS AKS 5.1.1"),
        category=IMAGES, analyzer=A, requires=PODS, references=("trivy k8s",),
        remediation="Scan every running image (trivy k8s --report all, or trivy image per image) and attach the report.")
 def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
@@ -574,6 +600,7 @@ def _img_unscanned(wa: WorkloadAnalysis) -> Iterator[Finding]:
 
 
 @check("IMG-SIGNATURE-NOT-ENFORCED", title="No image signature enforcement in the namespace", severity="medium",
+       cis=("CIS Kubernetes 5.5.1", "CIS GKE 4.5.1"),
        category="Image Signing and Verification", analyzer=A, requires=PODS,
        references=("kube-bench gke 5.1.4", "checkov CKV_GCP_66", "kubescape C-0237"),
        remediation="Enforce signatures at admission: GKE Binary Authorization, Kyverno verifyImages (Enforce), "

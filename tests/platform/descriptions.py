@@ -83,7 +83,7 @@ def aks(weak: bool = False) -> dict[str, Any]:
         "kubernetesVersion": "1.31.2", "currentKubernetesVersion": "1.31.2", "enableRbac": True,
         "disableLocalAccounts": not weak,
         "aadProfile": {"managed": True, "enableAzureRbac": not weak},
-        "apiServerAccessProfile": {"enablePrivateCluster": False, "authorizedIpRanges": [] if weak else [
+        "apiServerAccessProfile": {"enablePrivateCluster": not weak, "authorizedIpRanges": [] if weak else [
             "203.0.113.0/24"]},
         "networkProfile": {"networkPlugin": "azure", "networkPolicy": None if weak else "cilium",
                            **({} if weak else {"podLinkLocalAccess": "None"})},

@@ -89,3 +89,34 @@ def test_missing_description_names_the_command() -> None:
     msg = missing_description("gke")
     assert "gcloud container clusters describe" in msg and "--format=json" in msg and "kubesec-nb attach" in msg
     assert "az monitor diagnostic-settings list" in missing_description("aks", "aks-diagnostic-settings")
+
+
+@pytest.mark.parametrize(("doc", "kind"), [
+    ({"nodegroup": {"nodegroupName": "general", "nodeRole": "arn:aws:iam::1:role/n"}}, "eks-nodegroups"),
+    ([{"nodegroup": {"nodegroupName": "a"}}, {"nodegroup": {"nodegroupName": "b"}}], "eks-nodegroups"),
+    ({"Reservations": [{"Instances": [{"InstanceId": "i-1", "MetadataOptions": {"HttpTokens": "required"}}]}]},
+     "ec2-instances"),
+    ({"addon": {"addonName": "vpc-cni", "configurationValues": "{}"}}, "eks-addons"),
+    ([{"name": "to-law", "logs": [{"category": "kube-audit", "enabled": True}]}], "aks-diagnostic-settings"),
+    ({"value": [{"name": "to-law", "logs": []}]}, "aks-diagnostic-settings"),
+])
+def test_attachment_kinds(doc: Any, kind: str) -> None:
+    assert guess_kind(doc) == kind
+
+
+def test_cloud_credentials_never_stay_in_the_snapshot(tmp_path: Any) -> None:
+    from tests.conftest import CANARIES, leaked
+
+    doc = d.gke(True)
+    doc["masterAuth"] = {"password": CANARIES[2], "clientKey": CANARIES[3], "clusterCaCertificate": "ca"}
+    (tmp_path / "gke.json").write_text(__import__("json").dumps(doc))
+    aks = d.aks_arm(d.aks(True))
+    aks["properties"]["servicePrincipalProfile"] = {"clientId": "msi", "secret": CANARIES[4]}
+    (tmp_path / "aks.json").write_text(__import__("json").dumps(aks))
+    snap = Snapshot()
+    snap.attach("auto", tmp_path / "gke.json")
+    snap.attach("auto", tmp_path / "aks.json")
+    out = snap.save(tmp_path / "s.json.gz")
+    assert not leaked(out.read_bytes())
+    gke = cluster_description(snap, "gke")
+    assert gke is not None and gke.get("masterAuth.clientKey") == "<redacted:cloud-credential>"

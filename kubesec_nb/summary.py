@@ -1,0 +1,128 @@
+"""The executive summary: what a reader sees first, each part one function of the assessment.
+
+The overview notebook shows these one per cell, in this order: :func:`headline` (cluster,
+provider, version, semantics applied), :func:`by_severity`, :func:`top_risks` (plain words),
+:func:`fix_first`, :func:`by_topic` and :func:`not_assessed`. A new part (the attack graph's
+worst paths, its fix-these-first ranking) is one more function here and one more cell there.
+Every part works on any snapshot: a part whose input is missing says so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kubesec_nb.checks import SEVERITIES, SEVERITY_RANK
+from kubesec_nb.display import Bullets
+from kubesec_nb.findings import summary as _by_category
+
+if TYPE_CHECKING:
+    from kubesec_nb.assessment import Assessment
+
+#: How many failing checks :func:`top_risks` names at most.
+TOP_RISKS = 6
+
+
+def headline(a: Assessment) -> pd.DataFrame:
+    """Cluster, provider, version and the semantics applied (options in force), as a two-column table."""
+    m = a.snapshot.metadata
+    counts = a.snapshot.counts()
+    options = ", ".join(f"{k}={v}" for k, v in sorted(a.options.items())) or "defaults"
+    rows = [
+        ("cluster", m.get("cluster") or "(unnamed)"),
+        ("provider", a.model.provider),
+        ("server version", (m.get("serverVersion") or {}).get("gitVersion", "unknown")),
+        ("semantics applied", f"Kubernetes {a.model.version[0]}.{a.model.version[1]} ({a.model.version_source})"),
+        ("options", options),
+        ("source", f"{m.get('source') or 'unknown'}, collected at {m.get('collectedAt') or 'unknown time'}"),
+        ("holds", f"{counts.get('namespaces', 0)} namespaces, {counts.get('nodes', 0)} nodes, "
+                  f"{counts.get('pods', 0)} pods; {len(a.snapshot.gaps)} gaps"),
+    ]
+    return pd.DataFrame(rows, columns=["", "value"]).rename(columns={"": "fact"})
+
+
+def by_severity(findings: pd.DataFrame) -> pd.DataFrame:
+    """Failing objects and failing checks per severity, then checks in error and not assessed.
+
+    >>> by_severity(pd.DataFrame(columns=["check_id", "severity", "status"]))["failing objects"].tolist()
+    [0, 0, 0, 0, 0]
+    """
+    fails = findings[findings["status"] == "fail"]
+    rows = [{"severity": s, "failing objects": int((fails["severity"] == s).sum()),
+             "failing checks": int(fails.loc[fails["severity"] == s, "check_id"].nunique())} for s in SEVERITIES]
+    return pd.DataFrame(rows, columns=["severity", "failing objects", "failing checks"])
+
+
+def _failing_checks(findings: pd.DataFrame) -> pd.DataFrame:
+    fails = findings[findings["status"] == "fail"]
+    if fails.empty:
+        return pd.DataFrame(columns=["check_id", "title", "severity", "objects", "examples", "remediation"])
+
+    def where(r: pd.Series) -> str:
+        name, ns = str(r["name"]), str(r["namespace"])
+        if r["subject"]:
+            return str(r["subject"])
+        if name and ns and not name.startswith(f"{ns}/"):
+            return f"{ns}/{name}"
+        return name or ns or str(r["kind"])
+
+    fails = fails.assign(_where=fails.apply(where, axis=1))
+    g = fails.groupby("check_id", sort=True)
+    out = g.agg(title=("title", "first"), severity=("severity", "first"), objects=("check_id", "size"),
+                examples=("_where", lambda s: ", ".join(list(dict.fromkeys(s))[:3])),
+                remediation=("remediation", "first")).reset_index()
+    out["_v"] = out["severity"].map(SEVERITY_RANK)
+    return out.sort_values(["_v", "objects", "check_id"], ascending=[True, False, True], kind="stable") \
+        .drop(columns="_v").reset_index(drop=True)
+
+
+def top_risks(a: Assessment, limit: int = TOP_RISKS) -> Bullets:
+    """The top risks in plain words: the most severe failing checks with how many objects and examples."""
+    items: list[tuple[str, str]] = []
+    checks = _failing_checks(a.findings)
+    for r in checks.head(limit).itertuples(index=False):
+        if SEVERITY_RANK[str(r.severity)] > SEVERITY_RANK["medium"]:
+            break
+        n = int(str(r.objects))
+        items.append((str(r.severity), f"{r.title}: {n} finding{'s' if n != 1 else ''} (e.g. {r.examples}) "
+                                       f"[{r.check_id}]"))
+    errors = a.findings[a.findings["status"] == "error"]
+    if not errors.empty:
+        items.insert(0, ("", f"{errors['check_id'].nunique()} check(s) failed internally, their result is "
+                             f"unknown: {', '.join(sorted(set(errors['check_id'])))}"))
+    return Bullets(items, empty="No failing check at severity medium or above.")
+
+
+def fix_first(a: Assessment, limit: int = 10) -> pd.DataFrame:
+    """Fix these first: the most severe failing checks, with the change to make.
+
+    Until the attack graph ranks fixes by the paths they cut, this ranks by severity and then
+    by the number of failing objects.
+    """
+    checks = _failing_checks(a.findings)
+    return checks.head(limit)[["severity", "check_id", "title", "objects", "examples", "remediation"]]
+
+
+def by_topic(findings: pd.DataFrame) -> pd.DataFrame:
+    """Failing objects per hardening-guide topic (rows) and severity (columns)."""
+    table = _by_category(findings)
+    table.index.name = "topic"
+    return table
+
+
+def not_assessed(a: Assessment) -> pd.DataFrame:
+    """What was not assessed and why: one row per reason, with the checks it affects."""
+    rows = a.findings[a.findings["status"] == "not_assessed"]
+    if rows.empty:
+        return pd.DataFrame(columns=["reason", "checks", "check ids"])
+    g = rows.groupby("message", sort=True)["check_id"]
+    out = pd.DataFrame({"reason": g.size().index, "checks": g.nunique().to_numpy(),
+                        "check ids": g.agg(lambda s: ", ".join(sorted(set(s)))).to_numpy()})
+    return out.sort_values(["checks", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def errors(findings: pd.DataFrame) -> pd.DataFrame:
+    """Checks that raised (status ``error``): their result is unknown, shown at the top of the report."""
+    rows = findings[findings["status"] == "error"]
+    return rows[["check_id", "title", "severity", "message"]].reset_index(drop=True)
