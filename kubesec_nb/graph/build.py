@@ -46,6 +46,7 @@ from kubesec_nb.identity import (
     any_service_account,
     group,
     host_node,
+    hub_namespace,
     namespace_admin,
     parse_subject,
     secret_node,
@@ -190,8 +191,9 @@ class GraphBuild:
             src, dst = self._canon(s.source), self._canon(s.target)
             b.edge(src, dst, tech, s.evidence, fix=self._step_fix(tech, s.evidence), rbac_technique=s.technique,
                    scope=s.scope)
-            if tech == "pod-create" and dst.startswith("sa:") and dst.endswith("/*"):
-                self._privileged_pod(src, dst[3:-2], s.evidence)
+            ns = hub_namespace(dst) if tech == "pod-create" and dst.startswith("sa:") else None
+            if ns is not None:
+                self._privileged_pod(src, ns, s.evidence)
         for ns in sorted({b.g.nodes[n]["namespace"] for n in b.g if n.startswith("namespace-admin:")}):
             self._namespace_admin(ns)
         self._pod_hubs()
@@ -258,7 +260,7 @@ class GraphBuild:
                     b.edge(everywhere, any_pod(ns), "any-namespace",
                            (Evidence(f"Namespace {ns}", "has running pods", "the cluster-wide grant applies in it"),))
         for hub in sorted(n for n in b.g if n.startswith("pod:") and n.endswith("/*") and n != everywhere):
-            for g in in_ns.get(hub[4:-2], []):
+            for g in in_ns.get(hub_namespace(hub) or "", []):
                 b.edge(hub, g.id, "any-pod", (Evidence(f"Pod {g.example}", "status", "running"),
                                               *self.pods.members_note(g)))
 
