@@ -2,7 +2,8 @@
 
 Analyzers are packages listed in :data:`ANALYZERS`. Each exposes ``OPTIONS`` (option
 name → one-line description) and ``analyze(model, **options)``, returning the object
-that ``a.<name>`` gives (``a.rbac``, ``a.network``, ``a.workloads``). An analyzer that
+that ``a.<name>`` gives (``a.rbac``, ``a.network``, ``a.workloads``; the ``graph`` analyzer's
+result is ``a.attack``, and ``a.graph`` is its networkx graph). An analyzer that
 builds on others names them in ``NEEDS`` (a tuple of analyzer names, listed earlier in
 the layering) and receives their results as keyword arguments:
 ``analyze(model, rbac=..., network=..., **options)``. Importing the package registers
@@ -27,7 +28,11 @@ from kubesec_nb.model import Model
 from kubesec_nb.snapshot.document import Snapshot
 
 if TYPE_CHECKING:  # analyzers are imported lazily, on first use
+    import networkx as nx
+
     from kubesec_nb.audit.analysis import AuditAnalysis
+    from kubesec_nb.graph.analysis import AttackGraph
+    from kubesec_nb.graph.paths import AttackPath
     from kubesec_nb.network.analysis import NetworkAnalysis
     from kubesec_nb.platform.analysis import PlatformAnalysis
     from kubesec_nb.rbac.analysis import RbacAnalysis
@@ -36,6 +41,7 @@ if TYPE_CHECKING:  # analyzers are imported lazily, on first use
 #: Analyzer name → module. The module's ``analyze(model, **options)`` builds ``a.<name>``.
 ANALYZERS: dict[str, str] = {
     "audit": "kubesec_nb.audit",
+    "graph": "kubesec_nb.graph",
     "network": "kubesec_nb.network",
     "platform": "kubesec_nb.platform",
     "rbac": "kubesec_nb.rbac",
@@ -156,9 +162,34 @@ class Assessment:
         return _findings.checks_table(self.findings)
 
     @property
+    def attack(self) -> AttackGraph:
+        """The attack-graph analyzer (:mod:`kubesec_nb.graph`): paths, rankings, remediation, facts."""
+        return cast("AttackGraph", self.analyzer("graph"))
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The attack graph: one networkx MultiDiGraph of RBAC, network, host and cloud (:mod:`kubesec_nb.graph`)."""
+        return self.attack.graph
+
+    def paths(self, source: str = "internet", target: str = "cluster-admin", k: int = 5) -> list[AttackPath]:
+        """The ``k`` cheapest attack paths from ``source`` to ``target`` (see :meth:`AttackGraph.paths`)."""
+        return self.attack.paths(source, target, k)
+
+    @property
     def risky_subjects(self) -> pd.DataFrame:
-        """Subjects ranked by what they hold and reach (see ``kubesec_nb.rbac``)."""
-        return self.rbac.risky_subjects
+        """Subjects ranked by the crown jewels they reach through the attack graph, then by what they hold
+        (``a.rbac.risky_subjects`` plus the jewel columns)."""
+        return self.attack.risky_subjects
+
+    @property
+    def risky_pods(self) -> pd.DataFrame:
+        """Running pods ranked by the crown jewels a compromise of them reaches."""
+        return self.attack.risky_pods
+
+    @property
+    def remediation(self) -> pd.DataFrame:
+        """Fix these first: the changes that cut the most internet → crown-jewel paths (a minimum cut)."""
+        return self.attack.remediation()
 
     @property
     def gaps(self) -> pd.DataFrame:

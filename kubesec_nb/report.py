@@ -49,6 +49,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "10_rbac",
     "20_network",
     "30_workloads",
+    "40_attack_paths",
     "50_platform",
     "60_audit",
 )

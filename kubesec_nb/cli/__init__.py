@@ -11,6 +11,7 @@
     kubesec-nb reach     SNAPSHOT SRC DST PORT [--protocol P] [--json]
     kubesec-nb diff      OLD NEW [--json] [--fail-on SEVERITY]
     kubesec-nb notebooks DIR [--force]
+    kubesec-nb paths     SNAPSHOT|SAMPLE [--from internet] [--to cluster-admin] [-k 5] [--json]
     kubesec-nb least-privilege SNAPSHOT SUBJECT [--audit-log FILE...]
 
 Exit codes (:data:`EXIT_CODES`): 0 done; 1 findings at or above ``--fail-on``; 2 a user mistake
@@ -30,12 +31,12 @@ from types import ModuleType
 from typing import NoReturn
 
 from kubesec_nb import __version__
-from kubesec_nb.cli import audit_cmds, checks_cmd, query_cmds, report_cmd, snapshot_cmds
+from kubesec_nb.cli import audit_cmds, checks_cmd, paths_cmd, query_cmds, report_cmd, snapshot_cmds
 from kubesec_nb.cli._common import EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from kubesec_nb.errors import KubesecError
 
 #: Subcommand modules, in --help order; each has ``register(subparsers)`` setting ``func`` on its parsers.
-COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, query_cmds, audit_cmds)
+COMMANDS: tuple[ModuleType, ...] = (snapshot_cmds, checks_cmd, report_cmd, query_cmds, audit_cmds, paths_cmd)
 
 
 class Parser(argparse.ArgumentParser):
