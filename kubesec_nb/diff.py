@@ -1,10 +1,10 @@
-"""What changed between two snapshots: new and resolved findings, risky grants, internet exposure.
+"""What changed between two snapshots: new and resolved findings, risky grants, internet exposure
+and crown jewels the internet reaches through the attack graph.
 
 Each compared aspect is an :class:`Aspect` in :data:`ASPECTS`: a function giving the rows of one
 assessment and the columns that identify a row. Rows whose key is only in the new snapshot are
-``new``; only in the old one, ``resolved`` (or ``removed``). The attack graph adds its paths with
-one more entry (``add_aspect``). ``kubesec-nb diff OLD NEW`` and the report's "Changes" section
-(``--baseline``) show the same tables.
+``new``; only in the old one, ``resolved`` (or ``removed``). A new aspect is one more entry there.
+``kubesec-nb diff OLD NEW`` and the report's "Changes" section (``--baseline``) show the same tables.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 
 from kubesec_nb.checks import SEVERITY_RANK
 from kubesec_nb.display import Note
+from kubesec_nb.graph.nodes import INTERNET, JEWEL_LABEL, JEWEL_PATTERNS, JEWEL_SEVERITY
 
 if TYPE_CHECKING:
     from kubesec_nb.assessment import Assessment
@@ -53,19 +54,26 @@ def _exposed(a: Assessment) -> pd.DataFrame:
     return out
 
 
-ASPECTS: list[Aspect] = [
+def _attack_paths(a: Assessment) -> pd.DataFrame:
+    rows = [{"severity": JEWEL_SEVERITY[pattern], "jewel": JEWEL_LABEL[pattern], "reached": target,
+             "hops": p.hops, "path": " → ".join([p.source, *(f"[{s.technique}] {s.target}" for s in p.steps)])}
+            for pattern in JEWEL_PATTERNS for target, p in a.attack.cheapest_from(INTERNET, pattern).items()]
+    out = pd.DataFrame(rows, columns=["severity", "jewel", "reached", "hops", "path"])
+    if a.attack.missing:
+        out.attrs["missing"] = a.attack.missing
+    return out
+
+
+ASPECTS: tuple[Aspect, ...] = (
     Aspect("findings", _failing, ("check_id", "namespace", "kind", "name", "subject"),
            ("severity", "check_id", "title", "namespace", "kind", "name", "subject", "evidence")),
     Aspect("risky grants", _risky, ("subject", "check_id", "scope"),
            ("severity", "subject", "check_id", "title", "scope", "bindings"), gone="removed"),
     Aspect("internet exposure", _exposed, ("namespace", "workload", "path", "via", "target"),
            ("namespace", "workload", "path", "via", "scope", "target", "policy_allows"), gone="removed"),
-]
-
-
-def add_aspect(aspect: Aspect) -> None:
-    """Compare one more aspect (for example the attack graph's paths), replacing one of the same name."""
-    ASPECTS[:] = [x for x in ASPECTS if x.name != aspect.name] + [aspect]
+    Aspect("attack paths from the internet", _attack_paths, ("jewel", "reached"),
+           ("severity", "jewel", "reached", "hops", "path"), gone="removed"),
+)
 
 
 @dataclass
@@ -153,7 +161,7 @@ def compare(old: Assessment, new: Assessment) -> Changes:
 
     >>> from kubesec_nb import Snapshot, assess
     >>> compare(assess(Snapshot()), assess(Snapshot())).summary[["aspect", "new"]].values.tolist()
-    [['findings', 0], ['risky grants', ''], ['internet exposure', '']]
+    [['findings', 0], ['risky grants', ''], ['internet exposure', ''], ['attack paths from the internet', '']]
     """
     out = Changes(old=_cluster(old), new=_cluster(new))
     for aspect in ASPECTS:

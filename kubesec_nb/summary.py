@@ -2,9 +2,11 @@
 
 The overview notebook shows these one per cell, in this order: :func:`headline` (cluster,
 provider, version, semantics applied), :func:`by_severity`, :func:`top_risks` (plain words),
-:func:`fix_first`, :func:`by_topic` and :func:`not_assessed`. A new part (the attack graph's
-worst paths, its fix-these-first ranking) is one more function here and one more cell there.
-Every part works on any snapshot: a part whose input is missing says so.
+:func:`worst_paths` (the cheapest internet path to each crown jewel), :func:`fix_first` (the
+attack graph's minimum cut, with :func:`fix_first_note`), :func:`most_severe` (the most severe
+failing checks), :func:`by_topic` and :func:`not_assessed`. A new part is one more function
+here and one more cell there. Every part works on any snapshot: a part whose input is missing
+says so.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kubesec_nb.checks import SEVERITIES, SEVERITY_RANK
-from kubesec_nb.display import Bullets
+from kubesec_nb.display import Bullets, Note
 from kubesec_nb.findings import summary as _by_category
+from kubesec_nb.graph.nodes import INTERNET, JEWEL_LABEL, JEWEL_PATTERNS, JEWEL_SEVERITY
 
 if TYPE_CHECKING:
     from kubesec_nb.assessment import Assessment
@@ -94,12 +97,42 @@ def top_risks(a: Assessment, limit: int = TOP_RISKS) -> Bullets:
     return Bullets(items, empty="No failing check at severity medium or above.")
 
 
-def fix_first(a: Assessment, limit: int = 10) -> pd.DataFrame:
-    """Fix these first: the most severe failing checks, with the change to make.
+def worst_paths(a: Assessment) -> pd.DataFrame:
+    """The worst attack paths: the cheapest path from the internet to each crown jewel it reaches
+    (cluster-admin, all secrets, a node, a cloud identity, namespace admin), most severe jewel first.
 
-    Until the attack graph ranks fixes by the paths they cut, this ranks by severity and then
-    by the number of failing objects.
+    Each row gives the path as ``a → [technique] b → …``; ``certainty`` is ``unknown`` when a step
+    rests on missing input. The attack-path section shows every step's evidence.
     """
+    rows = []
+    for pattern in JEWEL_PATTERNS:
+        p = a.attack.cheapest(INTERNET, pattern)
+        if p is not None:
+            rows.append({"severity": JEWEL_SEVERITY[pattern], "jewel": JEWEL_LABEL[pattern], "reached": p.target,
+                         "hops": p.hops, "cost": p.cost, "certainty": p.certainty,
+                         "path": " → ".join([p.source, *(f"[{s.technique}] {s.target}" for s in p.steps)])})
+    df = pd.DataFrame(rows, columns=["severity", "jewel", "reached", "hops", "cost", "certainty", "path"])
+    if df.empty:
+        df.attrs["missing"] = (f"No attack path from the internet to a crown jewel"
+                               f"{f' (the graph may be incomplete: {a.attack.missing})' if a.attack.missing else ''}.")
+    return df
+
+
+def fix_first_note(a: Assessment) -> Note:
+    """One sentence on :func:`fix_first`: what the internet reaches and what the changes cut."""
+    return Note(a.attack.remediation_summary(a.remediation))
+
+
+def fix_first(a: Assessment, limit: int = 10) -> pd.DataFrame:
+    """Fix these first: the few changes (bindings, token mounts, missing policies, host access, cloud
+    links) of a minimum cut between the internet and every crown jewel, ranked by the attack paths
+    each cuts, with the exact change to make (``a.remediation``)."""
+    cols = ["rank", "change", "paths_cut", "jewels", "example_path"]
+    return a.remediation[cols].head(limit).reset_index(drop=True)
+
+
+def most_severe(a: Assessment, limit: int = 10) -> pd.DataFrame:
+    """The most severe failing checks (then the most widespread), with the change to make."""
     checks = _failing_checks(a.findings)
     return checks.head(limit)[["severity", "check_id", "title", "objects", "examples", "remediation"]]
 

@@ -77,11 +77,21 @@ def test_diff_shows_new_and_resolved(tmp_path: Path, capsys: pytest.CaptureFixtu
     findings = changes.tables["findings"]
     assert set(findings["change"]) == {"new", "resolved"}
     assert "RBAC-AWS-AUTH-MASTERS" in set(findings.loc[findings["change"] == "new", "check_id"])
-    assert diff.compare(a, a).summary["new"].tolist() == [0, 0, 0]
+    assert diff.compare(a, a).summary["new"].tolist() == [0, 0, 0, 0]
     assert isinstance(diff.part(Note("no baseline"), "findings"), Note)
     code, out, _ = _run(capsys, "diff", "gke-media", "eks-shop", "--json", "--fail-on", "critical")
     doc = json.loads(out)
     assert code == 1 and doc["old"] == "gke-media" and len(doc["changes"]["internet exposure"]) > 0
+
+
+def test_diff_shows_crown_jewels_the_internet_newly_reaches() -> None:
+    from tests.clusters import manifests_only
+
+    base = notebook.assess(manifests_only())
+    paths = diff.compare(base, notebook.load("eks-shop")).tables["attack paths from the internet"]
+    new = paths[paths["change"] == "new"]
+    assert "cluster-admin" in set(new["reached"]) and all(p.startswith("internet → ") for p in new["path"])
+    assert diff.compare(base, base).tables["attack paths from the internet"].empty
 
 
 def test_diff_against_a_cluster_without_rbac_says_not_compared() -> None:
