@@ -105,7 +105,7 @@ def save_cache(a: Assessment, key: str, folder: Path) -> Path:
     """Write ``a`` for the notebooks of a report run (a private folder the run made)."""
     path = folder / f"{key}.pickle"
     tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
+    with gc_paused(), tmp.open("wb") as fh:  # pickling millions of objects: no collections midway
         pickle.dump(a, fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
     return path
@@ -211,10 +211,12 @@ def write_findings(a: Assessment, out: Path) -> dict[str, int]:
     meta = {"cluster": a.snapshot.metadata.get("cluster", ""), "kubesec_nb": __version__,
             "collectedAt": a.snapshot.metadata.get("collectedAt")}
     df = a.findings
-    _findings.write_json(df, out / "findings.json", meta)
-    _findings.write_csv(df, out / "findings.csv")
-    sarif = _findings.to_sarif(df, __version__)
-    (out / "findings.sarif").write_text(json.dumps(sarif, sort_keys=True) + "\n", encoding="utf-8")
+    with gc_paused():  # tens of thousands of short-lived records: no collections midway
+        records = _findings.to_records(df)
+        _findings.write_json(df, out / "findings.json", meta, records)
+        _findings.write_csv(df, out / "findings.csv")
+        sarif = _findings.to_sarif(df, __version__, records)
+        (out / "findings.sarif").write_text(_findings.dumps(sarif) + "\n", encoding="utf-8")
     return {"findings.json": len(df), "findings.csv": len(df), "findings.sarif": len(sarif["runs"][0]["results"])}
 
 

@@ -62,15 +62,11 @@ def _failing_checks(findings: pd.DataFrame) -> pd.DataFrame:
     if fails.empty:
         return pd.DataFrame(columns=["check_id", "title", "severity", "objects", "examples", "remediation"])
 
-    def where(r: pd.Series) -> str:
-        name, ns = str(r["name"]), str(r["namespace"])
-        if r["subject"]:
-            return str(r["subject"])
-        if name and ns and not name.startswith(f"{ns}/"):
-            return f"{ns}/{name}"
-        return name or ns or str(r["kind"])
-
-    fails = fails.assign(_where=fails.apply(where, axis=1))
+    where = [subject or (f"{ns}/{name}" if name and ns and not name.startswith(f"{ns}/") else name or ns or kind)
+             for subject, name, ns, kind in zip(fails["subject"].astype(str), fails["name"].astype(str),
+                                                fails["namespace"].astype(str), fails["kind"].astype(str),
+                                                strict=True)]
+    fails = fails.assign(_where=where)
     g = fails.groupby("check_id", sort=True)
     out = g.agg(title=("title", "first"), severity=("severity", "first"), objects=("check_id", "size"),
                 examples=("_where", lambda s: ", ".join(list(dict.fromkeys(s))[:3])),

@@ -44,6 +44,7 @@ class AttackGraph:
     def __init__(self, model: Model, rbac: RbacAnalysis, network: NetworkAnalysis, workloads: WorkloadAnalysis,
                  platform: PlatformAnalysis) -> None:
         self.model, self.rbac, self.network, self.workloads, self.platform = model, rbac, network, workloads, platform
+        self._remediations: dict[tuple[str, ...], pd.DataFrame] = {}
 
     # ---- the graph --------------------------------------------------------------------------------
     @cached_property
@@ -226,12 +227,14 @@ class AttackGraph:
     def remediation(self, entries: tuple[str, ...] = (INTERNET,)) -> pd.DataFrame:
         """Fix these first: the changes of a minimum cut between ``entries`` and every crown jewel, ranked
         by how many entry → crown-jewel cheapest paths each cuts (see :mod:`.ranking`)."""
-        nodes = [self._canonical(e) for e in entries]
+        nodes = tuple(self._canonical(e) for e in entries)
         unknown = [e for e, n in zip(entries, nodes, strict=True) if n not in self.graph]
         if unknown:
             raise KubesecError(f"unknown entry point(s) {', '.join(unknown)}")
-        with bulk():
-            return ranking.remediation(self.index, nodes)
+        if nodes not in self._remediations:  # the summary, the attack-path section and the diff all ask
+            with bulk():
+                self._remediations[nodes] = ranking.remediation(self.index, nodes)
+        return self._remediations[nodes]
 
     def reachability(self) -> pd.DataFrame:
         """Entry × crown jewel: the cheapest cost and hops from the internet, the public groups, any exposed
