@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kubesec_nb.checks import SEVERITIES, SEVERITY_RANK
+from kubesec_nb.checks import SEVERITIES, SEVERITY_RANK, STATUSES
 from kubesec_nb.display import Bullets, Note
 from kubesec_nb.findings import summary as _by_category
 from kubesec_nb.graph.nodes import INTERNET, JEWEL_LABEL, JEWEL_PATTERNS, JEWEL_SEVERITY
@@ -41,8 +41,22 @@ def headline(a: Assessment) -> pd.DataFrame:
         ("source", f"{m.get('source') or 'unknown'}, collected at {m.get('collectedAt') or 'unknown time'}"),
         ("holds", f"{counts.get('namespaces', 0)} namespaces, {counts.get('nodes', 0)} nodes, "
                   f"{counts.get('pods', 0)} pods; {len(a.snapshot.gaps)} gaps"),
+        ("checks", _check_statuses(a.findings)),
     ]
     return pd.DataFrame(rows, columns=["", "value"]).rename(columns={"": "fact"})
+
+
+def _check_statuses(findings: pd.DataFrame) -> str:
+    """How many checks ended in each status (a check's status is its worst row's).
+
+    >>> _check_statuses(pd.DataFrame({"check_id": ["A", "A", "B"], "status": ["fail", "pass", "not_assessed"]}))
+    '2 checks: 1 fail, 1 not_assessed'
+    """
+    rank = {s: i for i, s in enumerate(STATUSES)}
+    worst = findings.groupby("check_id")["status"].agg(lambda s: min(s, key=rank.__getitem__))
+    counts = worst.value_counts()
+    parts = ", ".join(f"{int(counts[s])} {s}" for s in STATUSES if s in counts.index)
+    return f"{len(worst)} checks: {parts}" if parts else "no checks ran"
 
 
 def by_severity(findings: pd.DataFrame) -> pd.DataFrame:
@@ -55,6 +69,17 @@ def by_severity(findings: pd.DataFrame) -> pd.DataFrame:
     rows = [{"severity": s, "failing objects": int((fails["severity"] == s).sum()),
              "failing checks": int(fails.loc[fails["severity"] == s, "check_id"].nunique())} for s in SEVERITIES]
     return pd.DataFrame(rows, columns=["severity", "failing objects", "failing checks"])
+
+
+def _unassessed(df: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """``df``, marked with what was not assessed when it is empty while some checks could not run: an
+    empty table must not look clean when the input was missing."""
+    if df.empty:
+        skipped = findings.loc[findings["status"].isin(["not_assessed", "error"]), "check_id"].nunique()
+        if skipped:
+            df.attrs["missing"] = (f"{skipped} of {findings['check_id'].nunique()} checks could not run (input "
+                                   "missing, or in error): see 'Not assessed, and why'")
+    return df
 
 
 def _failing_checks(findings: pd.DataFrame) -> pd.DataFrame:
@@ -124,20 +149,24 @@ def fix_first(a: Assessment, limit: int = 10) -> pd.DataFrame:
     links) of a minimum cut between the internet and every crown jewel, ranked by the attack paths
     each cuts, with the exact change to make (``a.remediation``)."""
     cols = ["rank", "change", "paths_cut", "jewels", "example_path"]
-    return a.remediation[cols].head(limit).reset_index(drop=True)
+    out = a.remediation[cols].head(limit).reset_index(drop=True)
+    if out.empty and a.attack.missing:
+        out.attrs["missing"] = f"the attack graph is incomplete: {a.attack.missing}"
+    return out
 
 
 def most_severe(a: Assessment, limit: int = 10) -> pd.DataFrame:
     """The most severe failing checks (then the most widespread), with the change to make."""
     checks = _failing_checks(a.findings)
-    return checks.head(limit)[["severity", "check_id", "title", "objects", "examples", "remediation"]]
+    out = checks.head(limit)[["severity", "check_id", "title", "objects", "examples", "remediation"]]
+    return _unassessed(out, a.findings)
 
 
 def by_topic(findings: pd.DataFrame) -> pd.DataFrame:
     """Failing objects per hardening-guide topic (rows) and severity (columns)."""
     table = _by_category(findings)
     table.index.name = "topic"
-    return table
+    return _unassessed(table, findings)
 
 
 def not_assessed(a: Assessment) -> pd.DataFrame:
