@@ -34,6 +34,8 @@ from kubesec_nb.snapshot.document import Snapshot
 CACHE_ENV = "KUBESEC_NB_CACHE"
 #: Assessment options of a report run (JSON), applied under each notebook's own parameters.
 OPTIONS_ENV = "KUBESEC_NB_OPTIONS"
+#: Audit logs a report run reads instead of the snapshot's attachment (comma separated), for every notebook.
+AUDIT_LOG_ENV = "KUBESEC_NB_AUDIT_LOG"
 
 _memo: dict[str, Assessment] = {}
 
@@ -148,17 +150,30 @@ def load(snapshot: str | os.PathLike[str], *, audit_log: str | os.PathLike[str] 
     setup()
     path = resolve(snapshot)
     chosen = chosen_options({**report_options(), **chosen_options(options)})
-    logs = [p.strip() for p in str(audit_log).split(",") if p.strip()]
+    logs = audit_logs(str(audit_log) or os.environ.get(AUDIT_LOG_ENV, ""))
     key = cache_key(path, chosen, logs)
     a = _from_cache(key)
     if a is None:
-        snap = Snapshot.load(path)
-        if logs:
-            snap.attachments = [x for x in snap.attachments if x.kind != "audit-log"]
-            snap.attach("audit-log", logs)
-        a = assess(snap, **chosen)
+        a = assess(with_audit_logs(Snapshot.load(path), logs), **chosen)
     remember(a, key)
     return a
+
+
+def audit_logs(text: str) -> list[str]:
+    """Audit-log files named in a parameter: comma separated, blanks ignored.
+
+    >>> audit_logs(" a.json, ,b.json.gz")
+    ['a.json', 'b.json.gz']
+    """
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def with_audit_logs(snap: Snapshot, logs: Sequence[str]) -> Snapshot:
+    """``snap`` reading ``logs`` instead of its audit-log attachment (none given: ``snap`` unchanged)."""
+    if logs:
+        snap.attachments = [x for x in snap.attachments if x.kind != "audit-log"]
+        snap.attach("audit-log", list(logs))
+    return snap
 
 
 # ---- queries that never stop a notebook ------------------------------------------------------------

@@ -293,8 +293,11 @@ def staged(target: Path) -> Iterator[Path]:
 
 def run_report(snapshot: Path, out_dir: Path, *, notebooks: Sequence[str] | None = None,
                options: dict[str, Any] | None = None, params: dict[str, Any] | None = None, timeout: int = 900,
-               kernel: Kernel | None = None) -> Report:
+               kernel: Kernel | None = None, audit_logs: Sequence[str] = ()) -> Report:
     """Assess ``snapshot`` once, run the notebooks, write ``report.html`` and the findings into ``out_dir``.
+
+    ``audit_logs`` are read instead of the snapshot's audit-log attachment, by this process and
+    every notebook (the snapshot file is not changed).
 
     Raises KubesecError (before anything is written) for an unknown notebook, parameter or
     option. A notebook that fails is recorded in :attr:`Report.failures` and named at the top
@@ -309,16 +312,18 @@ def run_report(snapshot: Path, out_dir: Path, *, notebooks: Sequence[str] | None
     params = check_params(params, chosen)
     opts = notebook.chosen_options(dict(options or {}))
     snapshot = snapshot.resolve()
+    logs = [str(Path(f).resolve()) for f in audit_logs or notebook.audit_logs(str(params.get("audit_log", "")))]
     with staged(out_dir) as tmp:
-        a = assess(Snapshot.load(snapshot), **opts)
+        a = assess(notebook.with_audit_logs(Snapshot.load(snapshot), logs), **opts)
         findings = a.findings  # every check, in this process: the exit code does not depend on notebooks
         cluster = str(a.snapshot.metadata.get("cluster") or snapshot.name.split(".")[0])
         notebook.write_findings(a, tmp)
         cache = Path(tempfile.mkdtemp(prefix="kubesec-nb-cache-"))
         try:
-            _save_for_notebooks(a, notebook.cache_key(snapshot, opts), cache)
+            _save_for_notebooks(a, notebook.cache_key(snapshot, opts, logs), cache)
             del a
-            env = {notebook.CACHE_ENV: str(cache), notebook.OPTIONS_ENV: json.dumps(opts, default=str)}
+            env = {notebook.CACHE_ENV: str(cache), notebook.OPTIONS_ENV: json.dumps(opts, default=str),
+                   notebook.AUDIT_LOG_ENV: ",".join(logs)}
             executed, failures = _run_all(chosen, {"snapshot": str(snapshot), **opts, **params}, env, timeout,
                                           kernel, tmp)
         finally:

@@ -132,6 +132,26 @@ def test_fail_on_applies_whichever_notebooks_ran(tmp_path: Path, reports: dict[s
     assert sorted(p.name for p in (out / "notebooks").iterdir()) == ["00_overview.ipynb", "10_rbac.ipynb"]
 
 
+def test_an_audit_log_given_to_the_report_is_read_for_every_notebook(
+        tmp_path: Path, reports: Reports, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``report --audit-log``: the CLI's findings and the audit notebook read the given log, not the
+    snapshot's (absent) attachment, and every notebook finds the report's assessment under its key."""
+    reports["empty"]  # noqa: B018 - the empty cluster's snapshot file, made once for the module
+    snapshot, log = reports.base / "empty.json.gz", SAMPLES / "audit-logs" / "eks-shop-cloudwatch.json.gz"
+    r = run_report(snapshot, tmp_path / "r", notebooks=["60_audit"], kernel=reports.kernel, audit_logs=[str(log)])
+    audit = r.findings[r.findings["check_id"].str.startswith("AUDIT-")]
+    assert not audit.empty and "not_assessed" not in set(audit["status"]) and "fail" in set(audit["status"])
+    assert "system:serviceaccount:ci:jenkins" in r.html.read_text()
+    plain = run_report(snapshot, tmp_path / "plain", notebooks=["60_audit"], kernel=reports.kernel)
+    assert set(plain.findings.loc[plain.findings["check_id"].str.startswith("AUDIT-"), "status"]) == {"not_assessed"}
+    # what a notebook kernel of that run sees: the report's environment, and load() without audit_log
+    cached = object()
+    key = rep.notebook.cache_key(snapshot.resolve(), {}, [str(log.resolve())])
+    monkeypatch.setattr(rep.notebook, "_memo", {key: cached})
+    monkeypatch.setenv(rep.notebook.AUDIT_LOG_ENV, str(log.resolve()))
+    assert rep.notebook.load(snapshot) is cached
+
+
 def test_a_failed_section_is_named_at_the_top_and_the_exit_code_says_why(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "nb"

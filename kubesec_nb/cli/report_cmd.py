@@ -92,7 +92,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         meta = Snapshot.load(path).metadata
         out = Path("reports") / str(meta.get("cluster") or Path(path).name.split(".")[0])
     report = run_report(path, out, notebooks=args.notebook or None, options=options, params=params,
-                        timeout=args.timeout)
+                        timeout=args.timeout, audit_logs=args.audit_log)
     print(f"wrote {report.html} and findings.json, findings.csv, findings.sarif in {report.out_dir}",
           file=sys.stderr)
     print(severity_line(report.findings), file=sys.stderr)
@@ -116,6 +116,8 @@ def register(sub: Any) -> None:
                    help="run only these notebooks (repeatable); the executive summary always opens the report")
     r.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a finding at or above this severity fails")
     r.add_argument("--baseline", help="an earlier snapshot (file or sample): the report shows what changed")
+    r.add_argument("--audit-log", nargs="+", action="extend", default=[], metavar="FILE",
+                   help="API server audit logs read instead of the snapshot's attachment (the snapshot is not changed)")
     r.add_argument("--k8s-version", help="Kubernetes minor version whose semantics apply, e.g. 1.30")
     r.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="assessment option (see kubesec_nb.all_options()); value parsed as YAML")
