@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from kubesec_nb import notebook
 from kubesec_nb import report as rep
 from kubesec_nb.checks import REGISTRY, Check
 from kubesec_nb.cli import main
@@ -146,10 +147,10 @@ def test_an_audit_log_given_to_the_report_is_read_for_every_notebook(
     assert set(plain.findings.loc[plain.findings["check_id"].str.startswith("AUDIT-"), "status"]) == {"not_assessed"}
     # what a notebook kernel of that run sees: the report's environment, and load() without audit_log
     cached = object()
-    key = rep.notebook.cache_key(snapshot.resolve(), {}, [str(log.resolve())])
-    monkeypatch.setattr(rep.notebook, "_memo", {key: cached})
-    monkeypatch.setenv(rep.notebook.AUDIT_LOG_ENV, str(log.resolve()))
-    assert rep.notebook.load(snapshot) is cached
+    key = notebook.cache_key(snapshot.resolve(), {}, [str(log.resolve())])
+    monkeypatch.setattr(notebook, "_memo", {key: cached})
+    monkeypatch.setenv(notebook.AUDIT_LOG_ENV, str(log.resolve()))
+    assert notebook.load(snapshot) is cached
 
 
 def test_a_failed_section_is_named_at_the_top_and_the_exit_code_says_why(
