@@ -459,13 +459,16 @@ class NetworkAnalysis:
     def namespace_table(self) -> pd.DataFrame:
         """Per namespace: pods, how many are isolated per direction, and the policies there."""
         pods = self.pods[self.pods["excluded"] == ""]
+        # one pass over the pods, not one filter per namespace (500 namespaces x 10k pods took seconds)
+        grouped = pods.groupby("namespace").agg(pods=("namespace", "size"), ingress=("ingress_isolated", "sum"),
+                                                egress=("egress_isolated", "sum"))
+        counts = {ns: (int(n), int(i), int(e)) for ns, n, i, e in grouped.itertuples()}
         rows = []
         for ns in sorted(self.model.namespaces):
-            mine = pods[pods["namespace"] == ns]
+            n, ingress, egress = counts.get(ns, (0, 0, 0))
             pols = self.evaluator.by_ns.get(ns, [])
-            rows.append({"namespace": ns, "system": self.model.is_system_namespace(ns), "pods": len(mine),
-                         "ingress_isolated": int(mine["ingress_isolated"].sum()),
-                         "egress_isolated": int(mine["egress_isolated"].sum()),
+            rows.append({"namespace": ns, "system": self.model.is_system_namespace(ns), "pods": n,
+                         "ingress_isolated": ingress, "egress_isolated": egress,
                          "policies": len(pols), "policy_names": ", ".join(p.name for p in pols)})
         return pd.DataFrame(rows, columns=["namespace", "system", "pods", "ingress_isolated", "egress_isolated",
                                            "policies", "policy_names"])
