@@ -33,6 +33,21 @@ def test_import_manifests_then_info_shows_counts(tmp_path: Path, helm_shop: Path
     assert not leaked(out.read_bytes())
 
 
+def test_import_says_where_objects_without_a_namespace_went(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Install YAML often names no namespace (Argo CD's install.yaml): kubectl apply -n decides, and so does
+    --namespace; the import line says how many objects that concerned."""
+    src = tmp_path / "install.yaml"
+    src.write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app}\n---\n"
+                   "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: other, namespace: tools}\n---\n"
+                   "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: []\n")
+    code, _, err = _run(capsys, "import", str(src), "-o", str(tmp_path / "a.json.gz"))
+    assert code == 0 and "1 namespaced objects named no namespace and went to default (choose with --namespace" in err
+    code, _, err = _run(capsys, "import", str(src), "-o", str(tmp_path / "b.json.gz"), "--namespace", "argocd")
+    assert code == 0 and err.rstrip().endswith("went to argocd")
+    assert Snapshot.load(tmp_path / "b.json.gz").metadata["namespaceDefaulted"] == 1
+
+
 def test_import_kubectl_is_recognised(tmp_path: Path, kubectl_dump: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "dump.json"
     code, _, err = _run(capsys, "import", str(kubectl_dump), "-o", str(out), "--complete")

@@ -53,6 +53,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     out = snap.save(args.output)
     skipped = snap.metadata.get("skipped") or {}
     note = f"; skipped kinds not assessed: {', '.join(f'{k} ({n})' for k, n in skipped.items())}" if skipped else ""
+    defaulted = snap.metadata.get("namespaceDefaulted")
+    if defaulted:
+        note += (f"; {defaulted} namespaced objects named no namespace and went to {args.namespace}"
+                 + (" (choose with --namespace, as kubectl apply -n)" if args.namespace == "default" else ""))
     invalid = [g for g in snap.gaps if g.reason == "invalid"]
     if invalid:
         note += f"; {len(invalid)} invalid objects skipped (--lenient), recorded as gaps:"

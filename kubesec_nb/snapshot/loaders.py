@@ -181,18 +181,21 @@ def looks_like_kubectl(doc: Any) -> bool:
     return False
 
 
-def _default_namespace(obj: dict[str, Any], namespace: str) -> None:
-    # kubectl apply -n NS puts namespaced objects without a namespace into NS
+def _default_namespace(obj: dict[str, Any], namespace: str) -> bool:
+    """Put a namespaced object without a namespace into ``namespace``, as ``kubectl apply -n`` does; True if it did."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     spec = spec_for(api_version, kind) if isinstance(api_version, str) and isinstance(kind, str) else None
     meta = obj.get("metadata")
     if spec is not None and spec.namespaced and isinstance(meta, dict) and meta.get("namespace") in (None, ""):
         meta["namespace"] = namespace
+        return True
+    return False
 
 
 def _load(snap: Snapshot, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
           strict: bool, lenient: bool, max_bytes: int, default_namespace: str | None = None) -> Snapshot:
     skipped: Counter[str] = Counter()
+    defaulted = 0
     files = iter_files(paths)
     for path in files:
         fname = str(path)
@@ -201,13 +204,15 @@ def _load(snap: Snapshot, paths: str | os.PathLike[str] | Iterable[str | os.Path
                 if not obj.get("apiVersion") and not obj.get("kind"):
                     raise SnapshotError("not a Kubernetes object (no apiVersion and kind)", file=fname, obj=where)
                 if default_namespace:
-                    _default_namespace(obj, default_namespace)
+                    defaulted += _default_namespace(obj, default_namespace)
                 api_version, kind = obj.get("apiVersion"), obj.get("kind")
                 if not snap.add(obj, file=fname, where=where, strict=strict, lenient=lenient) and \
                         isinstance(api_version, str) and isinstance(kind, str) and spec_for(api_version, kind) is None:
                     skipped[f"{api_version}/{kind}"] += 1
     snap.metadata["skipped"] = dict(sorted(skipped.items()))
     snap.metadata["inputs"] = [str(p) for p in files]
+    if default_namespace:
+        snap.metadata["namespaceDefaulted"] = defaulted
     return snap
 
 

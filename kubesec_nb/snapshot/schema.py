@@ -904,6 +904,7 @@ class SnapshotMetadata(_S, kw_only=True):
     discovery: str | None = None
     serverVersion: ServerVersion | None = None
     skipped: dict[str, int] | None = None
+    namespaceDefaulted: int | None = None
     inputs: Strs | None = None
     namespaces: Strs | None = None
     resourceVersions: StrMap | None = None
