@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,15 +318,18 @@ def run_report(snapshot: Path, out_dir: Path, *, notebooks: Sequence[str] | None
         a = assess(notebook.with_audit_logs(Snapshot.load(snapshot), logs), **opts)
         findings = a.findings  # every check, in this process: the exit code does not depend on notebooks
         cluster = str(a.snapshot.metadata.get("cluster") or snapshot.name.split(".")[0])
-        notebook.write_findings(a, tmp)
         cache = Path(tempfile.mkdtemp(prefix="kubesec-nb-cache-"))
         try:
             _save_for_notebooks(a, notebook.cache_key(snapshot, opts, logs), cache)
-            del a
-            env = {notebook.CACHE_ENV: str(cache), notebook.OPTIONS_ENV: json.dumps(opts, default=str),
-                   notebook.AUDIT_LOG_ENV: ",".join(logs)}
-            executed, failures = _run_all(chosen, {"snapshot": str(snapshot), **opts, **params}, env, timeout,
-                                          kernel, tmp)
+            # the findings files are written while the kernel starts and runs on the other core
+            with ThreadPoolExecutor(1) as pool:
+                written = pool.submit(notebook.write_findings, a, tmp)
+                del a
+                env = {notebook.CACHE_ENV: str(cache), notebook.OPTIONS_ENV: json.dumps(opts, default=str),
+                       notebook.AUDIT_LOG_ENV: ",".join(logs)}
+                executed, failures = _run_all(chosen, {"snapshot": str(snapshot), **opts, **params}, env, timeout,
+                                              kernel, tmp)
+                written.result()
         finally:
             shutil.rmtree(cache, ignore_errors=True)
         page = render(executed, failures, findings, cluster=cluster, source=snapshot.name)
