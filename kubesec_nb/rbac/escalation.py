@@ -767,16 +767,22 @@ class Reachability:
         A subject that reaches the target only through a group it belongs to is left to that group.
         """
         paths = self.paths_to(target)
+        paths[target] = []
+        on_path: dict[str, frozenset[str]] = {}  # the nodes each path visits, once per path, not per step into it
         out: dict[str, list[Step]] = {}
         for src in paths:
-            best: list[Step] | None = None
+            if src == target:
+                continue
+            best: tuple[Step, list[Step]] | None = None
             for s in self.outgoing.get(src, ()):
-                rest = [] if s.target == target else paths.get(s.target)
-                if rest is None or src in {x.target for x in rest}:
+                rest = paths.get(s.target)
+                if rest is None or (best is not None and len(rest) >= len(best[1])):
                     continue
-                cand = [s, *rest]
-                if best is None or len(cand) < len(best):
-                    best = cand
+                visits = on_path.get(s.target)
+                if visits is None:
+                    visits = on_path[s.target] = frozenset(x.target for x in rest)
+                if src not in visits:
+                    best = (s, rest)
             if best is not None:
-                out[src] = best
+                out[src] = [best[0], *best[1]]
         return out
